@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+// pico — the offline-first Picoverse bundler. The target graph is the architecture:
+//   C libraries (system-library targets)  →  small Swift wrappers  →  PicoBuild  →  pico (CLI)
+// See docs/ARCHITECTURE.md for the data flow.
+import PackageDescription
+
+let package = Package(
+    name: "pico",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pico", targets: ["pico"]),
+        .library(name: "PicoCore", targets: ["PicoCore"]),
+        .library(name: "PicoBuild", targets: ["PicoBuild"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries, each wrapped once.
+        .systemLibrary(name: "CCmarkGFM", pkgConfig: "libcmark-gfm",
+                       providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+
+        // The bundle: paths, hashes, the integrity manifest, verification.
+        .target(name: "PicoCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Markdown → HTML (cmark-gfm behind one Swift type).
+        .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM"]),
+        // Finding URL references in HTML (libxml2) and CSS, with their byte positions.
+        .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
+        // Archives (libarchive); filled in by the archive issue.
+        .target(name: "PicoArchive", dependencies: ["CLibArchive"]),
+        // Author keys and BIP-340 signatures (libsecp256k1).
+        .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
+        // The build pipeline: load → parse → render → rewrite links → seal.
+        .target(name: "PicoBuild", dependencies: [
+            "PicoCore", "PicoMarkdown", "PicoHTML",
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        // The command line, thin.
+        .executableTarget(name: "pico", dependencies: [
+            "PicoCore", "PicoBuild", "PicoNostr",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore"]),
+        .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
+        .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
+        .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
+        .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive"]),
+        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML"]),
+        .testTarget(name: "PicoCLITests", dependencies: ["PicoCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

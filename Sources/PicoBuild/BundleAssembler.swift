@@ -1,0 +1,195 @@
+import Foundation
+import PicoCore
+import Synchronization
+
+/// A file the bundle will hold, and how to get its bytes.
+struct PlannedFile: Sendable {
+    enum Content: Sendable {
+        case rendered(@Sendable () -> Data)
+        case file(URL)
+    }
+
+    /// Where an error about this file should point.
+    enum Origin: Sendable {
+        /// Made by a template from this source (site-relative path): positions in the output
+        /// are not positions in the source.
+        case generated(from: String)
+        /// Copied from this file (shown path), so output positions are source positions.
+        case copied(from: String)
+
+        var shown: String {
+            switch self {
+            case .generated(let source), .copied(let source): source
+            }
+        }
+    }
+
+    var path: String
+    var content: Content
+    var origin: Origin
+
+    init(path: String, origin: Origin, render: @escaping @Sendable () -> Data) {
+        self.path = path
+        self.content = .rendered(render)
+        self.origin = origin
+    }
+
+    init(path: String, file: URL, origin: Origin) {
+        self.path = path
+        self.content = .file(file)
+        self.origin = origin
+    }
+}
+
+/// Rewrite links, hash, write: the stages every bundle goes through, whether it came from a
+/// pico site or a finished static site. Runs on every core; each file is produced, rewritten,
+/// hashed and written in one go, so memory holds a handful of files, not the site.
+struct BundleAssembler: Sendable {
+    var allowBrokenLinks = false
+    /// Finds source positions of links in generated pages (site folder, for reading sources).
+    var sourceRoot: URL?
+    var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+
+    struct Output: Sendable {
+        var files: [BundleFile]
+        var warnings: [FileError]
+    }
+
+    func assemble(_ planned: [PlannedFile], into folder: URL) throws(FileErrors) -> Output {
+        var seen: [String: PlannedFile.Origin] = [:]
+        var errors: [FileError] = []
+        for file in planned {
+            if let other = seen[file.path] {
+                errors.append(FileError("writes /\(file.path), which \(other.shown) writes too",
+                                        at: SourceLocation(file: file.origin.shown, line: 1, column: 1),
+                                        hint: "rename one of them"))
+            }
+            seen[file.path] = file.origin
+            if BundleManifest.describingFiles.contains(file.path) {
+                errors.append(FileError("\(file.path) is a name pico writes itself",
+                                        at: SourceLocation(file: file.origin.shown, line: 1, column: 1), hint: "rename the file"))
+            }
+        }
+        if !errors.isEmpty { throw FileErrors(errors) }
+
+        let rewriter = PortableURLRewriter(files: Set(planned.map(\.path)).union(BundleManifest.describingFiles))
+        let done = Counter()
+        let total = planned.count
+        let progress = self.progress
+        let results = Parallel.map(planned) { file -> Result<(BundleFile, [FileError]), FileError> in
+            defer {
+                let count = done.increment()
+                if count % 64 == 0 || count == total { progress?(count, total) }
+            }
+            return Result { () throws(FileError) in try produce(file, rewriter: rewriter, into: folder) }
+        }
+
+        var files: [BundleFile] = []
+        var broken: [FileError] = []
+        for result in results {
+            switch result {
+            case .success(let (file, links)):
+                files.append(file)
+                broken += links
+            case .failure(let error):
+                errors.append(error)
+            }
+        }
+        if !allowBrokenLinks { errors += broken }
+        if !errors.isEmpty { throw FileErrors(errors) }
+        return Output(files: files, warnings: allowBrokenLinks ? broken : [])
+    }
+
+    private func produce(_ file: PlannedFile, rewriter: PortableURLRewriter,
+                         into folder: URL) throws(FileError) -> (BundleFile, [FileError]) {
+        let kind = PortableURLRewriter.kind(of: file.path)
+        let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
+        var data: Data
+        switch file.content {
+        case .rendered(let render):
+            data = render()
+        case .file(let url):
+            if kind == nil {
+                // Media and other files: copied in chunks while hashed, never whole in memory.
+                do {
+                    let (sha, size) = try StreamingCopy.copy(from: url, to: folder.appendingPathComponent(file.path))
+                    return (BundleFile(path: file.path, size: size, sha256: sha, type: MediaType.of(path: file.path)), [])
+                } catch {
+                    throw FileError("cannot copy the file: \(error.localizedDescription)", at: where_)
+                }
+            }
+            do { data = try Data(contentsOf: url) } catch {
+                throw FileError("cannot read the file: \(error.localizedDescription)", at: where_)
+            }
+        }
+        var brokenLinks: [FileError] = []
+        if let kind {
+            let original = data
+            let result = rewriter.rewrite(original, at: file.path, as: kind)
+            data = result.bytes
+            brokenLinks = result.broken.map { locate($0, in: file, original: original) }
+        }
+        do {
+            try FileTree.write(data, to: file.path, under: folder)
+        } catch {
+            throw FileError("cannot write /\(file.path): \(error.localizedDescription)", at: where_)
+        }
+        return (BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)),
+                brokenLinks)
+    }
+
+    /// A broken link's error, pointing at the source file: exactly for copied files, and for
+    /// generated pages at the first place the source (Markdown, then template) writes the URL.
+    private func locate(_ link: PortableURLRewriter.BrokenLink, in file: PlannedFile, original: Data) -> FileError {
+        let message = "broken link: \(link.reference.context)=\"\(link.reference.value)\": \(link.reason)"
+        let hint = "fix the link, add the missing file, or build with --allow-broken-links"
+        switch file.origin {
+        case .copied(let shown):
+            // Reference ranges are positions in the bytes as read, which are the source's bytes.
+            return FileError(message, file: shown, text: original, byteOffset: link.reference.range.lowerBound, hint: hint)
+        case .generated(let source):
+            if let root = sourceRoot, let text = try? Data(contentsOf: root.appendingPathComponent(source)),
+               let offset = Self.firstOffset(of: link.reference.value, in: text) {
+                return FileError(message, file: source, text: text, byteOffset: offset, hint: hint)
+            }
+            return FileError(message + " (in /\(file.path), written by its template)",
+                             at: SourceLocation(file: source, line: 1, column: 1), hint: hint)
+        }
+    }
+
+    static func firstOffset(of needle: String, in data: Data) -> Int? {
+        guard !needle.isEmpty, let range = data.range(of: Data(needle.utf8)) else { return nil }
+        return range.lowerBound - data.startIndex
+    }
+}
+
+/// A thread-safe count of finished files, for progress.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+/// Copies a file in fixed-size chunks, hashing as it goes.
+enum StreamingCopy {
+    static func copy(from source: URL, to destination: URL) throws -> (sha256: String, size: Int) {
+        let folder = destination.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        let input = try FileHandle(forReadingFrom: source)
+        defer { try? input.close() }
+        guard FileManager.default.createFile(atPath: destination.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
+        }
+        let output = try FileHandle(forWritingTo: destination)
+        defer { try? output.close() }
+        var hasher = IncrementalSHA256()
+        var size = 0
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+            try output.write(contentsOf: chunk)
+            size += chunk.count
+        }
+        return (hasher.finalize(), size)
+    }
+}

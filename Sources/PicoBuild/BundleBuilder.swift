@@ -1,0 +1,178 @@
+import Foundation
+import PicoCore
+
+/// `pico build`, top to bottom. This file is the data flow of the whole build:
+///
+///     load     pico.toml, content/ and static/ (SiteLoader)        — or a finished site's files
+///     parse    front matter and Markdown, on every core (PageParser)
+///     render   Mustache templates → the list of files (SiteRenderer)
+///     rewrite  every internal URL made relative and file://-safe, broken links reported
+///     hash     and write each file into a staging folder (BundleAssembler)
+///     seal     SHA256SUMS, the bundle id, pico-manifest.json, the signature (BundleSeal)
+///     swap     the staging folder replaces OUT only when all of it succeeded
+public struct BundleBuilder: Sendable {
+    public struct Options: Sendable {
+        public var input: URL
+        public var output: URL?
+        public var allowBrokenLinks = false
+        public var signer: (any BundleSigner)?
+        public var progress: (@Sendable (_ stage: String, _ done: Int, _ total: Int) -> Void)?
+
+        public init(input: URL, output: URL? = nil) {
+            self.input = input
+            self.output = output
+        }
+    }
+
+    public struct Result: Sendable {
+        public var output: URL
+        public var manifest: BundleManifest
+        public var kind: Kind
+        public var pageCount: Int
+        public var totalBytes: Int
+        /// Broken links that `--allow-broken-links` let through.
+        public var warnings: [FileError]
+
+        public enum Kind: String, Sendable { case picoSite = "pico site", finishedSite = "finished site" }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case input(String)
+        case output(String)
+
+        public var description: String {
+            switch self {
+            case .input(let message), .output(let message): message
+            }
+        }
+    }
+
+    let options: Options
+
+    public init(_ options: Options) { self.options = options }
+
+    public func build() throws -> Result {
+        let input = options.input.standardizedFileURL
+        guard FileTree.isDirectory(input) else { throw Failure.input("\(input.path) is not a folder") }
+        let isPicoSite = FileManager.default.fileExists(atPath: input.appendingPathComponent(SiteConfig.fileName).path)
+        let output = (options.output ?? Self.defaultOutput(for: input, isPicoSite: isPicoSite)).standardizedFileURL
+        try Self.checkOutput(output, input: input, isPicoSite: isPicoSite)
+
+        // load → parse → render: the list of files the bundle will hold.
+        let planned: [PlannedFile]
+        let name: String
+        let pageCount: Int
+        if isPicoSite {
+            let config = try SiteConfig.load(siteFolder: input)
+            let site = try SiteLoader(siteFolder: input, config: config).load()
+            let templates = try TemplateSet.load(siteFolder: input)
+            planned = try SiteRenderer(site: site, templates: templates).plan()
+            name = config.title
+            pageCount = site.pages.count + site.sections.count
+        } else {
+            planned = try FinishedSite(folder: input, excluding: [output]).plan()
+            name = input.lastPathComponent
+            pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
+        }
+        guard planned.contains(where: { $0.path == "index.html" }) else {
+            throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
+        }
+
+        // rewrite → hash → write, into a staging folder beside OUT.
+        let staging = try StagingFolder(replacing: output)
+        do {
+            var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks, sourceRoot: input)
+            if let report = options.progress {
+                assembler.progress = { @Sendable done, total in report("Writing", done, total) }
+            }
+            let assembled = try assembler.assemble(planned, into: staging.url)
+
+            // seal
+            let seal = try BundleSeal(name: name, entry: "index.html", files: assembled.files, signer: options.signer)
+            try seal.checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
+            try seal.manifest.canonicalJSON.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
+
+            // swap
+            try staging.commit()
+            return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
+                          pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
+                          warnings: assembled.warnings)
+        } catch {
+            staging.discard()
+            throw error
+        }
+    }
+
+    /// `SITE/public` for a pico site; `NAME.bundle` beside a finished site, never inside it.
+    public static func defaultOutput(for input: URL, isPicoSite: Bool) -> URL {
+        if isPicoSite { return input.appendingPathComponent("public") }
+        return input.deletingLastPathComponent().appendingPathComponent(input.lastPathComponent + ".bundle")
+    }
+
+    /// OUT is replaced whole, so it must not hold the input, and must be empty or a bundle.
+    static func checkOutput(_ output: URL, input: URL, isPicoSite: Bool) throws {
+        let out = output.path.hasSuffix("/") ? output.path : output.path + "/"
+        let inp = input.path.hasSuffix("/") ? input.path : input.path + "/"
+        if inp.hasPrefix(out) {
+            throw Failure.output("the output \(output.path) contains the input \(input.path); choose another -o")
+        }
+        if isPicoSite, out.hasPrefix(inp) {
+            let inside = String(out.dropFirst(inp.count))
+            for reserved in ["content/", "static/", "templates/"] where inside.hasPrefix(reserved) {
+                throw Failure.output("the output \(output.path) is inside the site's \(reserved.dropLast()) folder; choose another -o")
+            }
+        }
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: output.path) else { return }
+        guard FileTree.isDirectory(output) else {
+            throw Failure.output("\(output.path) exists and is not a folder; choose another -o")
+        }
+        let contents = (try? fm.contentsOfDirectory(atPath: output.path)) ?? []
+        if !contents.isEmpty, !contents.contains(BundleManifest.fileName) {
+            throw Failure.output("\(output.path) exists and is not a pico bundle; pico replaces its output whole, so it will not touch this folder (remove it or choose another -o)")
+        }
+    }
+}
+
+/// A folder that is already a finished static site (Hugo's `public/`, say): every file is
+/// taken as it is, except hidden and secret files and an earlier bundle's manifest files.
+struct FinishedSite: Sendable {
+    let folder: URL
+    let excluding: [URL]
+
+    func plan() throws(FileErrors) -> [PlannedFile] {
+        let filter = PathFilter()
+        let excluded = excluding.map { $0.standardizedFileURL.path }
+        let root = folder.path
+        func inside(_ relative: String) -> Bool {
+            let full = root + "/" + relative
+            return excluded.contains { full == $0 || full.hasPrefix($0 + "/") }
+        }
+        let entries: [FileTreeEntry]
+        do {
+            entries = try FileTree.walk(folder) { filter.admits($0) && !inside($0) }
+        } catch {
+            throw FileErrors([FileError("cannot read the folder: \(error.localizedDescription)",
+                                        at: SourceLocation(file: folder.path, line: 1, column: 1))])
+        }
+        var planned: [PlannedFile] = []
+        var errors: [FileError] = []
+        for entry in entries where filter.admits(entry.path) && !BundleManifest.describingFiles.contains(entry.path) {
+            guard entry.kind == .file else {
+                errors.append(FileError("is a symbolic link or special file; pico copies only regular files",
+                                        at: SourceLocation(file: entry.path, line: 1, column: 1),
+                                        hint: "replace the link with a copy of the file it points to"))
+                continue
+            }
+            if let problem = BundlePath.problem(in: entry.path) {
+                errors.append(FileError("this name cannot go into a bundle: \(problem)",
+                                        at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
+                continue
+            }
+            planned.append(PlannedFile(path: entry.path, file: folder.appendingPathComponent(entry.path),
+                                       origin: .copied(from: entry.path)))
+        }
+        if !errors.isEmpty { throw FileErrors(errors) }
+        return planned
+    }
+}

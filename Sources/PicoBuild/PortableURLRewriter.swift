@@ -1,0 +1,167 @@
+import Foundation
+import PicoHTML
+
+/// Makes every internal URL of a page or style sheet relative to the file that holds it and
+/// file://-safe: root-absolute links become relative, a link to a folder points at its
+/// `index.html` (file:// has no directory index), and a link to a file the bundle does not
+/// hold is reported. Only the bytes of URLs that change are replaced.
+public struct PortableURLRewriter: Sendable {
+    /// Every file the bundle will hold, by decoded path.
+    public let files: Set<String>
+
+    public init(files: Set<String>) { self.files = files }
+
+    public struct BrokenLink: Sendable, Equatable {
+        public var reference: URLReference
+        public var reason: String
+    }
+
+    public struct Result: Sendable {
+        public var bytes: Data
+        public var broken: [BrokenLink]
+        public var changed: Int
+    }
+
+    public enum DocumentKind: Sendable { case html, css }
+
+    public static func kind(of path: String) -> DocumentKind? {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { return .html }
+        if lower.hasSuffix(".css") { return .css }
+        return nil
+    }
+
+    /// Rewrites the document at bundle path `path`.
+    public func rewrite(_ data: Data, at path: String, as kind: DocumentKind) -> Result {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let references = switch kind {
+            case .html: HTMLReferenceScanner.references(in: bytes)
+            case .css: CSSReferenceScanner.references(in: bytes)
+            }
+            var broken: [BrokenLink] = []
+            var edits: [(Range<Int>, [UInt8])] = []
+            let folder = Self.folderSegments(of: path)
+            for reference in references {
+                switch resolve(reference.value, from: folder) {
+                case .leave: continue
+                case .broken(let reason): broken.append(BrokenLink(reference: reference, reason: reason))
+                case .rewrite(let newValue): edits.append((reference.range, reference.encoded(newValue)))
+                }
+            }
+            guard !edits.isEmpty else { return Result(bytes: data, broken: broken, changed: 0) }
+            edits.sort { $0.0.lowerBound < $1.0.lowerBound }
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count + edits.count * 12)
+            var position = 0
+            for (range, replacement) in edits where range.lowerBound >= position {
+                out += bytes[position..<range.lowerBound]
+                out += replacement
+                position = range.upperBound
+            }
+            out += bytes[position...]
+            return Result(bytes: Data(out), broken: broken, changed: edits.count)
+        }
+    }
+
+    enum Resolution: Equatable {
+        case leave
+        case rewrite(String)
+        case broken(String)
+    }
+
+    /// What to do with one URL found in a file whose folder is `folder` (encoded segments).
+    func resolve(_ value: String, from folder: [String]) -> Resolution {
+        guard let first = value.utf8.first else { return .leave }
+        if first == UInt8(ascii: "#") || first == UInt8(ascii: "?") { return .leave }
+        if value.hasPrefix("//") || Self.hasScheme(value) { return .leave }
+
+        let splitAt = value.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? value.endIndex
+        let pathPart = value[..<splitAt]
+        let suffix = value[splitAt...]
+        if pathPart.isEmpty { return .leave }
+
+        let rootAbsolute = pathPart.hasPrefix("/")
+        var segments = rootAbsolute ? [] : folder
+        let written = pathPart.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let pointsAtFolder = pathPart.hasSuffix("/") || written.last == "." || written.last == ".."
+        for segment in written where !segment.isEmpty && segment != "." {
+            if segment == ".." {
+                guard !segments.isEmpty else { return .broken("it goes above the top of the bundle") }
+                segments.removeLast()
+            } else {
+                segments.append(segment)
+            }
+        }
+        guard let decoded = Self.decode(segments) else { return .broken("it is not a valid percent-encoded path") }
+        let decodedPath = decoded.joined(separator: "/")
+
+        var target = segments
+        if pointsAtFolder || segments.isEmpty {
+            target.append("index.html")
+            guard files.contains(decodedPath.isEmpty ? "index.html" : decodedPath + "/index.html") else {
+                return .broken("the folder /\(decodedPath.isEmpty ? "" : decodedPath + "/") has no index.html")
+            }
+        } else if files.contains(decodedPath) {
+            // A plain relative link to an existing file is already portable: keep its bytes.
+            if !rootAbsolute { return .leave }
+        } else if files.contains(decodedPath + "/index.html") {
+            target.append("index.html")
+        } else {
+            return .broken("there is no file /\(decodedPath) in the bundle")
+        }
+        let relative = Self.relativePath(from: folder, to: target)
+        let newValue = relative + suffix
+        return newValue == value ? .leave : .rewrite(newValue)
+    }
+
+    /// `a/b/index.html` → `["a", "b"]`, percent-encoded the way a URL would write them.
+    static func folderSegments(of path: String) -> [String] {
+        path.split(separator: "/").dropLast().map { encodeSegment(String($0)) }
+    }
+
+    static func relativePath(from folder: [String], to target: [String]) -> String {
+        var common = 0
+        while common < folder.count, common < target.count - 1, folder[common] == target[common] { common += 1 }
+        let ups = Array(repeating: "..", count: folder.count - common)
+        return (ups + target[common...]).joined(separator: "/")
+    }
+
+    static func hasScheme(_ value: String) -> Bool {
+        var sawLetter = false
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): sawLetter = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                if !sawLetter { return false }
+            case UInt8(ascii: ":"): return sawLetter
+            default: return false
+            }
+        }
+        return false
+    }
+
+    static func decode(_ segments: [String]) -> [String]? {
+        var out: [String] = []
+        out.reserveCapacity(segments.count)
+        for segment in segments {
+            if segment.contains("%") {
+                guard let decoded = segment.removingPercentEncoding else { return nil }
+                out.append(decoded)
+            } else {
+                out.append(segment)
+            }
+        }
+        return out
+    }
+
+    static func encodeSegment(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: segmentAllowed) ?? segment
+    }
+
+    private static let segmentAllowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "/?#;")
+        return set
+    }()
+}

@@ -1,0 +1,290 @@
+import Foundation
+import PicoCore
+import PicoMarkdown
+
+/// Load and parse: reads `content/` and `static/` of a pico site into a `Site` — front matter
+/// read, Markdown turned into HTML (on every core), drafts left out, sections and their order
+/// worked out.
+struct SiteLoader: Sendable {
+    let siteFolder: URL
+    let config: SiteConfig
+    let filter: PathFilter
+
+    init(siteFolder: URL, config: SiteConfig) {
+        self.siteFolder = siteFolder
+        self.config = config
+        self.filter = PathFilter(include: config.include, exclude: config.exclude)
+    }
+
+    func load() throws(FileErrors) -> Site {
+        var errors: [FileError] = []
+        let contentFolder = siteFolder.appendingPathComponent("content")
+        let staticFolder = siteFolder.appendingPathComponent("static")
+
+        // 1. Find the files.
+        var pageSources: [(path: String, isSectionIndex: Bool)] = []
+        var assets: [String: URL] = [:]
+        var assetOrigins: [String: String] = [:]
+        for (folderName, folder) in [("content", contentFolder), ("static", staticFolder)] {
+            guard FileTree.isDirectory(folder) else { continue }
+            let entries: [FileTreeEntry]
+            do {
+                entries = try FileTree.walk(folder, descend: filter.admits)
+            } catch {
+                errors.append(FileError("cannot read the folder: \(error.localizedDescription)",
+                                        at: SourceLocation(file: folderName, line: 1, column: 1)))
+                continue
+            }
+            for entry in entries where filter.admits(entry.path) {
+                let shown = "\(folderName)/\(entry.path)"
+                guard entry.kind == .file else {
+                    errors.append(FileError("is a symbolic link or special file; pico copies only regular files",
+                                            at: SourceLocation(file: shown, line: 1, column: 1),
+                                            hint: "replace the link with a copy of the file it points to"))
+                    continue
+                }
+                if let problem = BundlePath.problem(in: entry.path) {
+                    errors.append(FileError("this name cannot go into a bundle: \(problem)",
+                                            at: SourceLocation(file: shown, line: 1, column: 1), hint: "rename the file"))
+                    continue
+                }
+                let name = entry.path.split(separator: "/").last!
+                let lower = name.lowercased()
+                if folderName == "content", lower == "_index.md" {
+                    pageSources.append((entry.path, true))
+                } else if folderName == "content",
+                          lower.hasSuffix(".md") || lower.hasSuffix(".markdown") || lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
+                    pageSources.append((entry.path, false))
+                } else {
+                    if let other = assetOrigins[entry.path] {
+                        errors.append(FileError("is also written by \(other); both would be /\(entry.path) in the bundle",
+                                                at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove or rename one of them"))
+                        continue
+                    }
+                    assets[entry.path] = folder.appendingPathComponent(entry.path)
+                    assetOrigins[entry.path] = shown
+                }
+            }
+        }
+
+        // 2. Parse every page on every core.
+        let site = siteFolder
+        let results = Parallel.map(pageSources) { source in
+            Result { () throws(FileError) -> Page? in
+                try PageParser(siteFolder: site).parse(contentPath: source.path, isSectionIndex: source.isSectionIndex)
+            }
+        }
+        var pages: [Page] = []
+        var sectionIndexes: [Page] = []
+        for (source, result) in zip(pageSources, results) {
+            switch result {
+            case .success(let page?): source.isSectionIndex ? sectionIndexes.append(page) : pages.append(page)
+            case .success(nil): continue // a draft
+            case .failure(let error): errors.append(error)
+            }
+        }
+
+        // 3. Sections: every folder that holds pages, and the folders above it.
+        var sections: [String: Section] = ["": Section(key: "")]
+        func ensure(_ key: String) {
+            guard sections[key] == nil else { return }
+            sections[key] = Section(key: key)
+            let parent = key.split(separator: "/").dropLast().joined(separator: "/")
+            ensure(parent)
+            sections[parent]!.children.append(key)
+        }
+        for index in sectionIndexes {
+            ensure(index.section)
+            sections[index.section]!.index = index
+            if let order = index.params["sort_by"]?.string {
+                guard let sortBy = Section.SortOrder(rawValue: order) else {
+                    errors.append(FileError("sort_by must be date, weight or title, not \"\(order)\"",
+                                            at: SourceLocation(file: index.source, line: 1, column: 1)))
+                    continue
+                }
+                sections[index.section]!.sortBy = sortBy
+            }
+        }
+        for (i, page) in pages.enumerated() {
+            ensure(page.section)
+            sections[page.section]!.pageIndices.append(i)
+        }
+        for key in sections.keys {
+            let order = sections[key]!.sortBy
+            sections[key]!.pageIndices.sort { Self.precedes(pages[$0], pages[$1], by: order) }
+            let all = sections
+            sections[key]!.children.sort { a, b in
+                let (x, y) = (all[a]!, all[b]!)
+                return x.weight != y.weight ? x.weight < y.weight : x.title.localizedStandardCompare(y.title) == .orderedAscending
+            }
+        }
+
+        // 4. No two things may write the same file.
+        var writers: [String: String] = [:]
+        for (path, origin) in assetOrigins { writers[path] = origin }
+        let sectionOutputs = sections.values.map { ($0.outputPath, $0.index?.source ?? "the section content/\($0.key)") }
+        for (path, origin) in pages.map({ ($0.outputPath, $0.source) }) + sectionOutputs {
+            if let other = writers[path] {
+                errors.append(FileError("writes /\(path), which \(other) writes too",
+                                        at: SourceLocation(file: origin, line: 1, column: 1),
+                                        hint: "rename one of them, or use `slug:` in the front matter"))
+            }
+            writers[path] = origin
+        }
+
+        if !errors.isEmpty { throw FileErrors(errors) }
+        return Site(config: config, pages: pages, sections: sections, assets: assets)
+    }
+
+    /// Newest first (undated last), or by weight, or by title; ties by title then source.
+    static func precedes(_ a: Page, _ b: Page, by order: Section.SortOrder) -> Bool {
+        switch order {
+        case .date:
+            if a.date != b.date {
+                guard let da = a.date else { return false }
+                guard let db = b.date else { return true }
+                return da > db
+            }
+        case .weight:
+            if a.weight != b.weight { return a.weight < b.weight }
+        case .title:
+            break
+        }
+        if a.title != b.title { return a.title.localizedStandardCompare(b.title) == .orderedAscending }
+        return a.source < b.source
+    }
+}
+
+/// Reads one content file into a `Page`.
+struct PageParser: Sendable {
+    let siteFolder: URL
+
+    func parse(contentPath: String, isSectionIndex: Bool) throws(FileError) -> Page? {
+        let file = "content/" + contentPath
+        guard let data = try? Data(contentsOf: siteFolder.appendingPathComponent(file)) else {
+            throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FileError("is not UTF-8 text", at: SourceLocation(file: file, line: 1, column: 1),
+                            hint: "save the file as UTF-8")
+        }
+        let front = try FrontMatter.parse(text, file: file)
+        let values = front.values
+
+        switch values["draft"] {
+        case .bool(true)?: return nil
+        case .bool(false)?, nil: break
+        default: throw front.error("`draft` must be true or false", key: "draft", file: file, text: text)
+        }
+
+        let segments = contentPath.split(separator: "/").map(String.init)
+        let folder = segments.dropLast().joined(separator: "/")
+        let fileName = segments.last!
+        let baseName = fileName.contains(".") ? String(fileName[..<fileName.lastIndex(of: ".")!]) : fileName
+
+        var date: String?
+        if let value = values["date"] {
+            guard let text = value.string, Self.isDate(text) else {
+                throw front.error("`date` must be a date like 2024-03-01 or 2024-03-01T10:00:00Z", key: "date", file: file, text: text)
+            }
+            date = text
+        }
+        var tags: [String] = []
+        switch values["tags"] {
+        case nil: break
+        case .array(let items)?:
+            for item in items {
+                guard let tag = item.string, !tag.isEmpty else {
+                    throw front.error("`tags` must be a list of words", key: "tags", file: file, text: text,
+                                      hint: "write tags: [offline, web]")
+                }
+                if !tags.contains(tag) { tags.append(tag) }
+            }
+        case .string(let single)?: tags = [single]
+        default: throw front.error("`tags` must be a list of words", key: "tags", file: file, text: text,
+                                   hint: "write tags: [offline, web]")
+        }
+        var weight = 0
+        if let value = values["weight"] {
+            guard case .int(let w) = value else {
+                throw front.error("`weight` must be a whole number", key: "weight", file: file, text: text)
+            }
+            weight = w
+        }
+        for key in ["title", "description", "template", "slug"] {
+            if let value = values[key], value.string == nil {
+                throw front.error("`\(key)` must be text", key: key, file: file, text: text)
+            }
+        }
+        if let slug = values["slug"]?.string, slug.isEmpty || slug.contains("/") || slug.hasPrefix(".") {
+            throw front.error("`slug` must be one path segment, not empty and not starting with '.'", key: "slug", file: file, text: text)
+        }
+
+        // Where it goes.
+        let url: String
+        let section: String
+        if isSectionIndex {
+            section = folder
+            url = folder.isEmpty ? "" : folder + "/"
+        } else if baseName.lowercased() == "index" {
+            // A page bundle: content/a/b/index.md, with its images beside it.
+            url = folder.isEmpty ? "" : folder + "/"
+            section = folder.split(separator: "/").dropLast().joined(separator: "/")
+        } else {
+            let name = values["slug"]?.string ?? baseName
+            url = (folder.isEmpty ? "" : folder + "/") + name + "/"
+            section = folder
+        }
+
+        let body = String(Substring(front.body))
+        let isMarkdown = !(fileName.lowercased().hasSuffix(".html") || fileName.lowercased().hasSuffix(".htm"))
+        let renderer = MarkdownRenderer()
+        let html = isMarkdown ? renderer.html(from: body) : body
+        let summary: String
+        if let more = body.range(of: "<!--more-->") {
+            summary = isMarkdown ? renderer.html(from: String(body[..<more.lowerBound])) : String(body[..<more.lowerBound])
+        } else {
+            summary = Self.firstParagraph(of: html)
+        }
+
+        return Page(
+            source: file, outputPath: url + "index.html", url: url, section: section,
+            title: values["title"]?.string ?? (isSectionIndex ? "" : Self.title(fromFileName: baseName == "index" ? (segments.dropLast().last ?? "Home") : baseName)),
+            date: date, description: values["description"]?.string ?? "",
+            tags: tags, weight: weight, template: values["template"]?.string, params: values,
+            html: html, summary: summary, wordCount: Self.wordCount(body))
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 10 else { return false }
+        let digits = [0, 1, 2, 3, 5, 6, 8, 9]
+        guard digits.allSatisfy({ bytes[$0] >= 0x30 && bytes[$0] <= 0x39 }),
+              bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return false }
+        let month = Int(text.dropFirst(5).prefix(2))!, day = Int(text.dropFirst(8).prefix(2))!
+        guard (1...12).contains(month), (1...31).contains(day) else { return false }
+        return bytes.count == 10 || bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ")
+    }
+
+    static func title(fromFileName name: String) -> String {
+        name.replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "_", with: " ").capitalized
+    }
+
+    static func firstParagraph(of html: String) -> String {
+        guard let start = html.range(of: "<p>"), let end = html.range(of: "</p>", range: start.upperBound..<html.endIndex) else {
+            return ""
+        }
+        return String(html[start.lowerBound..<end.upperBound])
+    }
+
+    static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for byte in text.utf8 {
+            let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
+            if !space, !inWord { count += 1 }
+            inWord = !space
+        }
+        return count
+    }
+}

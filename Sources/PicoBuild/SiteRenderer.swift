@@ -1,0 +1,222 @@
+import Foundation
+import PicoCore
+
+/// Render: turns a loaded `Site` into the list of files the bundle will hold. Pages are
+/// rendered lazily, inside the parallel write pass, so no rendered page waits in memory.
+struct SiteRenderer: Sendable {
+    let site: Site
+    let templates: TemplateSet
+
+    func plan() throws(FileErrors) -> [PlannedFile] {
+        let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"))
+        let templates = self.templates
+        var planned: [PlannedFile] = []
+        var errors: [FileError] = []
+
+        for (index, page) in site.pages.enumerated() {
+            let name = page.template ?? "page"
+            if name != "none", !templates.has(name), !(name == "page") {
+                errors.append(FileError("the template \"\(name)\" does not exist (looked for templates/\(name).mustache)",
+                                        at: SourceLocation(file: page.source, line: 1, column: 1)))
+                continue
+            }
+            let html = page.html
+            planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) {
+                if name == "none" { return Data(html.utf8) }
+                let context = contexts.context(root: Self.root(of: page.outputPath), page: contexts.fullPage(index))
+                return Data(templates.render(context, with: name).utf8)
+            })
+        }
+
+        for section in site.sections.values.sorted(by: { $0.key < $1.key }) {
+            let name = section.index?.template ?? (section.key.isEmpty && templates.has("index") ? "index" : "section")
+            if name != "section", !templates.has(name) {
+                errors.append(FileError("the template \"\(name)\" does not exist (looked for templates/\(name).mustache)",
+                                        at: SourceLocation(file: section.index?.source ?? "content/\(section.key)", line: 1, column: 1)))
+                continue
+            }
+            let key = section.key
+            planned.append(PlannedFile(path: section.outputPath, origin: .generated(from: section.index?.source ?? "content/\(key)")) {
+                let context = contexts.sectionContext(key, root: Self.root(of: section.outputPath))
+                return Data(templates.render(context, with: name).utf8)
+            })
+        }
+
+        if templates.has("tags") {
+            planned.append(PlannedFile(path: "tags/index.html", origin: .generated(from: "templates/tags.mustache")) {
+                Data(templates.render(contexts.tagsIndexContext(root: "../"), with: "tags").utf8)
+            })
+        }
+        if templates.has("tag") {
+            for tag in contexts.tagNames {
+                let slug = Site.slug(tag)
+                planned.append(PlannedFile(path: "tags/\(slug)/index.html", origin: .generated(from: "templates/tag.mustache")) {
+                    Data(templates.render(contexts.tagContext(tag, root: "../../"), with: "tag").utf8)
+                })
+            }
+        }
+        if templates.has("404") {
+            planned.append(PlannedFile(path: "404.html", origin: .generated(from: "templates/404.mustache")) {
+                Data(templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404").utf8)
+            })
+        }
+
+        for (path, url) in site.assets.sorted(by: { $0.key < $1.key }) {
+            planned.append(PlannedFile(path: path, file: url, origin: .copied(from: Self.shownPath(of: url, in: site))))
+        }
+        if !errors.isEmpty { throw FileErrors(errors) }
+        return planned
+    }
+
+    /// `a/b/index.html` → `../../`; a file at the top → `./`.
+    static func root(of outputPath: String) -> String {
+        let depth = outputPath.utf8.reduce(0) { $1 == UInt8(ascii: "/") ? $0 + 1 : $0 }
+        return depth == 0 ? "./" : String(repeating: "../", count: depth)
+    }
+
+    private static func shownPath(of url: URL, in site: Site) -> String {
+        let components = url.pathComponents
+        if let index = components.lastIndex(where: { $0 == "static" || $0 == "content" }) {
+            return components[index...].joined(separator: "/")
+        }
+        return url.lastPathComponent
+    }
+}
+
+/// What templates see (docs/TEMPLATES.md), built once per build and only read afterwards:
+/// every render, on any thread, reads these dictionaries and never changes them.
+final class SiteContexts: @unchecked Sendable {
+    private let site: [String: Any]
+    private let basePages: [[String: Any]]
+    private let sections: [String: [String: Any]]
+    private let pageSections: [String]
+    private let tags: [String: [String: Any]]
+    let tagNames: [String]
+    private let neighbours: [(newer: Int?, older: Int?)]
+
+    init(site model: Site, hasTagPages: Bool) {
+        let tagSlugs = model.tagSlugs
+        let tagNames = tagSlugs.keys.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        var tagCounts: [String: Int] = [:]
+        for page in model.pages { for tag in page.tags { tagCounts[tag, default: 0] += 1 } }
+        func tagSummary(_ name: String) -> [String: Any] {
+            let slug = tagSlugs[name] ?? Site.slug(name)
+            return ["name": name, "slug": slug, "url": "tags/\(slug)/", "count": tagCounts[name] ?? 0]
+        }
+
+        let basePages: [[String: Any]] = model.pages.map { page in
+            var dict: [String: Any] = [
+                "title": page.title, "description": page.description, "url": page.url,
+                "content": page.html, "summary": page.summary,
+                "tags": page.tags.map(tagSummary), "has_tags": !page.tags.isEmpty,
+                "word_count": page.wordCount, "reading_time": max(1, (page.wordCount + 199) / 200),
+                "params": page.params.mapValues(\.templateValue),
+                "is_page": true, "is_section": false, "is_home": false, "is_tag": false, "weight": page.weight,
+            ]
+            if let date = page.date {
+                dict["date"] = String(date.prefix(10))
+                dict["date_long"] = Self.longDate(date)
+            }
+            return dict
+        }
+
+        // Sections bottom-up, so that each holds its children.
+        var sections: [String: [String: Any]] = [:]
+        for key in model.sections.keys.sorted(by: { $0.count > $1.count }) {
+            let section = model.sections[key]!
+            let pages = section.pageIndices.map { basePages[$0] }
+            let children = section.children.compactMap { sections[$0] }
+            sections[key] = [
+                "title": section.title, "description": section.index?.description ?? "", "url": section.url,
+                "content": section.index?.html ?? "", "pages": pages, "sections": children,
+                "count": pages.count, "weight": section.weight,
+                "has_pages": !pages.isEmpty, "has_sections": !children.isEmpty,
+            ]
+        }
+
+        var tags: [String: [String: Any]] = [:]
+        for name in tagNames {
+            var dict = tagSummary(name)
+            let pages = model.pages.indices.filter { model.pages[$0].tags.contains(name) }
+                .sorted { SiteLoader.precedes(model.pages[$0], model.pages[$1], by: .date) }
+                .map { basePages[$0] }
+            dict["pages"] = pages
+            dict["has_pages"] = !pages.isEmpty
+            tags[name] = dict
+        }
+
+        var neighbours = Array(repeating: (newer: Int?.none, older: Int?.none), count: model.pages.count)
+        for section in model.sections.values {
+            let order = section.pageIndices
+            for (position, pageIndex) in order.enumerated() {
+                neighbours[pageIndex] = (position > 0 ? order[position - 1] : nil,
+                                         position + 1 < order.count ? order[position + 1] : nil)
+            }
+        }
+
+        let allPages = model.pages.indices.sorted { SiteLoader.precedes(model.pages[$0], model.pages[$1], by: .date) }
+        let newestYear = model.pages.compactMap(\.date).max().map { String($0.prefix(4)) } ?? ""
+        let topSections = sections[""]?["sections"] as? [[String: Any]] ?? []
+        self.site = [
+            "title": model.config.title, "description": model.config.description,
+            "language": model.config.language, "author": model.config.author,
+            "year": newestYear, "params": model.config.params.mapValues(\.templateValue),
+            "sections": topSections, "has_sections": !topSections.isEmpty,
+            "pages": allPages.map { basePages[$0] },
+            "tags": tagNames.map { tags[$0]! }, "has_tags": hasTagPages && !tagNames.isEmpty,
+        ]
+        self.basePages = basePages
+        self.sections = sections
+        self.pageSections = model.pages.map(\.section)
+        self.tags = tags
+        self.tagNames = tagNames
+        self.neighbours = neighbours
+    }
+
+    func fullPage(_ index: Int) -> [String: Any] {
+        var page = basePages[index]
+        page["section"] = sections[pageSections[index]]
+        if let newer = neighbours[index].newer { page["newer"] = basePages[newer] }
+        if let older = neighbours[index].older { page["older"] = basePages[older] }
+        return page
+    }
+
+    func context(root: String, page: [String: Any], pages: [Any] = [], sections: [Any] = []) -> [String: Any] {
+        ["site": site, "page": page, "root": root, "pages": pages, "sections": sections,
+         "has_pages": !pages.isEmpty, "has_sections": !sections.isEmpty]
+    }
+
+    func sectionContext(_ key: String, root: String) -> [String: Any] {
+        var section = sections[key] ?? [:]
+        section["is_page"] = false
+        section["is_section"] = true
+        section["is_home"] = key.isEmpty
+        section["is_tag"] = false
+        return context(root: root, page: section, pages: section["pages"] as? [Any] ?? [],
+                       sections: section["sections"] as? [Any] ?? [])
+    }
+
+    func tagsIndexContext(root: String) -> [String: Any] {
+        context(root: root, page: ["title": "Tags", "url": "tags/", "is_tag": false, "is_section": true])
+    }
+
+    func tagContext(_ name: String, root: String) -> [String: Any] {
+        let tag = tags[name] ?? [:]
+        var page: [String: Any] = ["title": name, "url": tag["url"] ?? "", "is_tag": true, "is_section": false]
+        page["content"] = ""
+        var context = self.context(root: root, page: page, pages: tag["pages"] as? [Any] ?? [])
+        context["tag"] = tag
+        return context
+    }
+
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                             "September", "October", "November", "December"]
+
+    static func longDate(_ date: String) -> String {
+        let parts = date.prefix(10).split(separator: "-")
+        guard parts.count == 3, let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else {
+            return String(date.prefix(10))
+        }
+        return "\(day) \(monthNames[month - 1]) \(parts[0])"
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Mustache
+import PicoCore
+
+/// The site's Mustache templates: every `templates/**/*.mustache` registered by its path
+/// without the extension (`page`, `partials/nav`; partials also by their bare name).
+/// Missing `page` and `section` templates fall back to plain built-in ones.
+struct TemplateSet: Sendable {
+    let library: MustacheLibrary
+    let names: Set<String>
+
+    static func load(siteFolder: URL) throws(FileErrors) -> TemplateSet {
+        var library = MustacheLibrary()
+        var names = Set<String>()
+        var errors: [FileError] = []
+        let folder = siteFolder.appendingPathComponent("templates")
+        let entries = (try? FileTree.walk(folder)) ?? []
+        for entry in entries where entry.kind == .file && entry.path.hasSuffix(".mustache") {
+            let shown = "templates/" + entry.path
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(entry.path)),
+                  let text = String(data: data, encoding: .utf8) else {
+                errors.append(FileError("cannot read the template as UTF-8 text", at: SourceLocation(file: shown, line: 1, column: 1)))
+                continue
+            }
+            let name = String(entry.path.dropLast(".mustache".count))
+            do {
+                let template = try MustacheTemplate(string: text)
+                library.register(template, named: name)
+                names.insert(name)
+                if name.hasPrefix("partials/") {
+                    let bare = String(name.dropFirst("partials/".count))
+                    if !names.contains(bare) { library.register(template, named: bare) }
+                }
+            } catch let error as MustacheTemplate.ParserError {
+                errors.append(FileError("template error: \(describe(error.error))",
+                                        at: SourceLocation(file: shown, line: error.context.lineNumber, column: error.context.columnNumber),
+                                        sourceLine: error.context.line,
+                                        hint: "check that every {{#section}} is closed by {{/section}} with the same name"))
+            } catch {
+                errors.append(FileError("template error: \(error)", at: SourceLocation(file: shown, line: 1, column: 1)))
+            }
+        }
+        if !errors.isEmpty { throw FileErrors(errors) }
+        for (name, text) in BuiltInTemplates.all where !names.contains(name) {
+            try? library.register(text, named: name)
+        }
+        return TemplateSet(library: library, names: names)
+    }
+
+    func has(_ name: String) -> Bool { names.contains(name) }
+
+    func render(_ context: [String: Any], with name: String) -> String {
+        library.render(context, withTemplate: name) ?? ""
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.Error else { return "\(error)" }
+        return switch error {
+        case .sectionCloseNameIncorrect: "this closing tag does not match the section it closes"
+        case .unfinishedName: "a tag is not finished (missing }})"
+        case .expectedSectionEnd: "a section is never closed"
+        case .invalidSetDelimiter: "the set-delimiter tag is malformed"
+        case .transformAppliedToInheritanceSection: "a transform cannot apply to an inheritance section"
+        case .illegalTokenInsideInheritSection: "only blocks ({{$name}}) may appear inside {{<parent}}"
+        case .textInsideInheritSection: "only blocks ({{$name}}) may appear inside {{<parent}}"
+        case .invalidConfigVariableSyntax, .unrecognisedConfigVariable: "the {{% ... }} tag is not understood"
+        @unknown default: "\(error)"
+        }
+    }
+}
+
+/// Plain templates for sites that bring none (a folder of Markdown and nothing else).
+enum BuiltInTemplates {
+    static let page = """
+    <!doctype html>
+    <html lang="{{site.language}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{page.title}} · {{site.title}}</title></head>
+    <body><header><a href="{{root}}">{{site.title}}</a></header>
+    <main><h1>{{page.title}}</h1>{{#page.date}}<p><time datetime="{{page.date}}">{{page.date_long}}</time></p>{{/page.date}}
+    {{{page.content}}}</main></body></html>
+
+    """
+    static let section = """
+    <!doctype html>
+    <html lang="{{site.language}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{page.title}} · {{site.title}}</title></head>
+    <body><header><a href="{{root}}">{{site.title}}</a></header>
+    <main><h1>{{page.title}}</h1>{{{page.content}}}
+    {{#has_sections}}<ul>{{#sections}}<li><a href="{{root}}{{url}}">{{title}}</a></li>{{/sections}}</ul>{{/has_sections}}
+    <ul>{{#pages}}<li><a href="{{root}}{{url}}">{{title}}</a>{{#date}} <time datetime="{{date}}">{{date}}</time>{{/date}}</li>
+    {{/pages}}</ul></main></body></html>
+
+    """
+    static let all: [(String, String)] = [("page", page), ("section", section)]
+}

@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One entry found by walking a folder.
+public struct FileTreeEntry: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case file, symlink, other }
+    /// Relative, `/`-separated path from the walked root.
+    public let path: String
+    public let kind: Kind
+    public let size: Int
+}
+
+/// Reading and writing folders the way bundles need it: deterministic order, symlinks
+/// reported rather than followed, output written into a temporary folder and swapped in.
+public enum FileTree {
+    /// Every entry under `root`, sorted by path bytes. Symlinks are reported, never followed.
+    /// `descend` decides for each folder (by relative path) whether to walk into it.
+    public static func walk(_ root: URL, descend: (String) -> Bool = { _ in true }) throws -> [FileTreeEntry] {
+        var entries: [FileTreeEntry] = []
+        try walk(root.path, relative: "", into: &entries, descend: descend)
+        entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return entries
+    }
+
+    private static func walk(_ absolute: String, relative: String, into entries: inout [FileTreeEntry],
+                             descend: (String) -> Bool) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: absolute)
+        for name in names {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            let full = absolute + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                if descend(path) { try walk(full, relative: path, into: &entries, descend: descend) }
+            case S_IFREG:
+                entries.append(FileTreeEntry(path: path, kind: .file, size: Int(info.st_size)))
+            case S_IFLNK:
+                entries.append(FileTreeEntry(path: path, kind: .symlink, size: 0))
+            default:
+                entries.append(FileTreeEntry(path: path, kind: .other, size: 0))
+            }
+        }
+    }
+
+    public static func isDirectory(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    /// Writes `data` at `relativePath` under `root`, creating folders as needed.
+    public static func write(_ data: Data, to relativePath: String, under root: URL) throws {
+        let url = root.appendingPathComponent(relativePath)
+        let folder = url.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        try data.write(to: url)
+    }
+}
+
+/// A folder that is built beside its destination and replaces it only when complete, so a
+/// failed build leaves the previous output untouched.
+public struct StagingFolder: Sendable {
+    public let destination: URL
+    public let url: URL
+
+    public init(replacing destination: URL) throws {
+        self.destination = destination.standardizedFileURL
+        let parent = self.destination.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let name = ".\(self.destination.lastPathComponent).pico-staging-\(getpid())"
+        url = parent.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+    }
+
+    /// Moves the finished folder into place. The old folder is renamed aside first, so at
+    /// every moment either the old or the new output is complete at `destination`.
+    public func commit() throws {
+        let fm = FileManager.default
+        let aside = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).pico-old-\(getpid())")
+        try? fm.removeItem(at: aside)
+        let hadOld = fm.fileExists(atPath: destination.path)
+        if hadOld { try fm.moveItem(at: destination, to: aside) }
+        do {
+            try fm.moveItem(at: url, to: destination)
+        } catch {
+            if hadOld { try? fm.moveItem(at: aside, to: destination) }
+            throw error
+        }
+        if hadOld { try? fm.removeItem(at: aside) }
+    }
+
+    public func discard() {
+        try? FileManager.default.removeItem(at: url)
+    }
+}

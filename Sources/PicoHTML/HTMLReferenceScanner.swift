@@ -1,0 +1,254 @@
+import CLibXML2
+
+/// Finds every URL an HTML page makes the browser load or follow, with the exact byte range
+/// of its raw text, so that a rewriter can splice new values into the original bytes and
+/// leave every other byte alone.
+///
+/// libxml2's HTML parser (a real, error-tolerant HTML parser) finds the elements and their
+/// decoded attribute values. When it reports a start tag its input sits at the tag's `>`; the
+/// tag's raw text is located by stepping back to its `<` and lexing its attributes, accepted
+/// only when the lexed attribute names are exactly the ones libxml2 reported.
+public enum HTMLReferenceScanner {
+    public static func references(in bytes: UnsafeBufferPointer<UInt8>) -> [URLReference] {
+        _ = initialised
+        guard bytes.count > 0, bytes.count < Int(Int32.max), let base = bytes.baseAddress else { return [] }
+        let collector = ReferenceCollector(bytes: bytes)
+        let parsed: Void? = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+            guard let context = htmlCreateMemoryParserCtxt(chars, Int32(bytes.count)) else { return nil }
+            defer { htmlFreeParserCtxt(context) }
+            var handler = htmlSAXHandler()
+            handler.startElement = { rawContext, name, attributes in
+                guard let rawContext, let name else { return }
+                let context = rawContext.assumingMemoryBound(to: xmlParserCtxt.self)
+                guard let owner = context.pointee._private else { return }
+                let collector = Unmanaged<ReferenceCollector>.fromOpaque(owner).takeUnretainedValue()
+                var pairs: [(String, String?)] = []
+                var cursor = attributes
+                while let attributeName = cursor?.pointee {
+                    let value = cursor?.successor().pointee
+                    pairs.append((String(cString: attributeName), value.map { String(cString: $0) }))
+                    cursor = cursor?.advanced(by: 2)
+                }
+                collector.startElement(String(cString: name), attributes: pairs, tagEnd: Int(xmlByteConsumed(context)))
+            }
+            context.pointee.sax.pointee = handler
+            context.pointee.userData = UnsafeMutableRawPointer(context)
+            context.pointee._private = Unmanaged.passUnretained(collector).toOpaque()
+            htmlCtxtUseOptions(context, Int32(HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                                             | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOIMPLIED.rawValue))
+            // pico reads pages as UTF-8 so that byte positions are positions in the file.
+            xmlSwitchEncoding(context, XML_CHAR_ENCODING_UTF8)
+            htmlParseDocument(context)
+            return ()
+        }
+        _ = parsed
+        return collector.references
+    }
+
+    /// libxml2 must be initialised once, before threads parse concurrently.
+    private static let initialised: Void = { xmlInitParser() }()
+}
+
+/// Gathers references while libxml2 parses. Lives only for one parse on one thread.
+private final class ReferenceCollector {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var references: [URLReference] = []
+
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Attributes that hold a URL on any element that has them.
+    static let urlAttributes: Set<String> = ["href", "src", "srcset", "poster", "action", "formaction", "xlink:href"]
+    /// `rel` values a browser neither loads nor follows as a page of this site.
+    static let ignoredRel: Set<String> = ["canonical", "preconnect", "dns-prefetch", "pingback", "webmention"]
+
+    func startElement(_ element: String, attributes: [(String, String?)], tagEnd: Int) {
+        let interesting = element == "style" || element == "meta"
+            || attributes.contains { Self.urlAttributes.contains($0.0) || $0.0 == "style" || $0.0 == "data" || $0.0 == "background" }
+        guard interesting, let lexed = locateTag(element, attributeNames: attributes.map(\.0), tagEnd: tagEnd) else { return }
+        let value = { (name: String) in attributes.first { $0.0 == name }?.1 }
+
+        if element == "base" { return }
+        if element == "link" {
+            let rel = (value("rel") ?? "").lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
+            if rel.isEmpty, value("rev") != nil { return }
+            if !rel.isEmpty, rel.allSatisfy(Self.ignoredRel.contains) { return }
+        }
+
+        for (index, (name, decoded)) in attributes.enumerated() {
+            guard let decoded, let raw = lexed.ranges[index] else { continue }
+            let quote = lexed.quotes[index]
+            let context = "\(element) \(name)"
+            switch name {
+            case "href", "src", "poster", "action", "formaction", "xlink:href":
+                references.append(URLReference(value: decoded.trimmingSpaces, range: raw,
+                                               syntax: .htmlAttribute(quote: quote), context: context))
+            case "data" where element == "object", "background" where ["body", "table", "td", "th"].contains(element):
+                references.append(URLReference(value: decoded.trimmingSpaces, range: raw,
+                                               syntax: .htmlAttribute(quote: quote), context: context))
+            case "srcset":
+                scanSrcset(raw, quote: quote, context: context)
+            case "style":
+                references += CSSReferenceScanner.references(in: bytes, range: raw, attributeQuote: quote)
+            case "content" where element == "meta" && value("http-equiv")?.lowercased() == "refresh":
+                scanRefresh(raw, quote: quote)
+            default:
+                continue
+            }
+        }
+
+        if element == "style", let close = lexed.close {
+            let bodyStart = close + 1
+            let bodyEnd = findRawTextEnd(from: bodyStart, element: "style")
+            references += CSSReferenceScanner.references(in: bytes, range: bodyStart..<bodyEnd)
+        }
+    }
+
+    private struct LexedTag {
+        var ranges: [Range<Int>?]
+        var quotes: [URLReference.Quote]
+        var close: Int?
+    }
+
+    private func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b + 32 : b }
+    private func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0C || b == 0x0D }
+
+    /// Steps back from where libxml2 stopped to the `<` that opens this tag.
+    private func locateTag(_ element: String, attributeNames: [String], tagEnd: Int) -> LexedTag? {
+        guard tagEnd <= bytes.count else { return nil }
+        var close = tagEnd
+        while close < bytes.count, close < tagEnd + 2, bytes[close] != UInt8(ascii: ">") { close += 1 }
+        let name = Array(element.utf8)
+        var candidate = min(tagEnd, bytes.count) - 1
+        let limit = max(0, tagEnd - 1 << 20)
+        while candidate >= limit {
+            if bytes[candidate] == UInt8(ascii: "<"), nameMatches(name, at: candidate + 1),
+               let lexed = lexAttributes(from: candidate + 1 + name.count, close: close, expected: attributeNames) {
+                return lexed
+            }
+            candidate -= 1
+        }
+        return nil
+    }
+
+    private func nameMatches(_ name: [UInt8], at start: Int) -> Bool {
+        guard start + name.count < bytes.count else { return false }
+        for (offset, byte) in name.enumerated() where lower(bytes[start + offset]) != byte { return false }
+        let next = bytes[start + name.count]
+        return isSpace(next) || next == UInt8(ascii: "/") || next == UInt8(ascii: ">")
+    }
+
+    /// Lexes attributes the way the HTML tokenizer does, from after the tag name to `close`.
+    private func lexAttributes(from start: Int, close: Int, expected: [String]) -> LexedTag? {
+        var names: [String] = []
+        var ranges: [Range<Int>?] = []
+        var quotes: [URLReference.Quote] = []
+        var i = start
+        while true {
+            while i < close, isSpace(bytes[i]) || bytes[i] == UInt8(ascii: "/") { i += 1 }
+            if i >= close { break }
+            let nameStart = i
+            i += 1 // the first character may be '='
+            while i < close, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: "/"), bytes[i] != UInt8(ascii: "=") { i += 1 }
+            let name = String(decoding: bytes[nameStart..<i].map(lower), as: UTF8.self)
+            var j = i
+            while j < close, isSpace(bytes[j]) { j += 1 }
+            var range: Range<Int>? = nil
+            var quote = URLReference.Quote.none
+            if j < close, bytes[j] == UInt8(ascii: "=") {
+                j += 1
+                while j < close, isSpace(bytes[j]) { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: "\"") || bytes[j] == UInt8(ascii: "'") {
+                    let q = bytes[j]
+                    quote = .init(q)
+                    var k = j + 1
+                    while k < bytes.count, bytes[k] != q { k += 1 }
+                    guard k < bytes.count, k <= close else { return nil }
+                    range = j + 1..<k
+                    i = k + 1
+                } else {
+                    var k = j
+                    while k < close, !isSpace(bytes[k]) { k += 1 }
+                    range = j..<k
+                    i = k
+                }
+            }
+            // libxml2 keeps the first of duplicated attributes.
+            if !names.contains(name) {
+                names.append(name)
+                ranges.append(range)
+                quotes.append(quote)
+            }
+        }
+        guard i == close || (i == close + 1 && close >= bytes.count), names == expected else { return nil }
+        return LexedTag(ranges: ranges, quotes: quotes, close: close < bytes.count ? close : nil)
+    }
+
+    /// A raw-text element (`<style>`) ends at the first `</style`, whatever its case.
+    private func findRawTextEnd(from start: Int, element: String) -> Int {
+        let closing = Array("</\(element)".utf8)
+        var i = start
+        while i + closing.count <= bytes.count {
+            if bytes[i] == UInt8(ascii: "<") {
+                var matched = true
+                for (offset, byte) in closing.enumerated() where lower(bytes[i + offset]) != byte { matched = false; break }
+                if matched { return i }
+            }
+            i += 1
+        }
+        return bytes.count
+    }
+
+    /// `srcset="a.png 1x, b.png 2x"`: the URLs are the tokens before each descriptor.
+    private func scanSrcset(_ raw: Range<Int>, quote: URLReference.Quote, context: String) {
+        var i = raw.lowerBound
+        while i < raw.upperBound {
+            while i < raw.upperBound, isSpace(bytes[i]) || bytes[i] == UInt8(ascii: ",") { i += 1 }
+            let start = i
+            while i < raw.upperBound, !isSpace(bytes[i]) { i += 1 }
+            var end = i
+            var endsCandidate = false
+            while end > start, bytes[end - 1] == UInt8(ascii: ",") { end -= 1; endsCandidate = true }
+            if end > start {
+                references.append(URLReference(value: CharacterReferences.decode(bytes[start..<end]), range: start..<end,
+                                               syntax: .srcsetCandidate(attributeQuote: quote), context: context))
+            }
+            if endsCandidate { continue }
+            var depth = 0
+            while i < raw.upperBound {
+                let b = bytes[i]
+                if b == UInt8(ascii: "(") { depth += 1 } else if b == UInt8(ascii: ")") { depth -= 1 }
+                else if b == UInt8(ascii: ","), depth <= 0 { break }
+                i += 1
+            }
+        }
+    }
+
+    /// `content="0; url=/new/"`.
+    private func scanRefresh(_ raw: Range<Int>, quote: URLReference.Quote) {
+        var i = raw.lowerBound
+        while i < raw.upperBound, bytes[i] != UInt8(ascii: ";"), bytes[i] != UInt8(ascii: ",") { i += 1 }
+        guard i < raw.upperBound else { return }
+        i += 1
+        while i < raw.upperBound, isSpace(bytes[i]) { i += 1 }
+        if i + 3 <= raw.upperBound, lower(bytes[i]) == UInt8(ascii: "u"), lower(bytes[i + 1]) == UInt8(ascii: "r"),
+           lower(bytes[i + 2]) == UInt8(ascii: "l") {
+            var j = i + 3
+            while j < raw.upperBound, isSpace(bytes[j]) { j += 1 }
+            if j < raw.upperBound, bytes[j] == UInt8(ascii: "=") {
+                j += 1
+                while j < raw.upperBound, isSpace(bytes[j]) { j += 1 }
+                i = j
+            }
+        }
+        var end = raw.upperBound
+        if i < end, bytes[i] == UInt8(ascii: "'") || bytes[i] == UInt8(ascii: "\"") {
+            let q = bytes[i]
+            i += 1
+            if let closing = (i..<end).first(where: { bytes[$0] == q }) { end = closing }
+        }
+        while end > i, isSpace(bytes[end - 1]) { end -= 1 }
+        guard end > i else { return }
+        references.append(URLReference(value: CharacterReferences.decode(bytes[i..<end]), range: i..<end,
+                                       syntax: .metaRefresh(attributeQuote: quote), context: "meta refresh"))
+    }
+}

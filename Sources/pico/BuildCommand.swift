@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PicoBuild
+import PicoCore
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a site into a verifiable, host-independent bundle.",
+        discussion: """
+        SITE with a pico.toml is a pico site: content/ (Markdown or HTML with YAML or TOML front \
+        matter), templates/ (Mustache), static/ (copied as is). SITE without pico.toml is taken \
+        as a finished static site (for example Hugo's public/) and bundled as it is.
+
+        Every internal link is made relative and file://-safe; a link to a file the bundle does \
+        not hold fails the build with its file:line:column. The bundle gets SHA256SUMS and \
+        pico-manifest.json. OUT is replaced only when the whole build succeeded.
+
+        OUT defaults to SITE/public for a pico site and to NAME.bundle beside a finished site.
+        """
+    )
+
+    @Argument(help: "The site folder.", completion: .directory)
+    var site: String = "."
+
+    @Option(name: .shortAndLong, help: "The bundle folder to write (replaced whole).")
+    var output: String?
+
+    @Flag(help: "Report links to missing files as warnings instead of failing.")
+    var allowBrokenLinks = false
+
+    @Flag(help: "Print one JSON object describing the result.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        let started = Date()
+        var options = BundleBuilder.Options(input: URL(commandLinePath: site), output: output.map(URL.init(commandLinePath:)))
+        options.allowBrokenLinks = allowBrokenLinks
+        options.progress = Terminal.progressLine(enabled: !quiet && !json)
+        let result: BundleBuilder.Result
+        do {
+            result = try BundleBuilder(options).build()
+        } catch {
+            Terminal.clearProgress(enabled: !quiet && !json)
+            Terminal.fail(error)
+        }
+        Terminal.clearProgress(enabled: !quiet && !json)
+        for warning in result.warnings { Terminal.error(warning.description.replacingOccurrences(of: ": error: ", with: ": warning: ")) }
+        let seconds = Date().timeIntervalSince(started)
+        let manifest = result.manifest
+        if json {
+            print(JSONValue.object([
+                "output": .string(result.output.path), "id": .string(manifest.id), "name": .string(manifest.name),
+                "files": .int(manifest.files.count), "bytes": .int(result.totalBytes), "pages": .int(result.pageCount),
+                "kind": .string(result.kind.rawValue), "warnings": .int(result.warnings.count),
+            ]).canonicalString)
+        } else if !quiet {
+            print("""
+            Built \(result.kind.rawValue) "\(manifest.name)" into \(result.output.path)
+              \(result.pageCount) pages, \(manifest.files.count) files, \(Terminal.bytes(result.totalBytes)) in \(String(format: "%.2f", seconds)) s
+              bundle id \(manifest.id)
+              open file://\(result.output.path)/index.html
+            """)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Pico: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pico",
+        abstract: "Turn a site into a bundle that belongs to no server.",
+        discussion: """
+        A bundle is a folder of static files that works from file:// on a thumb drive, from any \
+        sub-path of any web host, and carries pico-manifest.json and SHA256SUMS so it can prove \
+        that nothing in it changed.
+
+        Start with:  pico init mysite && pico build mysite && pico verify mysite/public
+        """,
+        version: "0.1.0",
+        subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self]
+    )
+}
