@@ -50,13 +50,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore"]),
+        // Temporary folders, fixture sites, running programs: shared by the test targets.
+        .target(name: "PicoTestSupport", path: "Tests/PicoTestSupport"),
+        .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive"]),
-        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML"]),
-        .testTarget(name: "PicoCLITests", dependencies: ["PicoCore"]),
+        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoTestSupport"]),
+        // Runs the real `pico` executable, as a user would.
+        .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

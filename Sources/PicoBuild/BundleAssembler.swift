@@ -158,8 +158,9 @@ struct BundleAssembler: Sendable {
     }
 
     static func firstOffset(of needle: String, in data: Data) -> Int? {
-        guard !needle.isEmpty, let range = data.range(of: Data(needle.utf8)) else { return nil }
-        return range.lowerBound - data.startIndex
+        Array(needle.utf8).withUnsafeBufferPointer { pattern in
+            data.withUnsafeBytes { ByteSearch.firstOffset(of: pattern, in: $0.bindMemory(to: UInt8.self)) }
+        }
     }
 }
 
@@ -172,10 +173,7 @@ final class Counter: Sendable {
 /// Copies a file in fixed-size chunks, hashing as it goes.
 enum StreamingCopy {
     static func copy(from source: URL, to destination: URL) throws -> (sha256: String, size: Int) {
-        let folder = destination.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: folder.path) {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        }
+        try FileTree.makeFolders(destination.deletingLastPathComponent().path)
         let input = try FileHandle(forReadingFrom: source)
         defer { try? input.close() }
         guard FileManager.default.createFile(atPath: destination.path, contents: nil) else {

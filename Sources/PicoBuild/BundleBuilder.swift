@@ -58,6 +58,7 @@ public struct BundleBuilder: Sendable {
         let output = (options.output ?? Self.defaultOutput(for: input, isPicoSite: isPicoSite)).standardizedFileURL
         try Self.checkOutput(output, input: input, isPicoSite: isPicoSite)
 
+        var clock = StageClock()
         // load → parse → render: the list of files the bundle will hold.
         let planned: [PlannedFile]
         let name: String
@@ -65,8 +66,10 @@ public struct BundleBuilder: Sendable {
         if isPicoSite {
             let config = try SiteConfig.load(siteFolder: input)
             let site = try SiteLoader(siteFolder: input, config: config).load()
+            clock.lap("load+parse")
             let templates = try TemplateSet.load(siteFolder: input)
             planned = try SiteRenderer(site: site, templates: templates).plan()
+            clock.lap("plan")
             name = config.title
             pageCount = site.pages.count + site.sections.count
         } else {
@@ -86,14 +89,17 @@ public struct BundleBuilder: Sendable {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
             let assembled = try assembler.assemble(planned, into: staging.url)
+            clock.lap("render+rewrite+write")
 
             // seal
             let seal = try BundleSeal(name: name, entry: "index.html", files: assembled.files, signer: options.signer)
             try seal.checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
             try seal.manifest.canonicalJSON.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
 
+            clock.lap("seal")
             // swap
             try staging.commit()
+            clock.lap("swap")
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
                           warnings: assembled.warnings)
@@ -131,6 +137,19 @@ public struct BundleBuilder: Sendable {
         if !contents.isEmpty, !contents.contains(BundleManifest.fileName) {
             throw Failure.output("\(output.path) exists and is not a pico bundle; pico replaces its output whole, so it will not touch this folder (remove it or choose another -o)")
         }
+    }
+}
+
+/// Stage timings on stderr when PICO_TIMINGS is set, for profiling builds.
+struct StageClock {
+    private let enabled = ProcessInfo.processInfo.environment["PICO_TIMINGS"] != nil
+    private var last = Date()
+
+    mutating func lap(_ stage: String) {
+        guard enabled else { return }
+        let now = Date()
+        FileHandle.standardError.write(Data(String(format: "%@: %.3f s\n", stage, now.timeIntervalSince(last)).utf8))
+        last = now
     }
 }
 

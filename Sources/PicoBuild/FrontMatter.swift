@@ -58,7 +58,7 @@ struct FrontMatter: Sendable {
     private mutating func readYAML(_ header: String, file: String, text: String) throws(FileError) {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: header)
+            node = try Yams.compose(yaml: header, .basic)
         } catch let error as YamlError {
             throw Self.locate(error, file: file, text: text)
         } catch {
@@ -78,10 +78,14 @@ struct FrontMatter: Sendable {
 
     private static func locate(_ error: YamlError, file: String, text: String) -> FileError {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            // The front matter starts on line 2 of the file.
-            return FileError("could not read the YAML front matter: \(problem)", file: file, text: text,
-                             line: mark.line + 1, column: mark.column,
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            // Where the trouble started ("while scanning a quoted scalar") says more than where
+            // the parser gave up. The front matter starts on line 2 of the file.
+            let at = context?.mark ?? mark
+            let message = context.map { "\(problem) \($0.text)" } ?? problem
+            return FileError("could not read the YAML front matter: \(message)", file: file, text: text,
+                             line: at.line + 1, column: at.column,
                              hint: "check the quoting and indentation; strings with ':' or '#' need quotes")
         default:
             return FileError("could not read the YAML front matter: \(error)", file: file, text: text, line: 2, column: 1)

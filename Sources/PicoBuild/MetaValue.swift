@@ -59,6 +59,23 @@ public indirect enum MetaValue: Sendable, Equatable {
         }
     }
 
+    static func plainScalar(_ text: String) -> MetaValue {
+        switch text {
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39) else { return .string(text) }
+        if let i = Int(text) { return .int(i) }
+        if text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e")
+            || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }),
+           text.contains("."), let d = Double(text) {
+            return .double(d)
+        }
+        return .string(text)
+    }
+
     static func table(toml table: TOMLTable) -> [String: MetaValue] {
         var members: [String: MetaValue] = [:]
         for key in table.keys {
@@ -70,13 +87,9 @@ public indirect enum MetaValue: Sendable, Equatable {
     init(yaml node: Node) {
         switch node {
         case .scalar(let scalar):
-            // Quoted scalars are strings; plain ones follow YAML's core schema.
-            if scalar.style == .plain {
-                if let b = node.bool { self = .bool(b); return }
-                if let i = node.int { self = .int(i); return }
-                if node.tag == Tag(.float), let d = node.float { self = .double(d); return }
-            }
-            self = .string(scalar.string)
+            // Quoted scalars are strings; plain ones follow YAML 1.2's core schema, typed here
+            // directly: Yams' resolver runs regular expressions, slow over thousands of pages.
+            self = scalar.style == .plain ? Self.plainScalar(scalar.string) : .string(scalar.string)
         case .sequence(let sequence):
             self = .array(sequence.map(MetaValue.init(yaml:)))
         case .mapping(let mapping):

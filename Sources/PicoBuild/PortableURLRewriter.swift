@@ -71,26 +71,29 @@ public struct PortableURLRewriter: Sendable {
     }
 
     /// What to do with one URL found in a file whose folder is `folder` (encoded segments).
+    /// Works on UTF-8 bytes: it runs for every link of every page.
     func resolve(_ value: String, from folder: [String]) -> Resolution {
-        guard let first = value.utf8.first else { return .leave }
+        let bytes = Array(value.utf8)
+        guard let first = bytes.first else { return .leave }
+        let slash = UInt8(ascii: "/")
         if first == UInt8(ascii: "#") || first == UInt8(ascii: "?") { return .leave }
-        if value.hasPrefix("//") || Self.hasScheme(value) { return .leave }
+        if (first == slash && bytes.count > 1 && bytes[1] == slash) || Self.hasScheme(bytes) { return .leave }
 
-        let splitAt = value.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? value.endIndex
-        let pathPart = value[..<splitAt]
-        let suffix = value[splitAt...]
-        if pathPart.isEmpty { return .leave }
-
-        let rootAbsolute = pathPart.hasPrefix("/")
+        let splitAt = bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        if splitAt == 0 { return .leave }
+        let pathPart = bytes[..<splitAt]
+        let rootAbsolute = first == slash
         var segments = rootAbsolute ? [] : folder
-        let written = pathPart.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let pointsAtFolder = pathPart.hasSuffix("/") || written.last == "." || written.last == ".."
-        for segment in written where !segment.isEmpty && segment != "." {
-            if segment == ".." {
+        let written = pathPart.split(separator: slash, omittingEmptySubsequences: false)
+        let last = written.last ?? []
+        let pointsAtFolder = last.isEmpty || last.elementsEqual(".".utf8) || last.elementsEqual("..".utf8)
+        for segment in written where !segment.isEmpty {
+            if segment.count == 1, segment.first == UInt8(ascii: ".") { continue }
+            if segment.count == 2, segment.allSatisfy({ $0 == UInt8(ascii: ".") }) {
                 guard !segments.isEmpty else { return .broken("it goes above the top of the bundle") }
                 segments.removeLast()
             } else {
-                segments.append(segment)
+                segments.append(String(decoding: segment, as: UTF8.self))
             }
         }
         guard let decoded = Self.decode(segments) else { return .broken("it is not a valid percent-encoded path") }
@@ -110,8 +113,7 @@ public struct PortableURLRewriter: Sendable {
         } else {
             return .broken("there is no file /\(decodedPath) in the bundle")
         }
-        let relative = Self.relativePath(from: folder, to: target)
-        let newValue = relative + suffix
+        let newValue = Self.relativePath(from: folder, to: target) + String(decoding: bytes[splitAt...], as: UTF8.self)
         return newValue == value ? .leave : .rewrite(newValue)
     }
 
@@ -127,9 +129,9 @@ public struct PortableURLRewriter: Sendable {
         return (ups + target[common...]).joined(separator: "/")
     }
 
-    static func hasScheme(_ value: String) -> Bool {
+    static func hasScheme(_ bytes: [UInt8]) -> Bool {
         var sawLetter = false
-        for byte in value.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): sawLetter = true
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
@@ -145,7 +147,7 @@ public struct PortableURLRewriter: Sendable {
         var out: [String] = []
         out.reserveCapacity(segments.count)
         for segment in segments {
-            if segment.contains("%") {
+            if segment.utf8.contains(UInt8(ascii: "%")) {
                 guard let decoded = segment.removingPercentEncoding else { return nil }
                 out.append(decoded)
             } else {

@@ -241,8 +241,8 @@ struct PageParser: Sendable {
         let renderer = MarkdownRenderer()
         let html = isMarkdown ? renderer.html(from: body) : body
         let summary: String
-        if let more = body.range(of: "<!--more-->") {
-            summary = isMarkdown ? renderer.html(from: String(body[..<more.lowerBound])) : String(body[..<more.lowerBound])
+        if let before = body.prefix(beforeFirst: "<!--more-->") {
+            summary = isMarkdown ? renderer.html(from: before) : before
         } else {
             summary = Self.firstParagraph(of: html)
         }
@@ -271,10 +271,10 @@ struct PageParser: Sendable {
     }
 
     static func firstParagraph(of html: String) -> String {
-        guard let start = html.range(of: "<p>"), let end = html.range(of: "</p>", range: start.upperBound..<html.endIndex) else {
-            return ""
-        }
-        return String(html[start.lowerBound..<end.upperBound])
+        guard let start = ByteSearch.firstOffset(of: "<p>", in: html) else { return "" }
+        let rest = String(decoding: html.utf8.dropFirst(start), as: UTF8.self)
+        guard let end = ByteSearch.firstOffset(of: "</p>", in: rest) else { return "" }
+        return String(decoding: rest.utf8.prefix(end + 4), as: UTF8.self)
     }
 
     static func wordCount(_ text: String) -> Int {

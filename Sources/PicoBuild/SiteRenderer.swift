@@ -105,14 +105,16 @@ final class SiteContexts: @unchecked Sendable {
         }
 
         let basePages: [[String: Any]] = model.pages.map { page in
+            // Absent values stay absent: swift-mustache takes "" as true, so {{#description}} would fire.
             var dict: [String: Any] = [
-                "title": page.title, "description": page.description, "url": page.url,
-                "content": page.html, "summary": page.summary,
+                "title": page.title, "url": page.url, "content": page.html,
                 "tags": page.tags.map(tagSummary), "has_tags": !page.tags.isEmpty,
                 "word_count": page.wordCount, "reading_time": max(1, (page.wordCount + 199) / 200),
                 "params": page.params.mapValues(\.templateValue),
                 "is_page": true, "is_section": false, "is_home": false, "is_tag": false, "weight": page.weight,
             ]
+            if !page.description.isEmpty { dict["description"] = page.description }
+            if !page.summary.isEmpty { dict["summary"] = page.summary }
             if let date = page.date {
                 dict["date"] = String(date.prefix(10))
                 dict["date_long"] = Self.longDate(date)
@@ -126,12 +128,15 @@ final class SiteContexts: @unchecked Sendable {
             let section = model.sections[key]!
             let pages = section.pageIndices.map { basePages[$0] }
             let children = section.children.compactMap { sections[$0] }
-            sections[key] = [
-                "title": section.title, "description": section.index?.description ?? "", "url": section.url,
-                "content": section.index?.html ?? "", "pages": pages, "sections": children,
-                "count": pages.count, "weight": section.weight,
+            var dict: [String: Any] = [
+                "title": section.title, "url": section.url,
+                "pages": pages, "sections": children, "count": pages.count, "weight": section.weight,
                 "has_pages": !pages.isEmpty, "has_sections": !children.isEmpty,
             ]
+            if let description = section.index?.description, !description.isEmpty { dict["description"] = description }
+            if let html = section.index?.html, !html.isEmpty { dict["content"] = html }
+            if let params = section.index?.params { dict["params"] = params.mapValues(\.templateValue) }
+            sections[key] = dict
         }
 
         var tags: [String: [String: Any]] = [:]
@@ -155,16 +160,19 @@ final class SiteContexts: @unchecked Sendable {
         }
 
         let allPages = model.pages.indices.sorted { SiteLoader.precedes(model.pages[$0], model.pages[$1], by: .date) }
-        let newestYear = model.pages.compactMap(\.date).max().map { String($0.prefix(4)) } ?? ""
+        let newestYear = model.pages.compactMap(\.date).max().map { String($0.prefix(4)) }
         let topSections = sections[""]?["sections"] as? [[String: Any]] ?? []
-        self.site = [
-            "title": model.config.title, "description": model.config.description,
-            "language": model.config.language, "author": model.config.author,
-            "year": newestYear, "params": model.config.params.mapValues(\.templateValue),
+        var site: [String: Any] = [
+            "title": model.config.title, "language": model.config.language,
+            "params": model.config.params.mapValues(\.templateValue),
             "sections": topSections, "has_sections": !topSections.isEmpty,
             "pages": allPages.map { basePages[$0] },
             "tags": tagNames.map { tags[$0]! }, "has_tags": hasTagPages && !tagNames.isEmpty,
         ]
+        if !model.config.description.isEmpty { site["description"] = model.config.description }
+        if !model.config.author.isEmpty { site["author"] = model.config.author }
+        if let newestYear { site["year"] = newestYear }
+        self.site = site
         self.basePages = basePages
         self.sections = sections
         self.pageSections = model.pages.map(\.section)
@@ -175,7 +183,8 @@ final class SiteContexts: @unchecked Sendable {
 
     func fullPage(_ index: Int) -> [String: Any] {
         var page = basePages[index]
-        page["section"] = sections[pageSections[index]]
+        // Pages at the top belong to the home page, which is no section to show.
+        if !pageSections[index].isEmpty { page["section"] = sections[pageSections[index]] }
         if let newer = neighbours[index].newer { page["newer"] = basePages[newer] }
         if let older = neighbours[index].older { page["older"] = basePages[older] }
         return page
@@ -202,8 +211,7 @@ final class SiteContexts: @unchecked Sendable {
 
     func tagContext(_ name: String, root: String) -> [String: Any] {
         let tag = tags[name] ?? [:]
-        var page: [String: Any] = ["title": name, "url": tag["url"] ?? "", "is_tag": true, "is_section": false]
-        page["content"] = ""
+        let page: [String: Any] = ["title": name, "url": tag["url"] ?? "", "is_tag": true, "is_section": false]
         var context = self.context(root: root, page: page, pages: tag["pages"] as? [Any] ?? [])
         context["tag"] = tag
         return context

@@ -1,0 +1,111 @@
+import Foundation
+
+/// A folder under /tmp that disappears with the value.
+public final class TemporaryFolder: @unchecked Sendable {
+    public let url: URL
+
+    public init(_ label: String = "pico-test") {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    public func path(_ relative: String) -> URL { url.appendingPathComponent(relative) }
+
+    /// Writes a small site or bundle given as `path: contents` pairs (Hugo's txtar idea).
+    @discardableResult
+    public func write(_ files: [String: String], under folder: String = "") -> URL {
+        let root = folder.isEmpty ? url : url.appendingPathComponent(folder)
+        for (path, text) in files {
+            let file = root.appendingPathComponent(path)
+            try! FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try! Data(text.utf8).write(to: file)
+        }
+        return root
+    }
+
+    public func read(_ relative: String) -> String {
+        (try? String(contentsOf: path(relative), encoding: .utf8)) ?? ""
+    }
+}
+
+/// The result of running a program.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum TestEnvironment {
+    /// The repository's top folder.
+    public static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// `../shared` beside the repository (test vectors, the corpus generator).
+    public static let shared = repository.deletingLastPathComponent().appendingPathComponent("shared")
+
+    /// The `pico` executable built next to the test bundle.
+    public static let pico: URL = {
+        let candidates = [
+            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("pico"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pico"),
+            repository.appendingPathComponent(".build/debug/pico"),
+        ].compactMap { $0 }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    }()
+
+    /// Runs a program and waits for it. `executable` is a path or a name looked up on PATH.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil,
+                           environment: [String: String] = [:]) throws -> ProcessOutput {
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        if let folder { process.currentDirectoryURL = folder }
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes while the program runs so that neither fills up and blocks it.
+        let errData = LockedData()
+        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errData.isSet { usleep(1000) }
+        return ProcessOutput(status: process.terminationStatus,
+                             stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+
+    @discardableResult
+    public static func pico(_ arguments: String..., in folder: URL? = nil) throws -> ProcessOutput {
+        try run(pico.path, arguments, in: folder)
+    }
+
+    public static func hasProgram(_ name: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
+}
