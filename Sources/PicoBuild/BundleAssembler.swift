@@ -73,6 +73,7 @@ struct BundleAssembler: Sendable {
         if !errors.isEmpty { throw FileErrors(errors) }
 
         let rewriter = PortableURLRewriter(files: Set(planned.map(\.path)).union(BundleManifest.describingFiles))
+        let folderPath = folder.path
         let done = Counter()
         let total = planned.count
         let progress = self.progress
@@ -81,7 +82,7 @@ struct BundleAssembler: Sendable {
                 let count = done.increment()
                 if count % 64 == 0 || count == total { progress?(count, total) }
             }
-            return Result { () throws(FileError) in try produce(file, rewriter: rewriter, into: folder) }
+            return Result { () throws(FileError) in try produce(file, rewriter: rewriter, into: folderPath) }
         }
 
         var files: [BundleFile] = []
@@ -101,7 +102,7 @@ struct BundleAssembler: Sendable {
     }
 
     private func produce(_ file: PlannedFile, rewriter: PortableURLRewriter,
-                         into folder: URL) throws(FileError) -> (BundleFile, [FileError]) {
+                         into folder: String) throws(FileError) -> (BundleFile, [FileError]) {
         let kind = PortableURLRewriter.kind(of: file.path)
         let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
         var data: Data
@@ -112,13 +113,13 @@ struct BundleAssembler: Sendable {
             if kind == nil {
                 // Media and other files: copied in chunks while hashed, never whole in memory.
                 do {
-                    let (sha, size) = try StreamingCopy.copy(from: url, to: folder.appendingPathComponent(file.path))
+                    let (sha, size) = try StreamingCopy.copy(from: url, to: URL(fileURLWithPath: folder + "/" + file.path))
                     return (BundleFile(path: file.path, size: size, sha256: sha, type: MediaType.of(path: file.path)), [])
                 } catch {
                     throw FileError("cannot copy the file: \(error.localizedDescription)", at: where_)
                 }
             }
-            do { data = try Data(contentsOf: url) } catch {
+            do { data = try FileTree.read(atPath: url.path) } catch {
                 throw FileError("cannot read the file: \(error.localizedDescription)", at: where_)
             }
         }
@@ -130,7 +131,7 @@ struct BundleAssembler: Sendable {
             brokenLinks = result.broken.map { locate($0, in: file, original: original) }
         }
         do {
-            try FileTree.write(data, to: file.path, under: folder)
+            try FileTree.write(data, to: file.path, underPath: folder)
         } catch {
             throw FileError("cannot write /\(file.path): \(error.localizedDescription)", at: where_)
         }

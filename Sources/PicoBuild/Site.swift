@@ -11,6 +11,7 @@ struct Page: Sendable {
     /// Key of the section it belongs to (`posts`, or `` for the top).
     var section: String
     var title: String
+    var sortKey: NaturalSortKey
     var date: String?
     var description: String
     var tags: [String]

@@ -67,11 +67,13 @@ struct SiteLoader: Sendable {
             }
         }
 
+        var clock = StageClock()
+        clock.lap("  walk")
         // 2. Parse every page on every core.
-        let site = siteFolder
+        let parser = PageParser(sitePath: siteFolder.path)
         let results = Parallel.map(pageSources) { source in
             Result { () throws(FileError) -> Page? in
-                try PageParser(siteFolder: site).parse(contentPath: source.path, isSectionIndex: source.isSectionIndex)
+                try parser.parse(contentPath: source.path, isSectionIndex: source.isSectionIndex)
             }
         }
         var pages: [Page] = []
@@ -84,6 +86,7 @@ struct SiteLoader: Sendable {
             }
         }
 
+        clock.lap("  parse")
         // 3. Sections: every folder that holds pages, and the folders above it.
         var sections: [String: Section] = ["": Section(key: "")]
         func ensure(_ key: String) {
@@ -115,7 +118,7 @@ struct SiteLoader: Sendable {
             let all = sections
             sections[key]!.children.sort { a, b in
                 let (x, y) = (all[a]!, all[b]!)
-                return x.weight != y.weight ? x.weight < y.weight : x.title.localizedStandardCompare(y.title) == .orderedAscending
+                return x.weight != y.weight ? x.weight < y.weight : NaturalSortKey(x.title) < NaturalSortKey(y.title)
             }
         }
 
@@ -132,6 +135,7 @@ struct SiteLoader: Sendable {
             writers[path] = origin
         }
 
+        clock.lap("  sections")
         if !errors.isEmpty { throw FileErrors(errors) }
         return Site(config: config, pages: pages, sections: sections, assets: assets)
     }
@@ -150,18 +154,18 @@ struct SiteLoader: Sendable {
         case .title:
             break
         }
-        if a.title != b.title { return a.title.localizedStandardCompare(b.title) == .orderedAscending }
+        if a.sortKey != b.sortKey { return a.sortKey < b.sortKey }
         return a.source < b.source
     }
 }
 
 /// Reads one content file into a `Page`.
 struct PageParser: Sendable {
-    let siteFolder: URL
+    let sitePath: String
 
     func parse(contentPath: String, isSectionIndex: Bool) throws(FileError) -> Page? {
         let file = "content/" + contentPath
-        guard let data = try? Data(contentsOf: siteFolder.appendingPathComponent(file)) else {
+        guard let data = try? FileTree.read(atPath: sitePath + "/" + file) else {
             throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -247,10 +251,11 @@ struct PageParser: Sendable {
             summary = Self.firstParagraph(of: html)
         }
 
+        let title = values["title"]?.string
+            ?? (isSectionIndex ? "" : Self.title(fromFileName: baseName == "index" ? (segments.dropLast().last ?? "Home") : baseName))
         return Page(
             source: file, outputPath: url + "index.html", url: url, section: section,
-            title: values["title"]?.string ?? (isSectionIndex ? "" : Self.title(fromFileName: baseName == "index" ? (segments.dropLast().last ?? "Home") : baseName)),
-            date: date, description: values["description"]?.string ?? "",
+            title: title, sortKey: NaturalSortKey(title), date: date, description: values["description"]?.string ?? "",
             tags: tags, weight: weight, template: values["template"]?.string, params: values,
             html: html, summary: summary, wordCount: Self.wordCount(body))
     }
@@ -278,13 +283,16 @@ struct PageParser: Sendable {
     }
 
     static func wordCount(_ text: String) -> Int {
-        var count = 0
-        var inWord = false
-        for byte in text.utf8 {
-            let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
-            if !space, !inWord { count += 1 }
-            inWord = !space
+        var text = text
+        return text.withUTF8 { bytes in
+            var count = 0
+            var inWord = false
+            for byte in bytes {
+                let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
+                if !space, !inWord { count += 1 }
+                inWord = !space
+            }
+            return count
         }
-        return count
     }
 }

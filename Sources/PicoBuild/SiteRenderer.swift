@@ -8,7 +8,9 @@ struct SiteRenderer: Sendable {
     let templates: TemplateSet
 
     func plan() throws(FileErrors) -> [PlannedFile] {
+        var clock = StageClock()
         let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"))
+        clock.lap("  contexts")
         let templates = self.templates
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
@@ -96,7 +98,7 @@ final class SiteContexts: @unchecked Sendable {
 
     init(site model: Site, hasTagPages: Bool) {
         let tagSlugs = model.tagSlugs
-        let tagNames = tagSlugs.keys.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        let tagNames = tagSlugs.keys.sorted { NaturalSortKey($0) < NaturalSortKey($1) }
         var tagCounts: [String: Int] = [:]
         for page in model.pages { for tag in page.tags { tagCounts[tag, default: 0] += 1 } }
         func tagSummary(_ name: String) -> [String: Any] {

@@ -71,7 +71,7 @@ import Testing
         ])
         let byFile = Dictionary(grouping: errors, by: \.location.file)
         #expect(byFile["content/a.md"]?.map(\.location.line) == [5, 5])
-        #expect(byFile["content/a.md"]?.map(\.location.column) == [9, 27])
+        #expect(byFile["content/a.md"]?.map(\.location.column) == [9, 29])
         #expect(byFile["static/page.html"]?.first?.location == SourceLocation(file: "static/page.html", line: 2, column: 12))
         #expect(byFile["static/page.html"]?.first?.sourceLine == "  <a href=\"/gone.html\">x</a>")
     }

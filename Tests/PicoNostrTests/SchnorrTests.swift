@@ -14,7 +14,7 @@ import Testing
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/vectors/bip340-test-vectors.csv")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").dropFirst().map { line in
+        return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             return Row(index: f[0], publicKey: f[2], message: f[4], signature: f[5], expected: f[6] == "TRUE",
                        comment: f.count > 7 ? f[7...].joined(separator: ",") : "")

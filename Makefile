@@ -1,0 +1,60 @@
+# pico — the two commands of the README, and the pieces they are made of.
+#   make demo   install what is missing, build pico, bundle Examples/blog, verify it
+#   make test   install what is missing, run every test
+# Both work as root on a fresh Debian machine with Swift 6 at /opt/swift (or on PATH).
+
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+# Debian packages: the C libraries pico links, and the real tools the tests check against.
+DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
+                   libarchive-dev libsecp256k1-dev python3 coreutils
+BENCH_PACKAGES  := hugo time
+
+PICO := .build/release/pico
+DEMO_OUT := .build/demo/blog
+
+.PHONY: demo test deps swift build release bench clean
+
+demo: deps swift release
+	@echo "==> Bundling Examples/blog"
+	$(PICO) build Examples/blog -o $(DEMO_OUT)
+	@echo "==> Verifying the bundle"
+	$(PICO) verify $(DEMO_OUT)
+	@echo "==> Cross-checking with sha256sum"
+	cd $(DEMO_OUT) && sha256sum --quiet --strict -c SHA256SUMS && echo "sha256sum -c SHA256SUMS: all files OK"
+	@echo
+	@echo "The bundle is in $(CURDIR)/$(DEMO_OUT)"
+	@echo "Open it without any server:  file://$(CURDIR)/$(DEMO_OUT)/index.html"
+	@echo "(copy the folder anywhere — a thumb drive, a web host's sub-path — it keeps working)"
+
+test: deps swift
+	swift build --build-tests
+	swift test
+
+build: deps swift
+	swift build
+
+release:
+	swift build -c release --product pico
+
+bench: deps swift
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	Benchmarks/build.sh
+
+# Installs only what is missing, so a second run costs nothing.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "==> Installing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root (or install: $$missing)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+swift:
+	@command -v swift >/dev/null || { echo "Swift 6 is needed: install the swift.org toolchain for Debian 12 into /opt/swift"; exit 1; }
+	@swift --version 2>/dev/null | head -1
+
+clean:
+	rm -rf .build
