@@ -62,7 +62,6 @@ public struct BundleBuilder: Sendable {
         // load → parse → render: the list of files the bundle will hold.
         let planned: [PlannedFile]
         let name: String
-        let pageCount: Int
         if isPicoSite {
             let config = try SiteConfig.load(siteFolder: input)
             let site = try SiteLoader(siteFolder: input, config: config).load()
@@ -71,12 +70,11 @@ public struct BundleBuilder: Sendable {
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = config.title
-            pageCount = site.pages.count + site.sections.count
         } else {
             planned = try FinishedSite(folder: input, excluding: [output]).plan()
             name = input.lastPathComponent
-            pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
         }
+        let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
         guard planned.contains(where: { $0.path == "index.html" }) else {
             throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
         }

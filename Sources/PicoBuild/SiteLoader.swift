@@ -168,10 +168,12 @@ struct PageParser: Sendable {
         guard let data = try? FileTree.read(atPath: sitePath + "/" + file) else {
             throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard var text = String(data: data, encoding: .utf8) else {
             throw FileError("is not UTF-8 text", at: SourceLocation(file: file, line: 1, column: 1),
                             hint: "save the file as UTF-8")
         }
+        // Some editors start UTF-8 files with a byte order mark, which would hide the front matter.
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let front = try FrontMatter.parse(text, file: file)
         let values = front.values
 
