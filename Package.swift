@@ -33,8 +33,8 @@ let package = Package(
         .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM"]),
         // Finding URL references in HTML (libxml2) and CSS, with their byte positions.
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
-        // Archives (libarchive); filled in by the archive issue.
-        .target(name: "PicoArchive", dependencies: ["CLibArchive"]),
+        // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
+        .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore"]),
         // Author keys and BIP-340 signatures (libsecp256k1).
         .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
         // The build pipeline: load → parse → render → rewrite links → seal.
@@ -46,7 +46,7 @@ let package = Package(
         ]),
         // The command line, thin.
         .executableTarget(name: "pico", dependencies: [
-            "PicoCore", "PicoBuild", "PicoNostr",
+            "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
-        .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive"]),
+        .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),

@@ -6,6 +6,9 @@ import CLibArchive
 public enum ArchiveFormat: String, CaseIterable, Sendable {
     case zip, tar, tarGzip = "tar.gz", tarZstd = "tar.zst"
 
+    /// The endings pico packs to, for messages.
+    public static let endings = ".zip, .tar, .tar.gz or .tar.zst"
+
     public init?(fileName: String) {
         let lower = fileName.lowercased()
         // Longest endings first: ".tar.gz" must not be taken for ".gz".

@@ -16,6 +16,8 @@ public struct BundleBuilder: Sendable {
         public var output: URL?
         public var allowBrokenLinks = false
         public var signer: (any BundleSigner)?
+        /// SOURCE_DATE_EPOCH: the build time to record, for reproducible builds.
+        public var sourceDateEpoch: Int?
         public var progress: (@Sendable (_ stage: String, _ done: Int, _ total: Int) -> Void)?
 
         public init(input: URL, output: URL? = nil) {
@@ -62,6 +64,7 @@ public struct BundleBuilder: Sendable {
         // load → parse → render: the list of files the bundle will hold.
         let planned: [PlannedFile]
         let name: String
+        var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
         if isPicoSite {
             let config = try SiteConfig.load(siteFolder: input)
             let site = try SiteLoader(siteFolder: input, config: config).load()
@@ -70,6 +73,9 @@ public struct BundleBuilder: Sendable {
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = config.title
+            if created == nil, let newest = site.pages.compactMap(\.date).max() {
+                created = String(newest.prefix(10)) + "T00:00:00Z"
+            }
         } else {
             planned = try FinishedSite(folder: input, excluding: [output]).plan()
             name = input.lastPathComponent
@@ -90,7 +96,8 @@ public struct BundleBuilder: Sendable {
             clock.lap("render+rewrite+write")
 
             // seal
-            let seal = try BundleSeal(name: name, entry: "index.html", files: assembled.files, signer: options.signer)
+            let seal = try BundleSeal(name: name, entry: "index.html", files: assembled.files, signer: options.signer,
+                                      created: created)
             try seal.checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
             try seal.manifest.canonicalJSON.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
 

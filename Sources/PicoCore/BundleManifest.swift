@@ -40,14 +40,63 @@ public struct BundleManifest: Equatable, Sendable, Codable {
     public var files: [BundleFile]
     public var id: String
     public var signature: BundleSignature?
+    /// When the content was made, `2024-03-01T00:00:00Z`: from SOURCE_DATE_EPOCH or the newest
+    /// page date, never the clock, so it does not break reproducibility. Optional; archives
+    /// take their entries' time from it.
+    public var created: String?
 
-    public init(name: String, entry: String, files: [BundleFile], id: String, signature: BundleSignature? = nil) {
+    public init(name: String, entry: String, files: [BundleFile], id: String, signature: BundleSignature? = nil,
+                created: String? = nil) {
         self.format = Self.format
         self.name = name
         self.entry = entry
         self.files = files
         self.id = id
         self.signature = signature
+        self.created = created
+    }
+
+    /// `created` as seconds since 1970, when it is a valid UTC time.
+    public var createdEpoch: Int? {
+        guard let created else { return nil }
+        return Self.epoch(fromUTC: created)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970 (UTC, no leap seconds).
+    public static func utcString(epoch: Int) -> String {
+        let days = epoch >= 0 ? epoch / 86_400 : (epoch - 86_399) / 86_400
+        let seconds = epoch - days * 86_400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
+                      seconds / 3600, seconds % 3600 / 60, seconds % 60)
+    }
+
+    static func epoch(fromUTC text: String) -> Int? {
+        let b = Array(text.utf8)
+        guard b.count >= 10 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= b.count else { return nil }
+            return Int(String(decoding: b[range], as: UTF8.self))
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let hour = number(11..<13) ?? 0, minute = number(14..<16) ?? 0, second = number(17..<19) ?? 0
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days * 86_400 + hour * 3600 + minute * 60 + second
     }
 
     /// Canonical JSON: sorted keys, no insignificant whitespace, UTF-8.
@@ -67,6 +116,7 @@ public struct BundleManifest: Equatable, Sendable, Codable {
         if let signature {
             members["signature"] = .object(["pubkey": .string(signature.pubkey), "sig": .string(signature.sig)])
         }
+        if let created { members["created"] = .string(created) }
         return JSONValue.object(members).canonicalData
     }
 
@@ -99,13 +149,14 @@ public struct BundleSeal: Sendable {
     public let manifest: BundleManifest
     public let checksums: Data
 
-    public init(name: String, entry: String, files: [BundleFile], signer: (any BundleSigner)? = nil) throws {
+    public init(name: String, entry: String, files: [BundleFile], signer: (any BundleSigner)? = nil,
+                created: String? = nil) throws {
         let sorted = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         let checksums = Checksums.render(sorted)
         let id = Checksums.bundleID(of: checksums)
         let signature = try signer?.sign(bundleID: id)
         self.checksums = checksums
-        self.manifest = BundleManifest(name: name, entry: entry, files: sorted, id: id, signature: signature)
+        self.manifest = BundleManifest(name: name, entry: entry, files: sorted, id: id, signature: signature, created: created)
     }
 }
 

@@ -40,6 +40,11 @@ public struct VerificationReport: Sendable {
 
     public var isValid: Bool { problems.isEmpty && manifest != nil }
 
+    public init(target: String, problems: [VerificationProblem] = []) {
+        self.target = target
+        self.problems = problems
+    }
+
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "target": .string(target),

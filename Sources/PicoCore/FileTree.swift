@@ -148,6 +148,12 @@ public struct POSIXFailure: Error, CustomStringConvertible, LocalizedError {
     public let path: String
     public let code: Int32
 
+    public init(operation: String, path: String, code: Int32) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
     public var description: String { "cannot \(operation) \(path): \(String(cString: strerror(code)))" }
     public var errorDescription: String? { description }
 }

@@ -39,6 +39,7 @@ struct BuildCommand: ParsableCommand {
         let started = Date()
         var options = BundleBuilder.Options(input: URL(commandLinePath: site), output: output.map(URL.init(commandLinePath:)))
         options.allowBrokenLinks = allowBrokenLinks
+        options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
         let result: BundleBuilder.Result
         do {

@@ -13,6 +13,6 @@ struct Pico: ParsableCommand {
         Start with:  pico init mysite && pico build mysite && pico verify mysite/public
         """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self]
+        subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PicoArchive
 import PicoCore
 import PicoNostr
 
@@ -14,18 +15,23 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The bundle folder.", completion: .directory)
+    @Argument(help: "A bundle folder or a bundle archive (.zip, .tar, .tar.gz, .tar.zst).", completion: .file())
     var target: String
 
     @Flag(help: "Print one JSON object with the result and every problem.")
     var json = false
 
     func run() throws {
-        let folder = URL(commandLinePath: target)
-        guard FileTree.isDirectory(folder) else {
-            Terminal.fail(VerifyFailure("\(folder.path) is not a folder; pico verify reads bundle folders"))
+        let url = URL(commandLinePath: target)
+        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker())
+        let report: VerificationReport
+        if FileTree.isDirectory(url) {
+            report = verifier.verify(folder: url)
+        } else if FileManager.default.fileExists(atPath: url.path) {
+            report = ArchiveVerifier(verifier).verify(archive: url)
+        } else {
+            Terminal.fail(VerifyFailure("error: \(url.path) does not exist"))
         }
-        let report = BundleVerifier(signatureChecker: SchnorrSignatureChecker()).verify(folder: folder)
         if json {
             print(report.json.canonicalString)
         } else if report.isValid {

@@ -1,0 +1,92 @@
+import CLibArchive
+
+/// Writes an archive through libarchive, deterministically: the caller gives entries in a
+/// fixed order, and every entry gets the same time, mode and owner.
+public final class ArchiveWriter {
+    private let archive: OpaquePointer
+    private let format: ArchiveFormat
+    private let mtime: Int
+    private var closed = false
+
+    /// - Parameter mtime: seconds since 1970 written as every entry's time.
+    public init(path: String, format: ArchiveFormat, mtime: Int) throws(ArchiveError) {
+        guard let archive = archive_write_new() else { throw ArchiveError("libarchive could not start a writer") }
+        self.archive = archive
+        self.format = format
+        self.mtime = mtime
+        var status: Int32
+        switch format {
+        case .zip:
+            status = archive_write_set_format_zip(archive)
+        case .tar, .tarGzip, .tarZstd:
+            // pax only where ustar cannot say it (long or non-ASCII names): readable by every tar.
+            status = archive_write_set_format_pax_restricted(archive)
+        }
+        if status == ARCHIVE_OK, format == .tarGzip {
+            status = archive_write_add_filter_gzip(archive)
+            // No time stamp in the gzip header: packing twice must give the same bytes.
+            if status == ARCHIVE_OK { status = archive_write_set_filter_option(archive, "gzip", "timestamp", nil) }
+        }
+        if status == ARCHIVE_OK, format == .tarZstd { status = archive_write_add_filter_zstd(archive) }
+        // Tar's default 10 KiB record blocking is what GNU tar writes too.
+        if status == ARCHIVE_OK { status = archive_write_open_filename(archive, path) }
+        guard status == ARCHIVE_OK else {
+            let message = Self.message(archive)
+            archive_write_free(archive)
+            throw ArchiveError("cannot write \(path): \(message)")
+        }
+    }
+
+    deinit {
+        if !closed { archive_write_close(archive) }
+        archive_write_free(archive)
+    }
+
+    /// Adds a regular file. `compress` chooses deflate or store in a zip (tar compresses as a
+    /// whole or not at all). `produce` is called with a sink to pass the file's bytes to.
+    public func addFile(path: String, size: Int, compress: Bool,
+                        produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        guard let entry = archive_entry_new() else { throw ArchiveError("libarchive could not make an entry") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, path)
+        archive_entry_set_size(entry, la_int64_t(size))
+        archive_entry_set_filetype(entry, 0o100000)
+        archive_entry_set_perm(entry, 0o644)
+        archive_entry_set_mtime(entry, time_t(mtime), 0)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        if format == .zip {
+            _ = compress ? archive_write_zip_set_compression_deflate(archive) : archive_write_zip_set_compression_store(archive)
+        }
+        guard archive_write_header(archive, entry) == ARCHIVE_OK else {
+            throw ArchiveError("cannot add \(path): \(Self.message(archive))")
+        }
+        var written = 0
+        try produce { chunk in
+            guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+            let result = archive_write_data(archive, base, chunk.count)
+            guard result >= 0 else { throw ArchiveError("cannot write \(path): \(Self.message(archive))") }
+            written += chunk.count
+        }
+        guard written == size else { throw ArchiveError("\(path) changed while it was packed (\(written) bytes, expected \(size))") }
+        _ = archive_write_finish_entry(archive)
+    }
+
+    /// Finishes the archive; until then the file is incomplete.
+    public func close() throws(ArchiveError) {
+        closed = true
+        guard archive_write_close(archive) == ARCHIVE_OK else {
+            throw ArchiveError("cannot finish the archive: \(Self.message(archive))")
+        }
+    }
+
+    static func message(_ archive: OpaquePointer) -> String {
+        archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+}
+
+/// A failure reading or writing an archive, said so a person can act on it.
+public struct ArchiveError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

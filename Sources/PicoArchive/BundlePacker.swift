@@ -1,0 +1,108 @@
+import Foundation
+import PicoCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pico pack`: a bundle folder into one file. Deterministic — the manifest files first, then
+/// every file in manifest order, each with the manifest's build time, mode 0644, owner 0 —
+/// so packing twice gives the same bytes. Every file is hashed as it is packed; a bundle that
+/// does not match its manifest is not packed.
+public struct BundlePacker: Sendable {
+    /// Media types already compressed: stored in a zip, not deflated again.
+    static let storedTypes: Set<String> = [
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "font/woff", "font/woff2",
+        "application/zip", "application/gzip", "application/zstd", "application/epub+zip", "application/pdf",
+        "audio/mpeg", "audio/ogg", "audio/mp4", "audio/opus", "audio/flac",
+        "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+    ]
+
+    /// 1980-01-01, the earliest time a zip can hold; used when the manifest has no build time.
+    static let fallbackTime = 315_532_800
+
+    public init() {}
+
+    public struct Result: Sendable {
+        public var format: ArchiveFormat
+        public var files: Int
+        public var bytes: Int
+    }
+
+    public func pack(bundle: URL, to output: URL) throws -> Result {
+        guard let format = ArchiveFormat(fileName: output.lastPathComponent) else {
+            throw ArchiveError("\(output.lastPathComponent): the file name must end in \(ArchiveFormat.endings)")
+        }
+        let root = bundle.path
+        let manifestData: Data
+        let checksums: Data
+        do {
+            manifestData = try FileTree.read(atPath: root + "/" + BundleManifest.fileName)
+            checksums = try FileTree.read(atPath: root + "/" + BundleManifest.checksumsFileName)
+        } catch {
+            throw ArchiveError("\(root) is not a pico bundle (no \(BundleManifest.fileName) or \(BundleManifest.checksumsFileName)); build one with `pico build`")
+        }
+        let manifest = try BundleManifest.decode(manifestData)
+        // Only what the manifest lists goes in; anything else there is a sign of damage.
+        let listed = Set(manifest.files.map(\.path))
+        let present = try FileTree.walk(bundle)
+        let strays = present.filter { !listed.contains($0.path) && !BundleManifest.describingFiles.contains($0.path) }
+        if let stray = strays.first {
+            throw ArchiveError("\(stray.path) is in the bundle folder but not in its manifest; run `pico verify \(root)` and rebuild")
+        }
+        for file in manifest.files {
+            if let problem = BundlePath.problem(in: file.path) { throw ArchiveError("the manifest lists an unsafe path \(file.path): \(problem)") }
+        }
+
+        let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).pico-partial-\(getpid())")
+        do {
+            let writer = try ArchiveWriter(path: partial.path, format: format, mtime: manifest.createdEpoch ?? Self.fallbackTime)
+            for (name, data) in [(BundleManifest.checksumsFileName, checksums), (BundleManifest.fileName, manifestData)] {
+                try writer.addFile(path: name, size: data.count, compress: true) { sink in
+                    try data.withUnsafeBytes { try sink($0) }
+                }
+            }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var bytes = 0
+            for file in manifest.files {
+                let path = root + "/" + file.path
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                guard descriptor >= 0 else { throw ArchiveError("\(file.path) is listed in the manifest but cannot be read: \(String(cString: strerror(errno)))") }
+                defer { close(descriptor) }
+                var hasher = IncrementalSHA256()
+                try writer.addFile(path: file.path, size: file.size, compress: !Self.storedTypes.contains(file.type)) { sink in
+                    var left = file.size
+                    while left > 0 {
+                        let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, left)) }
+                        if got < 0, errno == EINTR { continue }
+                        guard got > 0 else { throw ArchiveError("\(file.path) is shorter than the manifest says") }
+                        try buffer.withUnsafeBytes { chunk in
+                            let piece = UnsafeRawBufferPointer(rebasing: chunk[..<got])
+                            hasher.update(piece)
+                            try sink(piece)
+                        }
+                        left -= got
+                    }
+                }
+                guard hasher.finalize() == file.sha256 else {
+                    throw ArchiveError("\(file.path) does not match its SHA-256 in the manifest; run `pico verify \(root)`")
+                }
+                bytes += file.size
+            }
+            try writer.close()
+            try FileManager.default.moveItemReplacing(partial, to: output)
+            return Result(format: format, files: manifest.files.count + 2, bytes: bytes)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+    }
+}
+
+extension FileManager {
+    /// `rename(2)`: replaces `destination` in one step.
+    func moveItemReplacing(_ source: URL, to destination: URL) throws {
+        guard rename(source.path, destination.path) == 0 else {
+            throw POSIXFailure(operation: "move into place", path: destination.path, code: errno)
+        }
+    }
+}
