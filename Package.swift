@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
         // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
         .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore"]),
+        // Where bundles live: one protocol, one folder per kind of silo.
+        .target(name: "PicoSilo", dependencies: [
+            "PicoCore", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // Author keys and BIP-340 signatures (libsecp256k1).
         .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
         // The build pipeline: load → parse → render → rewrite links → seal.
@@ -46,17 +50,18 @@ let package = Package(
         ]),
         // The command line, thin.
         .executableTarget(name: "pico", dependencies: [
-            "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive",
+            "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive", "PicoSilo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Temporary folders, fixture sites, running programs: shared by the test targets.
-        .target(name: "PicoTestSupport", path: "Tests/PicoTestSupport"),
+        .target(name: "PicoTestSupport", dependencies: ["PicoCore"], path: "Tests/PicoTestSupport"),
         .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),

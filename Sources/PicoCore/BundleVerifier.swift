@@ -37,6 +37,8 @@ public struct VerificationReport: Sendable {
     public var problems: [VerificationProblem] = []
     public var checkedFiles = 0
     public var checkedBytes = 0
+    /// Something the reader should know although it is no problem (an interrupted publish).
+    public var note: String?
 
     public var isValid: Bool { problems.isEmpty && manifest != nil }
 
@@ -57,6 +59,7 @@ public struct VerificationReport: Sendable {
                 return .object(item)
             }),
         ]
+        if let note { members["note"] = .string(note) }
         if let manifest {
             members["id"] = .string(manifest.id)
             members["name"] = .string(manifest.name)

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Pico: ParsableCommand {
+struct Pico: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pico",
         abstract: "Turn a site into a bundle that belongs to no server.",
@@ -13,6 +13,7 @@ struct Pico: ParsableCommand {
         Start with:  pico init mysite && pico build mysite && pico verify mysite/public
         """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self]
+        subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self,
+                      PublishCommand.self, FetchCommand.self]
     )
 }

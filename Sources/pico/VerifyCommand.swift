@@ -3,8 +3,9 @@ import Foundation
 import PicoArchive
 import PicoCore
 import PicoNostr
+import PicoSilo
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check a bundle against its own manifest.",
@@ -15,26 +16,46 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A bundle folder or a bundle archive (.zip, .tar, .tar.gz, .tar.zst).", completion: .file())
+    @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path.", completion: .file())
     var target: String
+
+    @Option(help: "The signer the bundle must be signed by (hex x-only public key).")
+    var signer: String?
 
     @Flag(help: "Print one JSON object with the result and every problem.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
+        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: signer)
+        let reports: [VerificationReport]
         let url = URL(commandLinePath: target)
-        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker())
-        let report: VerificationReport
-        if FileTree.isDirectory(url) {
-            report = verifier.verify(folder: url)
-        } else if FileManager.default.fileExists(atPath: url.path) {
-            report = ArchiveVerifier(verifier).verify(archive: url)
-        } else {
-            Terminal.fail(VerifyFailure("error: \(url.path) does not exist"))
+        do {
+            if !target.contains("://"), !target.hasPrefix("nostr:"), !FileTree.isDirectory(url) {
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    throw VerifyFailure("\(url.path) does not exist")
+                }
+                reports = [ArchiveVerifier(verifier).verify(archive: url)]
+            } else if !target.contains("://"), !target.hasPrefix("nostr:"),
+                      !FilesystemSilo(url: url, address: target).isLibrary {
+                reports = [verifier.verify(folder: url)]
+            } else {
+                reports = try await SiloAddress.silo(for: target).verify(with: verifier)
+            }
+        } catch {
+            Terminal.fail(error)
         }
         if json {
-            print(report.json.canonicalString)
-        } else if report.isValid {
+            print(reports.count == 1 ? reports[0].json.canonicalString : JSONValue.array(reports.map(\.json)).canonicalString)
+        } else if reports.count == 1 {
+            Self.printReport(reports[0])
+        } else {
+            Self.printTable(reports)
+        }
+        if !reports.allSatisfy(\.isValid) { throw ExitCode(1) }
+    }
+
+    static func printReport(_ report: VerificationReport) {
+        if report.isValid {
             let signature: String = switch report.signature {
             case .valid(let key): "signed by \(key)"
             case .unchecked(let key): "signature by \(key) not checked"
@@ -42,11 +63,39 @@ struct VerifyCommand: ParsableCommand {
             }
             print("OK \(report.target): \(report.checkedFiles) files, \(Terminal.bytes(report.checkedBytes)) verified; \(signature)")
             print("   bundle id \(report.manifest!.id)")
+            if let note = report.note { print("   note: \(note)") }
         } else {
             for problem in report.problems { Terminal.error(problem.description) }
             Terminal.error("FAILED \(report.target): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
         }
-        if !report.isValid { throw ExitCode(1) }
+    }
+
+    /// A library (a drive with several bundles): one line per bundle.
+    static func printTable(_ reports: [VerificationReport]) {
+        var rows = [["BUNDLE", "FILES", "SIZE", "ID", "SIGNER", "STATUS"]]
+        for report in reports {
+            let signer: String = switch report.signature {
+            case .valid(let key): String(key.prefix(12))
+            case .invalid(let key), .unchecked(let key): String(key.prefix(12)) + "?"
+            case .absent: "unsigned"
+            }
+            rows.append([URL(fileURLWithPath: report.target).lastPathComponent, String(report.checkedFiles),
+                         Terminal.bytes(report.checkedBytes), String(report.manifest?.id.prefix(12) ?? "-"), signer,
+                         report.isValid ? (report.note == nil ? "OK" : "OK (interrupted publish)") : "FAILED: \(report.problems.count) problems"])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).enumerated().map { index, cell in
+                let (text, width) = cell
+                let pad = String(repeating: " ", count: width - text.count)
+                return index == 1 || index == 2 ? pad + text : text + pad
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+        let failed = reports.filter { !$0.isValid }
+        print("\(reports.count) bundles, \(failed.count) failed")
+        for report in failed {
+            for problem in report.problems { Terminal.error("\(URL(fileURLWithPath: report.target).lastPathComponent): \(problem)") }
+        }
     }
 }
 

@@ -5,30 +5,18 @@ import Testing
 
 /// Bundles made by hand (not by the build), then damaged in each way `pico verify` must catch.
 @Suite struct VerifierTests {
-    /// Writes files plus a correct SHA256SUMS and pico-manifest.json.
-    static func makeBundle(_ files: [String: String], in folder: TemporaryFolder) throws -> URL {
-        let root = folder.write(files, under: "bundle")
-        let entries = files.map { path, text in
-            BundleFile(path: path, size: text.utf8.count, sha256: SHA256Hex.of(Data(text.utf8)), type: MediaType.of(path: path))
-        }
-        let seal = try BundleSeal(name: "t", entry: "index.html", files: entries)
-        try seal.checksums.write(to: root.appendingPathComponent("SHA256SUMS"))
-        try seal.manifest.canonicalJSON.write(to: root.appendingPathComponent("pico-manifest.json"))
-        return root
-    }
-
     let site = ["index.html": "<h1>hi</h1>", "a/b/index.html": "<p>page</p>", "css/site.css": "body{}"]
 
     @Test func anIntactBundlePasses() throws {
         let folder = TemporaryFolder()
-        let report = BundleVerifier().verify(folder: try Self.makeBundle(site, in: folder))
+        let report = BundleVerifier().verify(folder: try folder.makeBundle(site))
         #expect(report.isValid, "\(report.problems)")
         #expect(report.checkedFiles == 3)
     }
 
     @Test func aFlippedByteIsFoundAndNamed() throws {
         let folder = TemporaryFolder()
-        let root = try Self.makeBundle(site, in: folder)
+        let root = try folder.makeBundle(site)
         try Data("<p>pagf</p>".utf8).write(to: root.appendingPathComponent("a/b/index.html"))
         let report = BundleVerifier().verify(folder: root)
         #expect(!report.isValid)
@@ -38,7 +26,7 @@ import Testing
 
     @Test func aDeletedFileIsFoundAndNamed() throws {
         let folder = TemporaryFolder()
-        let root = try Self.makeBundle(site, in: folder)
+        let root = try folder.makeBundle(site)
         try FileManager.default.removeItem(at: root.appendingPathComponent("css/site.css"))
         let report = BundleVerifier().verify(folder: root)
         #expect(report.problems.map(\.kind) == [.missing])
@@ -47,7 +35,7 @@ import Testing
 
     @Test func anAddedFileIsFoundAndNamed() throws {
         let folder = TemporaryFolder()
-        let root = try Self.makeBundle(site, in: folder)
+        let root = try folder.makeBundle(site)
         try Data("evil".utf8).write(to: root.appendingPathComponent("a/extra.js"))
         let report = BundleVerifier().verify(folder: root)
         #expect(report.problems.map(\.kind) == [.unlisted])
@@ -56,7 +44,7 @@ import Testing
 
     @Test func aSymlinkIsNotAFileOfTheBundle() throws {
         let folder = TemporaryFolder()
-        let root = try Self.makeBundle(site, in: folder)
+        let root = try folder.makeBundle(site)
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("passwd").path, withDestinationPath: "/etc/passwd")
         let report = BundleVerifier().verify(folder: root)
         #expect(report.problems.map(\.kind) == [.notRegularFile])
@@ -81,7 +69,7 @@ import Testing
 
     @Test func editedChecksumsChangeTheIDAndAreCaught() throws {
         let folder = TemporaryFolder()
-        let root = try Self.makeBundle(site, in: folder)
+        let root = try folder.makeBundle(site)
         let sums = root.appendingPathComponent("SHA256SUMS")
         try (try Data(contentsOf: sums) + Data("\n".utf8)).write(to: sums)
         let kinds = Set(BundleVerifier().verify(folder: root).problems.map(\.kind))

@@ -151,14 +151,13 @@ def main(out):
         path = os.path.join(out, name)
         print(f"{path:<{width}} {os.path.getsize(path):>11,} bytes  {what}", flush=True)
 
-    def both(stem, hostile_zip, hostile_tar, what, gz=False, zip_extra=None, tar_extra=None, zip_too=True):
-        if zip_too:
-            write_zip(os.path.join(out, stem + ".zip"), hostile_zip, zip_extra)
-            done(stem + ".zip", what)
-        write_tar(os.path.join(out, stem + ".tar"), hostile_tar, extra=tar_extra)
+    def both(stem, zip_entries, tar_entries, what, gz=False):
+        write_zip(os.path.join(out, stem + ".zip"), zip_entries)
+        done(stem + ".zip", what)
+        write_tar(os.path.join(out, stem + ".tar"), tar_entries)
         done(stem + ".tar", what)
         if gz:
-            write_tar(os.path.join(out, stem + ".tar.gz"), hostile_tar, gz=True, extra=tar_extra)
+            write_tar(os.path.join(out, stem + ".tar.gz"), tar_entries, gz=True)
             done(stem + ".tar.gz", what)
 
     evil = b"pico unpack wrote this outside its output folder\n"

@@ -1,0 +1,213 @@
+import Foundation
+import Mustache
+import PicoCore
+
+/// A folder or a thumb drive. Publishing puts each bundle in its own folder of a *library*
+/// (`LIB/carried-by-hand/`) and writes `LIB/index.html`, a page listing every bundle that
+/// works from file://. An address that is itself a bundle folder is updated in place.
+public struct FilesystemSilo: Silo {
+    public let url: URL
+    public let address: String
+
+    public init(url: URL, address: String) {
+        self.url = url.standardizedFileURL
+        self.address = address
+    }
+
+    static func isBundle(_ folder: URL) -> Bool {
+        Durable.exists(folder.path + "/" + BundleManifest.fileName)
+            || PublishJournal.Location(bundle: folder).read() != nil
+    }
+
+    /// Bundle folders of the library at `url`, by folder name.
+    func bundles() -> [URL] {
+        if Self.isBundle(url) { return [url] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+            .map { url.appendingPathComponent($0) }
+            .filter { FileTree.isDirectory($0) && Self.isBundle($0) }
+    }
+
+    // MARK: publish
+
+    public func publish(bundle source: URL, options: PublishOptions) async throws -> PublishResult {
+        let staged = try stage(bundle: source, options: options)
+        try staged.journal.apply(at: staged.location)
+        if staged.intoLibrary { try LibraryIndex(library: url).write() }
+        Durable.flush()
+        return staged.result
+    }
+
+    /// A publish that is staged and committed, with only the moves into place left to do.
+    struct StagedPublish {
+        var journal: PublishJournal
+        var location: PublishJournal.Location
+        var intoLibrary: Bool
+        var result: PublishResult
+    }
+
+    /// Verifies the bundle, works out what changed, copies new and changed files into the
+    /// journal's staging folder, flushes, and writes the commit record.
+    func stage(bundle source: URL, options: PublishOptions) throws -> StagedPublish {
+        let verifier = BundleVerifier()
+        let report = verifier.verify(folder: source)
+        guard report.isValid, let manifest = report.manifest else {
+            throw SiloError("\(source.path) is not an intact bundle; pico publishes only what verifies:\n"
+                            + report.problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        var warnings = PortableNames.problems(in: manifest.files.map { ($0.path, $0.size) })
+        let folderName = Self.isBundle(url) ? url.lastPathComponent : Self.folderName(for: manifest.name)
+        warnings += PortableNames.problems(in: [(folderName, 0)])
+        if options.strictPortable, !warnings.isEmpty {
+            throw SiloError("these names cannot be stored on a FAT32/exFAT drive (--strict-portable):\n"
+                            + warnings.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        let target = Self.isBundle(url) ? url : url.appendingPathComponent(folderName)
+        if !Self.isBundle(target), FileManager.default.fileExists(atPath: target.path),
+           !((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []).isEmpty {
+            throw SiloError("\(target.path) exists and is not a pico bundle; pico will not overwrite it")
+        }
+        let location = PublishJournal.Location(bundle: target)
+
+        // Finish or discard an earlier, interrupted publish first.
+        if let pending = location.read() {
+            try pending.apply(at: location)
+        } else {
+            try? FileManager.default.removeItem(atPath: location.folder)
+        }
+
+        let oldManifest = (try? FileTree.read(atPath: target.path + "/" + BundleManifest.fileName)).flatMap { try? BundleManifest.decode($0) }
+        let old = Dictionary((oldManifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let live = FileTree.isDirectory(target) ? (try FileTree.walk(target)) : []
+        let livePaths = Set(live.map(\.path))
+        var journal = PublishJournal(id: manifest.id, replaced: [], added: [], removed: [])
+        var unchanged = 0
+        var copyBytes = 0
+        for file in manifest.files {
+            let present = livePaths.contains(file.path)
+            if let before = old[file.path], before.sha256 == file.sha256, Durable.size(target.path + "/" + file.path) == file.size {
+                unchanged += 1
+                continue
+            }
+            if present { journal.replaced.append(file.path) } else { journal.added.append(file.path) }
+            copyBytes += file.size
+        }
+        for name in BundleManifest.describingFiles.sorted() {
+            let live = try? FileTree.read(atPath: target.path + "/" + name)
+            let new = try FileTree.read(atPath: source.path + "/" + name)
+            if live == new { continue }
+            if livePaths.contains(name) { journal.replaced.append(name) } else { journal.added.append(name) }
+        }
+        let newPaths = Set(manifest.files.map(\.path)).union(BundleManifest.describingFiles)
+        journal.removed = live.map(\.path).filter { !newPaths.contains($0) }
+
+        // 1. Stage every new and changed file, flushed to the drive.
+        let toCopy = journal.replaced + journal.added
+        for (index, path) in toCopy.enumerated() {
+            let copied = try Durable.copy(from: source.path + "/" + path, to: location.staged + "/" + path)
+            if let expected = manifest.files.first(where: { $0.path == path }), copied.sha256 != expected.sha256 {
+                throw SiloError("\(path) changed while it was being published; run pico build again")
+            }
+            options.progress?(index + 1, toCopy.count)
+        }
+        Durable.flush()
+        // 2. Commit: from here on the publish only goes forward.
+        try Durable.writeAtomically(try JSONEncoder().encode(journal), to: location.record)
+        Durable.flush()
+        let result = PublishResult(address: address + (target == url ? "" : "/" + folderName), manifest: manifest,
+                                   written: journal.replaced.count + journal.added.count, unchanged: unchanged,
+                                   removed: journal.removed.count, bytesWritten: copyBytes, warnings: warnings)
+        return StagedPublish(journal: journal, location: location, intoLibrary: target != url, result: result)
+    }
+
+    /// `Carried by Hand` → `carried-by-hand`.
+    static func folderName(for name: String) -> String {
+        var out = ""
+        for character in name.lowercased() {
+            if character.isLetter || character.isNumber { out.append(character) }
+            else if !out.isEmpty, !out.hasSuffix("-") { out.append("-") }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "bundle" : out
+    }
+
+    // MARK: verify and fetch
+
+    public func verify(with verifier: BundleVerifier) async throws -> [VerificationReport] {
+        let found = bundles()
+        guard !found.isEmpty else {
+            throw SiloError("\(url.path) holds no pico bundle (no pico-manifest.json, and no bundle folders inside)")
+        }
+        return found.map { Self.verifyBundle(at: $0, with: verifier) }
+    }
+
+    /// A bundle folder, or the old or new bundle of an interrupted publish (whichever is whole).
+    static func verifyBundle(at folder: URL, with verifier: BundleVerifier) -> VerificationReport {
+        let location = PublishJournal.Location(bundle: folder)
+        guard let journal = location.read() else { return verifier.verify(folder: folder) }
+        let live = (try? FileTree.walk(folder)) ?? []
+        var reports: [VerificationReport] = []
+        for new in [true, false] {
+            var files = journal.view(new: new, at: location, live: live)
+            let manifest = files.removeValue(forKey: BundleManifest.fileName).flatMap { try? FileTree.read(atPath: $0) }
+            let checksums = files.removeValue(forKey: BundleManifest.checksumsFileName).flatMap { try? FileTree.read(atPath: $0) }
+            let present = files.mapValues { path in
+                PresentFile(isRegularFile: true, size: Durable.size(path) ?? -1,
+                            sha256: try? SHA256Hex.ofFile(at: URL(fileURLWithPath: path)).hex)
+            }
+            var report = verifier.check(target: folder.path, manifestData: manifest, checksumsData: checksums, present: present)
+            report.note = new ? "an interrupted publish: the new version is complete; run pico publish again to finish moving it in"
+                              : "an interrupted publish: the previous version is intact; run pico publish again to finish the new one"
+            if report.isValid { return report }
+            reports.append(report)
+        }
+        return reports[0]
+    }
+
+    public func fetch(to destination: URL) async throws -> VerificationReport {
+        let found = bundles()
+        guard found.count == 1, let source = found.first else {
+            if found.isEmpty { throw SiloError("\(url.path) holds no pico bundle") }
+            throw SiloError("\(url.path) is a library of \(found.count) bundles; fetch one of them: "
+                            + found.map(\.lastPathComponent).joined(separator: ", "))
+        }
+        if PublishJournal.Location(bundle: source).read() != nil {
+            throw SiloError("a publish to \(source.path) was interrupted; run pico publish again to finish it, then fetch")
+        }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
+            throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
+        }
+        let staging = try StagingFolder(replacing: destination)
+        do {
+            let manifestData = try FileTree.read(atPath: source.path + "/" + BundleManifest.fileName)
+            let checksums = try FileTree.read(atPath: source.path + "/" + BundleManifest.checksumsFileName)
+            let manifest = try BundleManifest.decode(manifestData)
+            var present: [String: PresentFile] = [:]
+            for file in manifest.files {
+                guard BundlePath.problem(in: file.path) == nil else { continue }
+                let from = source.path + "/" + file.path
+                guard Durable.size(from) != nil else { continue }
+                let copied = try Durable.copy(from: from, to: staging.url.path + "/" + file.path)
+                present[file.path] = PresentFile(isRegularFile: true, size: copied.size, sha256: copied.sha256)
+            }
+            try manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
+            try checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
+            let report = BundleVerifier().check(target: source.path, manifestData: manifestData, checksumsData: checksums, present: present)
+            guard report.isValid else {
+                throw SiloError("the bundle at \(source.path) does not verify; nothing was fetched:\n"
+                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
+            }
+            try staging.commit()
+            return report
+        } catch {
+            staging.discard()
+            throw error
+        }
+    }
+}
+
+extension FilesystemSilo {
+    /// A folder whose sub-folders are bundles (rather than a bundle itself).
+    public var isLibrary: Bool { !Self.isBundle(url) && !bundles().isEmpty }
+}

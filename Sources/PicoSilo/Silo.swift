@@ -1,0 +1,61 @@
+import Foundation
+import PicoCore
+
+/// A place bundles live: a folder or thumb drive, an S3 bucket, nostr relays. `pico publish`,
+/// `fetch` and `verify` talk to every silo through this one protocol.
+public protocol Silo: Sendable {
+    /// The address as the user wrote it, for messages.
+    var address: String { get }
+    /// Puts a verified bundle on the silo: incrementally, manifest last, safe to interrupt.
+    func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult
+    /// Copies the bundle to `destination`, verifying everything before it reports success.
+    func fetch(to destination: URL) async throws -> VerificationReport
+    /// Checks what the silo holds against its manifest(s) without fetching it to disk.
+    func verify(with verifier: BundleVerifier) async throws -> [VerificationReport]
+}
+
+public struct PublishOptions: Sendable {
+    /// Names that FAT32/exFAT cannot hold are errors instead of warnings.
+    public var strictPortable = false
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    public init() {}
+}
+
+public struct PublishResult: Sendable {
+    public var address: String
+    public var manifest: BundleManifest
+    /// Files written (new or changed), and files left alone because they were unchanged.
+    public var written: Int
+    public var unchanged: Int
+    public var removed: Int
+    public var bytesWritten: Int
+    public var warnings: [String]
+}
+
+/// Parses a silo address (DESIGN.md, "Silos").
+public enum SiloAddress {
+    public static func silo(for address: String) throws -> any Silo {
+        if address.hasPrefix("s3://") {
+            throw SiloError("S3 silos (\(address)) are not in this version of pico yet")
+        }
+        if address.hasPrefix("ws://") || address.hasPrefix("wss://") || address.hasPrefix("nostr:") {
+            throw SiloError("nostr relays (\(address)) are not in this version of pico yet")
+        }
+        if address.hasPrefix("file://") {
+            guard let url = URL(string: address), url.isFileURL, !url.path.isEmpty else {
+                throw SiloError("\(address) is not a file:// address; write file:///absolute/path")
+            }
+            return FilesystemSilo(url: url, address: address)
+        }
+        if let colon = address.firstIndex(of: ":"), address[..<colon].allSatisfy({ $0.isLetter }), address[..<colon].count > 1 {
+            throw SiloError("\(address): unknown kind of silo (a path, file://, s3://, ws://, wss:// or nostr:)")
+        }
+        return FilesystemSilo(url: URL(fileURLWithPath: address, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,
+                              address: address)
+    }
+}
+
+public struct SiloError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
