@@ -8,8 +8,9 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages: the C libraries pico links, and the real tools the tests check against.
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
-                   libarchive-dev libsecp256k1-dev python3 coreutils hugo
-BENCH_PACKAGES  := time
+                   libarchive-dev libsecp256k1-dev python3 coreutils hugo \
+                   tar unzip libarchive-tools zstd
+BENCH_PACKAGES  := time zip
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog

@@ -30,6 +30,11 @@ struct ArchivePass {
     /// returns a sink for them (unpack writes them to disk).
     static func run(_ path: String, limits: ArchiveLimits, stopAtFirstProblem: Bool,
                     store: ((String) throws -> (UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> ArchivePass {
+        try UTF8Locale.run { try read(path, limits: limits, stopAtFirstProblem: stopAtFirstProblem, store: store) }
+    }
+
+    private static func read(_ path: String, limits: ArchiveLimits, stopAtFirstProblem: Bool,
+                             store: ((String) throws -> (UnsafeRawBufferPointer) throws -> Void)?) throws -> ArchivePass {
         let reader = try ArchiveReader(path: path)
         var pass = ArchivePass()
         var entries = 0

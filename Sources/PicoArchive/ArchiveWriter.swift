@@ -22,6 +22,11 @@ public final class ArchiveWriter {
             // pax only where ustar cannot say it (long or non-ASCII names): readable by every tar.
             status = archive_write_set_format_pax_restricted(archive)
         }
+        // Bundle paths are UTF-8. libarchive would convert names through the C locale (and fail
+        // on non-ASCII in the "C" locale); give them as bytes and declare them UTF-8 instead.
+        if status == ARCHIVE_OK {
+            status = archive_write_set_format_option(archive, format == .zip ? "zip" : "pax", "hdrcharset", "UTF-8")
+        }
         if status == ARCHIVE_OK, format == .tarGzip {
             status = archive_write_add_filter_gzip(archive)
             // No time stamp in the gzip header: packing twice must give the same bytes.
@@ -48,7 +53,7 @@ public final class ArchiveWriter {
                         produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard let entry = archive_entry_new() else { throw ArchiveError("libarchive could not make an entry") }
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname_utf8(entry, path)
+        archive_entry_copy_pathname(entry, path)
         archive_entry_set_size(entry, la_int64_t(size))
         archive_entry_set_filetype(entry, 0o100000)
         archive_entry_set_perm(entry, 0o644)

@@ -29,6 +29,10 @@ public struct BundlePacker: Sendable {
     }
 
     public func pack(bundle: URL, to output: URL) throws -> Result {
+        try UTF8Locale.run { try packBundle(bundle, to: output) }
+    }
+
+    private func packBundle(_ bundle: URL, to output: URL) throws -> Result {
         guard let format = ArchiveFormat(fileName: output.lastPathComponent) else {
             throw ArchiveError("\(output.lastPathComponent): the file name must end in \(ArchiveFormat.endings)")
         }

@@ -21,7 +21,7 @@ struct LibraryIndex {
                 "href": Self.encode(folder.lastPathComponent) + "/" + manifest.entry,
                 "size": Self.bytes(size), "files": manifest.files.count,
                 "id": manifest.id, "id_short": String(manifest.id.prefix(12)),
-                "verified_note": "Check it with `pico verify \(folder.lastPathComponent)` or `sha256sum -c SHA256SUMS` inside the folder.",
+                "verified_note": "Check it with pico verify \(folder.lastPathComponent), or sha256sum -c SHA256SUMS inside the folder.",
             ]
             if let signer = manifest.signature?.pubkey { entry["signer"] = signer }
             if let created = manifest.created { entry["built"] = Self.longDate(created) }
