@@ -35,8 +35,8 @@ struct VerifyCommand: AsyncParsableCommand {
                     throw VerifyFailure("\(url.path) does not exist")
                 }
                 reports = [ArchiveVerifier(verifier).verify(archive: url)]
-            } else if !target.contains("://"), !target.hasPrefix("nostr:"),
-                      !FilesystemSilo(url: url, address: target).isLibrary {
+            } else if !target.contains("://"), !target.hasPrefix("nostr:"), FilesystemSilo(url: url, address: target).bundles().isEmpty {
+                // Not a bundle and no library: the folder check says what is missing.
                 reports = [verifier.verify(folder: url)]
             } else {
                 reports = try await SiloAddress.silo(for: target).verify(with: verifier)

@@ -20,7 +20,7 @@ public struct FilesystemSilo: Silo {
     }
 
     /// Bundle folders of the library at `url`, by folder name.
-    func bundles() -> [URL] {
+    public func bundles() -> [URL] {
         if Self.isBundle(url) { return [url] }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted()
