@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, each wrapped once.
@@ -39,6 +40,10 @@ let package = Package(
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", .product(name: "Mustache", package: "swift-mustache"),
         ]),
+        // `pico serve`: a bundle from a folder or an archive, every file checked as it is served.
+        .target(name: "PicoServer", dependencies: [
+            "PicoCore", "PicoArchive", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         // Author keys and BIP-340 signatures (libsecp256k1).
         .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
         // The build pipeline: load → parse → render → rewrite links → seal.
@@ -50,7 +55,7 @@ let package = Package(
         ]),
         // The command line, thin.
         .executableTarget(name: "pico", dependencies: [
-            "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive", "PicoSilo",
+            "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive", "PicoSilo", "PicoServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

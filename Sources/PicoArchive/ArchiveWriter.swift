@@ -9,7 +9,8 @@ public final class ArchiveWriter {
     private var closed = false
 
     /// - Parameter mtime: seconds since 1970 written as every entry's time.
-    public init(path: String, format: ArchiveFormat, mtime: Int) throws(ArchiveError) {
+    /// - Parameter level: the deflate level (1–9) for zip and tar.gz.
+    public init(path: String, format: ArchiveFormat, mtime: Int, level: Int = 6) throws(ArchiveError) {
         guard let archive = archive_write_new() else { throw ArchiveError("libarchive could not start a writer") }
         self.archive = archive
         self.format = format
@@ -27,8 +28,12 @@ public final class ArchiveWriter {
         if status == ARCHIVE_OK {
             status = archive_write_set_format_option(archive, format == .zip ? "zip" : "pax", "hdrcharset", "UTF-8")
         }
+        if status == ARCHIVE_OK, format == .zip {
+            status = archive_write_set_format_option(archive, "zip", "compression-level", String(level))
+        }
         if status == ARCHIVE_OK, format == .tarGzip {
             status = archive_write_add_filter_gzip(archive)
+            if status == ARCHIVE_OK { status = archive_write_set_filter_option(archive, "gzip", "compression-level", String(level)) }
             // No time stamp in the gzip header: packing twice must give the same bytes.
             if status == ARCHIVE_OK { status = archive_write_set_filter_option(archive, "gzip", "timestamp", nil) }
         }

@@ -20,7 +20,11 @@ public struct BundlePacker: Sendable {
     /// 1980-01-01, the earliest time a zip can hold; used when the manifest has no build time.
     static let fallbackTime = 315_532_800
 
-    public init() {}
+    /// The deflate level for zip and tar.gz. 3 is zlib's middle ground: about three times the
+    /// speed of the usual 6 on text, for archives about a quarter larger in their text part.
+    public var level: Int
+
+    public init(level: Int = 3) { self.level = level }
 
     public struct Result: Sendable {
         public var format: ArchiveFormat
@@ -59,7 +63,7 @@ public struct BundlePacker: Sendable {
 
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).pico-partial-\(getpid())")
         do {
-            let writer = try ArchiveWriter(path: partial.path, format: format, mtime: manifest.createdEpoch ?? Self.fallbackTime)
+            let writer = try ArchiveWriter(path: partial.path, format: format, mtime: manifest.createdEpoch ?? Self.fallbackTime, level: level)
             for (name, data) in [(BundleManifest.checksumsFileName, checksums), (BundleManifest.fileName, manifestData)] {
                 try writer.addFile(path: name, size: data.count, compress: true) { sink in
                     try data.withUnsafeBytes { try sink($0) }

@@ -23,15 +23,22 @@ struct PackCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The file to write (replaced only when complete).")
     var output: String
 
+    @Option(help: "Deflate level for .zip and .tar.gz: 1 fastest … 9 smallest (zip -r uses 6).")
+    var level = 3
+
     @Flag(help: "Print one JSON object describing the result.")
     var json = false
+
+    func validate() throws {
+        guard (1...9).contains(level) else { throw ValidationError("--level must be between 1 and 9.") }
+    }
 
     func run() throws {
         let started = Date()
         let out = URL(commandLinePath: output)
         let result: BundlePacker.Result
         do {
-            result = try BundlePacker().pack(bundle: URL(commandLinePath: bundle), to: out)
+            result = try BundlePacker(level: level).pack(bundle: URL(commandLinePath: bundle), to: out)
         } catch {
             Terminal.fail(error)
         }

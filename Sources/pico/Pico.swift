@@ -14,6 +14,6 @@ struct Pico: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self,
-                      PublishCommand.self, FetchCommand.self]
+                      PublishCommand.self, FetchCommand.self, ServeCommand.self]
     )
 }

@@ -28,7 +28,8 @@ report each one as failed.
 
 The output is deterministic (fixed times, owners and gzip headers). Standard library only.
 
-usage: make_hostile_archives.py OUTDIR
+usage: make_hostile_archives.py OUTDIR [--small]
+       (--small leaves out the two bombs and too-many-entries, the slow ones)
 """
 import gzip, hashlib, io, json, os, sys, tarfile, warnings, zipfile
 
@@ -143,7 +144,7 @@ class Zeros(io.RawIOBase):
 
 # --- the corpus -------------------------------------------------------------------------------
 
-def main(out):
+def main(out, small=False):
     os.makedirs(out, exist_ok=True)
     width = len(os.path.join(out, "too-many-entries.zip"))
 
@@ -195,21 +196,24 @@ def main(out):
         with zf.open(info, "w", force_zip64=True) as w:
             for _ in range(BOMB_SIZE // CHUNK):
                 w.write(ZEROS)
-    write_zip(os.path.join(out, "zip-bomb.zip"), BASE, zip_bomb)
-    done("zip-bomb.zip", "zeros.bin: 2 GiB of zeros, deflated")
+    if not small:
+        write_zip(os.path.join(out, "zip-bomb.zip"), BASE, zip_bomb)
+        done("zip-bomb.zip", "zeros.bin: 2 GiB of zeros, deflated")
 
     def tar_bomb(tf):
         tf.addfile(tinfo("zeros.bin", BOMB_SIZE), Zeros(BOMB_SIZE))
-    write_tar(os.path.join(out, "zip-bomb.tar.gz"), BASE, gz=True, extra=tar_bomb)
-    done("zip-bomb.tar.gz", "zeros.bin: 2 GiB of zeros, gzipped")
+    if not small:
+        write_tar(os.path.join(out, "zip-bomb.tar.gz"), BASE, gz=True, extra=tar_bomb)
+        done("zip-bomb.tar.gz", "zeros.bin: 2 GiB of zeros, gzipped")
 
     def many(zf):
         for i in range(MANY):
             info = zinfo(f"many/{i:06d}")
             info.compress_type = zipfile.ZIP_STORED
             zf.writestr(info, b"x")
-    write_zip(os.path.join(out, "too-many-entries.zip"), BASE, many)
-    done("too-many-entries.zip", f"{MANY:,} one-byte entries under many/")
+    if not small:
+        write_zip(os.path.join(out, "too-many-entries.zip"), BASE, many)
+        done("too-many-entries.zip", f"{MANY:,} one-byte entries under many/")
 
     back = BASE[:2] + [("a\\..\\..\\evil.txt", evil)] + BASE[2:]
     both("backslash", back, back, "entry a\\..\\..\\evil.txt")
@@ -226,6 +230,6 @@ def main(out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__.strip().splitlines()[-1])
-    sys.exit(main(sys.argv[1]))
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--small"):
+        sys.exit(__doc__.strip().splitlines()[-2])
+    sys.exit(main(sys.argv[1], small=len(sys.argv) == 3))
