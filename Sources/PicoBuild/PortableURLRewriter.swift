@@ -1,4 +1,5 @@
 import Foundation
+import PicoCore
 import PicoHTML
 
 /// Makes every internal URL of a page or style sheet relative to the file that holds it and
@@ -157,13 +158,5 @@ public struct PortableURLRewriter: Sendable {
         return out
     }
 
-    static func encodeSegment(_ segment: String) -> String {
-        segment.addingPercentEncoding(withAllowedCharacters: segmentAllowed) ?? segment
-    }
-
-    private static let segmentAllowed: CharacterSet = {
-        var set = CharacterSet.urlPathAllowed
-        set.remove(charactersIn: "/?#;")
-        return set
-    }()
+    static func encodeSegment(_ segment: String) -> String { TextFormats.urlSegment(segment) }
 }

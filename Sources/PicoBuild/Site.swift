@@ -1,4 +1,5 @@
 import Foundation
+import PicoCore
 
 /// A page of a pico site after its front matter and Markdown have been read.
 struct Page: Sendable {
@@ -58,19 +59,5 @@ struct Site: Sendable {
         return slugs
     }
 
-    static func slug(_ text: String) -> String {
-        var out = ""
-        var lastWasDash = false
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber {
-                out.append(character)
-                lastWasDash = false
-            } else if !lastWasDash, !out.isEmpty {
-                out.append("-")
-                lastWasDash = true
-            }
-        }
-        while out.hasSuffix("-") { out.removeLast() }
-        return out.isEmpty ? "tag" : out
-    }
+    static func slug(_ text: String) -> String { TextFormats.slug(text, fallback: "tag") }
 }

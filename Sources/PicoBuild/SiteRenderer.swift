@@ -219,14 +219,5 @@ final class SiteContexts: @unchecked Sendable {
         return context
     }
 
-    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
-                             "September", "October", "November", "December"]
-
-    static func longDate(_ date: String) -> String {
-        let parts = date.prefix(10).split(separator: "-")
-        guard parts.count == 3, let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else {
-            return String(date.prefix(10))
-        }
-        return "\(day) \(monthNames[month - 1]) \(parts[0])"
-    }
+    static func longDate(_ date: String) -> String { TextFormats.longDate(date) }
 }

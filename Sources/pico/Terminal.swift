@@ -35,13 +35,7 @@ enum Terminal {
         if enabled, stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 
-    static func bytes(_ count: Int) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
-    }
+    static func bytes(_ count: Int) -> String { TextFormats.bytes(count) }
 }
 
 extension URL {

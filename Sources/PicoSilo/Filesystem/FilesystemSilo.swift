@@ -56,7 +56,7 @@ public struct FilesystemSilo: Silo {
                             + report.problems.map { "  \($0)" }.joined(separator: "\n"))
         }
         var warnings = PortableNames.problems(in: manifest.files.map { ($0.path, $0.size) })
-        let folderName = Self.isBundle(url) ? url.lastPathComponent : Self.folderName(for: manifest.name)
+        let folderName = Self.isBundle(url) ? url.lastPathComponent : TextFormats.slug(manifest.name, fallback: "bundle")
         warnings += PortableNames.problems(in: [(folderName, 0)])
         if options.strictPortable, !warnings.isEmpty {
             throw SiloError("these names cannot be stored on a FAT32/exFAT drive (--strict-portable):\n"
@@ -118,17 +118,6 @@ public struct FilesystemSilo: Silo {
                                    written: journal.replaced.count + journal.added.count, unchanged: unchanged,
                                    removed: journal.removed.count, bytesWritten: copyBytes, warnings: warnings)
         return StagedPublish(journal: journal, location: location, intoLibrary: target != url, result: result)
-    }
-
-    /// `Carried by Hand` → `carried-by-hand`.
-    static func folderName(for name: String) -> String {
-        var out = ""
-        for character in name.lowercased() {
-            if character.isLetter || character.isNumber { out.append(character) }
-            else if !out.isEmpty, !out.hasSuffix("-") { out.append("-") }
-        }
-        while out.hasSuffix("-") { out.removeLast() }
-        return out.isEmpty ? "bundle" : out
     }
 
     // MARK: verify and fetch
