@@ -38,7 +38,13 @@ public final class ArchiveWriter {
             if status == ARCHIVE_OK { status = archive_write_set_filter_option(archive, "gzip", "timestamp", nil) }
         }
         if status == ARCHIVE_OK, format == .tarZstd { status = archive_write_add_filter_zstd(archive) }
-        // Tar's default 10 KiB record blocking is what GNU tar writes too.
+        // Write in 1 MiB blocks (a hundred times fewer system calls than tar's 10 KiB records),
+        // padding only the last one to a 10 KiB record, as GNU tar pads its output.
+        // (Plain tar only: libarchive's zstd filter loses its end with blocks this large.)
+        if status == ARCHIVE_OK, format == .tar {
+            status = archive_write_set_bytes_per_block(archive, 1 << 20)
+            if status == ARCHIVE_OK { status = archive_write_set_bytes_in_last_block(archive, 10240) }
+        }
         if status == ARCHIVE_OK { status = archive_write_open_filename(archive, path) }
         guard status == ARCHIVE_OK else {
             let message = Self.message(archive)

@@ -69,29 +69,28 @@ public struct BundlePacker: Sendable {
                     try data.withUnsafeBytes { try sink($0) }
                 }
             }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            let hashing = OverlappedHasher()
             var bytes = 0
             for file in manifest.files {
                 let path = root + "/" + file.path
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 guard descriptor >= 0 else { throw ArchiveError("\(file.path) is listed in the manifest but cannot be read: \(String(cString: strerror(errno)))") }
                 defer { close(descriptor) }
-                var hasher = IncrementalSHA256()
+                hashing.start()
                 try writer.addFile(path: file.path, size: file.size, compress: !Self.storedTypes.contains(file.type)) { sink in
                     var left = file.size
                     while left > 0 {
-                        let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, left)) }
+                        let buffer = hashing.nextBuffer()
+                        let got = read(descriptor, buffer.baseAddress, min(buffer.count, left))
                         if got < 0, errno == EINTR { continue }
                         guard got > 0 else { throw ArchiveError("\(file.path) is shorter than the manifest says") }
-                        try buffer.withUnsafeBytes { chunk in
-                            let piece = UnsafeRawBufferPointer(rebasing: chunk[..<got])
-                            hasher.update(piece)
-                            try sink(piece)
-                        }
+                        let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
+                        hashing.hash(piece)   // on the other core…
+                        try sink(piece)       // …while libarchive writes the same bytes
                         left -= got
                     }
                 }
-                guard hasher.finalize() == file.sha256 else {
+                guard hashing.finish() == file.sha256 else {
                     throw ArchiveError("\(file.path) does not match its SHA-256 in the manifest; run `pico verify \(root)`")
                 }
                 bytes += file.size
@@ -103,6 +102,53 @@ public struct BundlePacker: Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw error
         }
+    }
+}
+
+/// Hashes chunks on a second thread while the caller writes them: two buffers take turns, and
+/// a buffer is handed out again only after its hashing finished.
+final class OverlappedHasher: @unchecked Sendable {
+    // Touched by the caller's thread only between `wait`s on a buffer's semaphore, and by the
+    // hashing queue only inside the work items that signal it: never both at once.
+    private let queue = DispatchQueue(label: "pico.pack.hash")
+    private let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64) }
+    private let free = (0..<2).map { _ in DispatchSemaphore(value: 1) }
+    private var turn = 0
+    private var hasher = IncrementalSHA256()
+    /// A buffer handed out by `nextBuffer` and not yet passed to `hash` (packing stopped on an
+    /// error in between): libdispatch refuses to free a semaphore below its starting value.
+    private var handedOut = [false, false]
+
+    deinit {
+        queue.sync {}
+        for index in 0..<2 where handedOut[index] { free[index].signal() }
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    func start() { queue.sync { hasher = IncrementalSHA256() } }
+
+    /// The next buffer to read into; waits until its earlier hashing is done.
+    func nextBuffer() -> UnsafeMutableRawBufferPointer {
+        turn = 1 - turn
+        free[turn].wait()
+        handedOut[turn] = true
+        return buffers[turn]
+    }
+
+    /// Hashes the first `count` bytes of the buffer `nextBuffer` gave last.
+    func hash(_ chunk: UnsafeRawBufferPointer) {
+        let index = turn
+        let count = chunk.count
+        handedOut[index] = false
+        queue.async {
+            self.hasher.update(UnsafeRawBufferPointer(rebasing: self.buffers[index][..<count]))
+            self.free[index].signal()
+        }
+    }
+
+    /// Waits for the last chunk and gives the file's SHA-256.
+    func finish() -> String {
+        queue.sync { hasher.finalize() }
     }
 }
 

@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SHA-256 as lowercase hex, the form every pico manifest uses.
 public enum SHA256Hex {
@@ -7,17 +10,23 @@ public enum SHA256Hex {
         hex(SHA256.hash(data: data))
     }
 
-    /// Hashes a file in fixed-size reads so that large media never sits whole in memory.
+    /// Hashes a file in fixed-size reads into one reused buffer, so large media never sits
+    /// whole in memory and no chunk is allocated twice.
     public static func ofFile(at url: URL) throws -> (hex: String, size: Int) {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw POSIXFailure(operation: "open", path: url.path, code: errno) }
+        defer { close(descriptor) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
         var hasher = SHA256()
         var size = 0
         while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { break }
-            size += chunk.count
-            hasher.update(data: chunk)
+            let got = read(descriptor, buffer.baseAddress, buffer.count)
+            if got < 0, errno == EINTR { continue }
+            guard got >= 0 else { throw POSIXFailure(operation: "read", path: url.path, code: errno) }
+            if got == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+            size += got
         }
         return (hex(hasher.finalize()), size)
     }
@@ -71,5 +80,6 @@ public struct IncrementalSHA256 {
     private var hasher = SHA256()
     public init() {}
     public mutating func update(_ data: some DataProtocol) { hasher.update(data: data) }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
     public func finalize() -> String { SHA256Hex.hex(hasher.finalize()) }
 }

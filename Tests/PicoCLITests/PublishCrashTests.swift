@@ -41,8 +41,8 @@ import Testing
             let process = Process()
             process.executableURL = TestEnvironment.pico
             process.arguments = ["publish", v2.path, "--to", drive.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            process.standardOutput = TestEnvironment.devNull()
+            process.standardError = TestEnvironment.devNull()
             try process.run()
             Thread.sleep(forTimeInterval: Double.random(in: 0...duration, using: &generator))
             kill(process.processIdentifier, SIGKILL)

@@ -13,7 +13,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = TestEnvironment.devNull()
         try process.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(timeout)

@@ -77,7 +77,7 @@ public enum TestEnvironment {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = TestEnvironment.devNull()
         try process.run()
         // Read both pipes while the program runs so that neither fills up and blocks it.
         let errData = LockedData()
@@ -94,6 +94,13 @@ public enum TestEnvironment {
     @discardableResult
     public static func pico(_ arguments: String..., in folder: URL? = nil) throws -> ProcessOutput {
         try run(pico.path, arguments, in: folder)
+    }
+
+    /// A handle of its own on /dev/null for each child process: Foundation's shared
+    /// `FileHandle.nullDevice` can have its descriptor closed by one `Process` while tests on
+    /// other threads run more, and then another thread's file is closed under it.
+    public static func devNull() -> FileHandle {
+        FileHandle(forUpdatingAtPath: "/dev/null")!
     }
 
     public static func hasProgram(_ name: String) -> Bool {
