@@ -237,6 +237,9 @@ for label in $labels; do $label >/dev/null; done
 
 measure() { # label: runs it under GNU time, appends "seconds kilobytes" to $work/label
   local label=$1
+  # Each run writes up to a gigabyte; flush the previous run's writes first (untimed), or the
+  # kernel throttles whichever tool happens to come next.
+  sync
   $label /usr/bin/time -f "%e %M" -o "$work/$label.time" >/dev/null
   cat "$work/$label.time" >> "$work/$label"
 }

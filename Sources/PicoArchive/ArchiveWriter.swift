@@ -60,8 +60,9 @@ public final class ArchiveWriter {
 
     /// Adds a regular file. `compress` chooses deflate or store in a zip (tar compresses as a
     /// whole or not at all). `produce` is called with a sink to pass the file's bytes to.
-    public func addFile(path: String, size: Int, compress: Bool,
-                        produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    @discardableResult
+    public func addFile<R>(path: String, size: Int, compress: Bool,
+                           produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> R) throws -> R {
         guard let entry = archive_entry_new() else { throw ArchiveError("libarchive could not make an entry") }
         defer { archive_entry_free(entry) }
         archive_entry_copy_pathname(entry, path)
@@ -78,7 +79,7 @@ public final class ArchiveWriter {
             throw ArchiveError("cannot add \(path): \(Self.message(archive))")
         }
         var written = 0
-        try produce { chunk in
+        let result = try produce { chunk in
             guard let base = chunk.baseAddress, chunk.count > 0 else { return }
             let result = archive_write_data(archive, base, chunk.count)
             guard result >= 0 else { throw ArchiveError("cannot write \(path): \(Self.message(archive))") }
@@ -86,6 +87,7 @@ public final class ArchiveWriter {
         }
         guard written == size else { throw ArchiveError("\(path) changed while it was packed (\(written) bytes, expected \(size))") }
         _ = archive_write_finish_entry(archive)
+        return result
     }
 
     /// Finishes the archive; until then the file is incomplete.

@@ -76,7 +76,7 @@ public struct BundlePacker: Sendable {
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 guard descriptor >= 0 else { throw ArchiveError("\(file.path) is listed in the manifest but cannot be read: \(String(cString: strerror(errno)))") }
                 defer { close(descriptor) }
-                hashing.start()
+                hashing.begin()
                 try writer.addFile(path: file.path, size: file.size, compress: !Self.storedTypes.contains(file.type)) { sink in
                     var left = file.size
                     while left > 0 {
@@ -90,10 +90,11 @@ public struct BundlePacker: Sendable {
                         left -= got
                     }
                 }
-                guard hashing.finish() == file.sha256 else {
-                    throw ArchiveError("\(file.path) does not match its SHA-256 in the manifest; run `pico verify \(root)`")
-                }
+                hashing.end(expecting: file.sha256, for: file.path)
                 bytes += file.size
+            }
+            if let mismatch = hashing.firstMismatch() {
+                throw ArchiveError("\(mismatch) does not match its SHA-256 in the manifest; run `pico verify \(root)`")
             }
             try writer.close()
             try FileManager.default.moveItemReplacing(partial, to: output)
@@ -105,31 +106,34 @@ public struct BundlePacker: Sendable {
     }
 }
 
-/// Hashes chunks on a second thread while the caller writes them: two buffers take turns, and
-/// a buffer is handed out again only after its hashing finished.
+/// Hashes files on a second thread while the caller writes them: the caller only queues work
+/// (begin, chunks, end) and never waits for a file's result; mismatches are collected and read
+/// once at the end. Buffers take turns, and one is handed out again only after its hashing.
 final class OverlappedHasher: @unchecked Sendable {
-    // Touched by the caller's thread only between `wait`s on a buffer's semaphore, and by the
-    // hashing queue only inside the work items that signal it: never both at once.
+    // The caller's thread touches `turn` and `handedOut`; the queue touches `hasher` and
+    // `mismatches`, which the caller reads only through `queue.sync`.
+    private static let count = 4
     private let queue = DispatchQueue(label: "pico.pack.hash")
-    private let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64) }
-    private let free = (0..<2).map { _ in DispatchSemaphore(value: 1) }
+    private let buffers = (0..<OverlappedHasher.count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64) }
+    private let free = (0..<OverlappedHasher.count).map { _ in DispatchSemaphore(value: 1) }
     private var turn = 0
     private var hasher = IncrementalSHA256()
+    private var mismatches: [String] = []
     /// A buffer handed out by `nextBuffer` and not yet passed to `hash` (packing stopped on an
     /// error in between): libdispatch refuses to free a semaphore below its starting value.
-    private var handedOut = [false, false]
+    private var handedOut = Array(repeating: false, count: OverlappedHasher.count)
 
     deinit {
         queue.sync {}
-        for index in 0..<2 where handedOut[index] { free[index].signal() }
+        for index in 0..<Self.count where handedOut[index] { free[index].signal() }
         for buffer in buffers { buffer.deallocate() }
     }
 
-    func start() { queue.sync { hasher = IncrementalSHA256() } }
+    func begin() { queue.async { self.hasher = IncrementalSHA256() } }
 
-    /// The next buffer to read into; waits until its earlier hashing is done.
+    /// The next buffer to read into; waits only if its earlier hashing is not done yet.
     func nextBuffer() -> UnsafeMutableRawBufferPointer {
-        turn = 1 - turn
+        turn = (turn + 1) % Self.count
         free[turn].wait()
         handedOut[turn] = true
         return buffers[turn]
@@ -146,10 +150,12 @@ final class OverlappedHasher: @unchecked Sendable {
         }
     }
 
-    /// Waits for the last chunk and gives the file's SHA-256.
-    func finish() -> String {
-        queue.sync { hasher.finalize() }
+    func end(expecting sha256: String, for path: String) {
+        queue.async { if self.hasher.finalize() != sha256 { self.mismatches.append(path) } }
     }
+
+    /// Waits for all queued hashing; the first file that did not match, if any.
+    func firstMismatch() -> String? { queue.sync { mismatches.first } }
 }
 
 extension FileManager {
