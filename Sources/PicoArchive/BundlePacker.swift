@@ -123,8 +123,9 @@ final class OverlappedHasher: @unchecked Sendable {
     /// error in between): libdispatch refuses to free a semaphore below its starting value.
     private var handedOut = Array(repeating: false, count: OverlappedHasher.count)
 
+    // Queued work holds the hasher, so deinit runs only after the last of it, possibly on the
+    // queue itself: there is nothing to wait for here, and `queue.sync` would trap.
     deinit {
-        queue.sync {}
         for index in 0..<Self.count where handedOut[index] { free[index].signal() }
         for buffer in buffers { buffer.deallocate() }
     }
