@@ -157,15 +157,7 @@ public struct BundleUnpacker: Sendable {
                 open = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
                 guard open >= 0 else { throw POSIXFailure(operation: "create", path: path, code: errno) }
                 let descriptor = open
-                return { chunk in
-                    var offset = 0
-                    while offset < chunk.count {
-                        let n = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
-                        if n < 0, errno == EINTR { continue }
-                        guard n > 0 else { throw POSIXFailure(operation: "write", path: path, code: errno) }
-                        offset += n
-                    }
-                }
+                return { chunk in try FileTree.writeAll(chunk, to: descriptor, path: path) }
             }
             if open >= 0 { close(open); open = -1 }
             let report = verifier.check(target: archive.path, manifestData: pass.manifestData,

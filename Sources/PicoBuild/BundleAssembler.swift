@@ -113,7 +113,7 @@ struct BundleAssembler: Sendable {
             if kind == nil {
                 // Media and other files: copied in chunks while hashed, never whole in memory.
                 do {
-                    let (sha, size) = try StreamingCopy.copy(from: url, to: URL(fileURLWithPath: folder + "/" + file.path))
+                    let (sha, size) = try FileTree.copyHashing(from: url.path, to: folder + "/" + file.path, flush: false)
                     return (BundleFile(path: file.path, size: size, sha256: sha, type: MediaType.of(path: file.path)), [])
                 } catch {
                     throw FileError("cannot copy the file: \(error.localizedDescription)", at: where_)
@@ -169,26 +169,4 @@ struct BundleAssembler: Sendable {
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
-}
-
-/// Copies a file in fixed-size chunks, hashing as it goes.
-enum StreamingCopy {
-    static func copy(from source: URL, to destination: URL) throws -> (sha256: String, size: Int) {
-        try FileTree.makeFolders(destination.deletingLastPathComponent().path)
-        let input = try FileHandle(forReadingFrom: source)
-        defer { try? input.close() }
-        guard FileManager.default.createFile(atPath: destination.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
-        }
-        let output = try FileHandle(forWritingTo: destination)
-        defer { try? output.close() }
-        var hasher = IncrementalSHA256()
-        var size = 0
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(chunk)
-            try output.write(contentsOf: chunk)
-            size += chunk.count
-        }
-        return (hasher.finalize(), size)
-    }
 }

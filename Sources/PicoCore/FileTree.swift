@@ -83,17 +83,48 @@ public enum FileTree {
         }
         guard descriptor >= 0 else { throw POSIXFailure(operation: "create", path: path, code: errno) }
         defer { close(descriptor) }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXFailure(operation: "write", path: path, code: errno)
-                }
-                offset += written
+        try data.withUnsafeBytes { try writeAll($0, to: descriptor, path: path) }
+    }
+
+    /// Writes every byte, going on after short writes and interruptions.
+    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFailure(operation: "write", path: path, code: errno)
             }
+            offset += written
         }
+    }
+
+    /// Copies a file in 1 MiB chunks, hashing as it goes, and with `flush` makes sure the copy
+    /// is on the disk before returning (what a silo promises; a build needs no fsync).
+    public static func copyHashing(from source: String, to destination: String, flush: Bool) throws -> (sha256: String, size: Int) {
+        try makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard input >= 0 else { throw POSIXFailure(operation: "open", path: source, code: errno) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
+        defer { close(output) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var hasher = IncrementalSHA256()
+        var size = 0
+        while true {
+            let got = Glibc.read(input, buffer.baseAddress, buffer.count)
+            if got < 0, errno == EINTR { continue }
+            guard got >= 0 else { throw POSIXFailure(operation: "read", path: source, code: errno) }
+            if got == 0 { break }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
+            hasher.update(piece)
+            try writeAll(piece, to: output, path: destination)
+            size += got
+        }
+        if flush, fsync(output) != 0 { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
+        return (hasher.finalize(), size)
     }
 
     /// Reads a whole file with one `read` per chunk, no Foundation URL work.

@@ -7,40 +7,6 @@ import Glibc
 /// The file operations a crash-safe publish is made of: copies that reach the disk, renames,
 /// and flushing the file system before anything is reported done.
 enum Durable {
-    /// Copies a file, hashing it on the way, and fsyncs the copy.
-    static func copy(from source: String, to destination: String) throws -> (sha256: String, size: Int) {
-        try FileTree.makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
-        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard input >= 0 else { throw POSIXFailure(operation: "open", path: source, code: errno) }
-        defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
-        defer { close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var hasher = IncrementalSHA256()
-        var size = 0
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw POSIXFailure(operation: "read", path: source, code: errno) }
-            if got == 0 { break }
-            try buffer.withUnsafeBytes { chunk in
-                let piece = UnsafeRawBufferPointer(rebasing: chunk[..<got])
-                hasher.update(piece)
-                var offset = 0
-                while offset < got {
-                    let n = write(output, piece.baseAddress! + offset, got - offset)
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else { throw POSIXFailure(operation: "write", path: destination, code: errno) }
-                    offset += n
-                }
-            }
-            size += got
-        }
-        guard fsync(output) == 0 else { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
-        return (hasher.finalize(), size)
-    }
-
     /// Writes small data (a manifest, a journal, an index page) atomically: a temporary file,
     /// fsync, rename over the old one.
     static func writeAtomically(_ data: Data, to path: String) throws {

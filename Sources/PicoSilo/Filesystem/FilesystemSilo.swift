@@ -103,9 +103,10 @@ public struct FilesystemSilo: Silo {
 
         // 1. Stage every new and changed file, flushed to the drive.
         let toCopy = journal.replaced + journal.added
+        let expectedHashes = Dictionary(manifest.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         for (index, path) in toCopy.enumerated() {
-            let copied = try Durable.copy(from: source.path + "/" + path, to: location.staged + "/" + path)
-            if let expected = manifest.files.first(where: { $0.path == path }), copied.sha256 != expected.sha256 {
+            let copied = try FileTree.copyHashing(from: source.path + "/" + path, to: location.staged + "/" + path, flush: true)
+            if let expected = expectedHashes[path], copied.sha256 != expected {
                 throw SiloError("\(path) changed while it was being published; run pico build again")
             }
             options.progress?(index + 1, toCopy.count)
@@ -177,7 +178,7 @@ public struct FilesystemSilo: Silo {
                 guard BundlePath.problem(in: file.path) == nil else { continue }
                 let from = source.path + "/" + file.path
                 guard Durable.size(from) != nil else { continue }
-                let copied = try Durable.copy(from: from, to: staging.url.path + "/" + file.path)
+                let copied = try FileTree.copyHashing(from: from, to: staging.url.path + "/" + file.path, flush: true)
                 present[file.path] = PresentFile(isRegularFile: true, size: copied.size, sha256: copied.sha256)
             }
             try manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
