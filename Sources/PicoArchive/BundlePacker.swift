@@ -114,7 +114,7 @@ final class OverlappedHasher: @unchecked Sendable {
     // `mismatches`, which the caller reads only through `queue.sync`.
     private static let count = 4
     private let queue = DispatchQueue(label: "pico.pack.hash")
-    private let buffers = (0..<OverlappedHasher.count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64) }
+    private let buffers = (0..<OverlappedHasher.count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: FileTree.chunkSize, alignment: 64) }
     private let free = (0..<OverlappedHasher.count).map { _ in DispatchSemaphore(value: 1) }
     private var turn = 0
     private var hasher = IncrementalSHA256()

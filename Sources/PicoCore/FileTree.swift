@@ -15,6 +15,12 @@ public struct FileTreeEntry: Sendable, Equatable {
 /// Reading and writing folders the way bundles need it: deterministic order, symlinks
 /// reported rather than followed, output written into a temporary folder and swapped in.
 public enum FileTree {
+    /// The size of every read and write pico streams a file through. 256 KiB: large enough
+    /// that system calls cost nothing, small enough to stay in the CPU's cache between the read,
+    /// the hash and the write. (Measured on Linux 6.18 ext4: writes of exactly 1 or 2 MiB into
+    /// the page cache ran 6-10 times slower than 256 or 512 KiB ones.)
+    public static let chunkSize = 256 << 10
+
     /// Every entry under `root`, sorted by path bytes. Symlinks are reported, never followed.
     /// `descend` decides for each folder (by relative path) whether to walk into it.
     public static func walk(_ root: URL, descend: (String) -> Bool = { _ in true }) throws -> [FileTreeEntry] {
@@ -99,7 +105,7 @@ public enum FileTree {
         }
     }
 
-    /// Copies a file in 1 MiB chunks, hashing as it goes, and with `flush` makes sure the copy
+    /// Copies a file in `chunkSize` pieces, hashing as it goes, and with `flush` makes sure the copy
     /// is on the disk before returning (what a silo promises; a build needs no fsync).
     public static func copyHashing(from source: String, to destination: String, flush: Bool) throws -> (sha256: String, size: Int) {
         try makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
@@ -109,7 +115,7 @@ public enum FileTree {
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
         defer { close(output) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         var hasher = IncrementalSHA256()
         var size = 0

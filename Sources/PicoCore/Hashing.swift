@@ -16,7 +16,7 @@ public enum SHA256Hex {
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw POSIXFailure(operation: "open", path: url.path, code: errno) }
         defer { close(descriptor) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileTree.chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         var hasher = SHA256()
         var size = 0
