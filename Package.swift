@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, each wrapped once.
@@ -36,13 +38,19 @@ let package = Package(
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
         // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
         .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore"]),
+        // The S3 protocol: Signature V4, addressing and credentials, a retrying client.
+        .target(name: "PicoS3", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Where bundles live: one protocol, one folder per kind of silo.
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoS3", .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        // `pico serve`: a bundle from a folder or an archive, every file checked as it is served.
+        // `pico serve`: a bundle from a folder, an archive or a silo, every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
-            "PicoCore", "PicoArchive", .product(name: "Hummingbird", package: "hummingbird"),
+            "PicoCore", "PicoArchive", "PicoSilo", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // Author keys and BIP-340 signatures (libsecp256k1).
         .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
@@ -67,6 +75,7 @@ let package = Package(
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoS3Tests", dependencies: ["PicoS3", "PicoTestSupport"]),
         .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),

@@ -16,6 +16,27 @@ public enum Parallel {
         return slots.map { $0! }
     }
 
+    /// Runs `body` for every item, at most `limit` at once (I/O-bound work: uploads,
+    /// downloads). The first error cancels the rest and is thrown.
+    public static func forEach<T: Sendable>(_ items: [T], limit: Int,
+                                            _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            while next < items.count, next < limit {
+                let item = items[next]
+                group.addTask { try await body(item) }
+                next += 1
+            }
+            while try await group.next() != nil {
+                if next < items.count {
+                    let item = items[next]
+                    group.addTask { try await body(item) }
+                    next += 1
+                }
+            }
+        }
+    }
+
     /// Like `map`, but collects every error rather than stopping at the first.
     public static func map<T: Sendable, R: Sendable>(
         _ items: [T], throwing transform: @Sendable (T) throws -> R

@@ -26,7 +26,7 @@ public struct BundleServer: Sendable {
 
     /// Runs until the process is stopped. `started` receives the URL once the port is open.
     public func run(started: @escaping @Sendable (String) -> Void) async throws {
-        let manifest = try source.manifest()
+        let manifest = try await source.manifest()
         let responder = VerifyingResponder(source: source, manifest: manifest, basePath: basePath, log: log)
         let router = Router()
         // "**" matches one or more segments, so the root needs its own route.
@@ -97,7 +97,7 @@ struct VerifyingResponder: Sendable {
         let source = self.source
         let data: Data?
         do {
-            data = try await NIOThreadPool.singleton.runIfActive { try source.read(path) }
+            data = try await source.read(path)
         } catch {
             log("refused /\(path): cannot read it from \(source.description): \(error)")
             return Self.text(.internalServerError, "pico: /\(path) cannot be read from the bundle\n")
@@ -114,26 +114,10 @@ struct VerifyingResponder: Sendable {
             }
         }
         var headers = HTTPFields()
-        headers[.contentType] = Self.contentType(expected?.type ?? MediaType.of(path: path))
-        headers[.cacheControl] = Self.cacheControl(for: path)
+        headers[.contentType] = WebHeaders.contentType(expected?.type ?? MediaType.of(path: path))
+        headers[.cacheControl] = WebHeaders.cacheControl(for: path)
         if let expected { headers[.eTag] = "\"\(expected.sha256)\"" }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// Pages, manifests and the service worker must be checked again on every visit; the rest
-    /// may be cached for a while (its URL does not change when it does, so not forever).
-    static func cacheControl(for path: String) -> String {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".html") || lower.hasSuffix(".webmanifest") || lower == "sw.js"
-            || BundleManifest.describingFiles.contains(path) {
-            return "no-cache"
-        }
-        return "public, max-age=3600"
-    }
-
-    static func contentType(_ type: String) -> String {
-        type.hasPrefix("text/") || type == "application/json" || type == "application/manifest+json" || type == "image/svg+xml"
-            ? type + "; charset=utf-8" : type
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {

@@ -1,14 +1,22 @@
 import Foundation
+import NIOPosix
 import PicoArchive
 import PicoCore
+import PicoSilo
 
-/// Somewhere the server reads a bundle's files from: a folder, or an archive read in place.
+/// Somewhere the server reads a bundle's files from: a folder, an archive read in place, or a
+/// silo (an S3 bucket).
 public protocol BundleSource: Sendable {
     var description: String { get }
     /// The manifest, as the source holds it now.
-    func manifest() throws -> BundleManifest
+    func manifest() async throws -> BundleManifest
     /// The bytes of one file of the bundle, or nil when it is not there.
-    func read(_ path: String) throws -> Data?
+    func read(_ path: String) async throws -> Data?
+}
+
+/// Disk reads block; they run on NIO's thread pool, off the event loops.
+private func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(work)
 }
 
 public struct FolderSource: BundleSource {
@@ -16,16 +24,19 @@ public struct FolderSource: BundleSource {
     public init(root: URL) { self.root = root }
     public var description: String { root.path }
 
-    public func manifest() throws -> BundleManifest {
-        try BundleManifest.decode(FileTree.read(atPath: root.path + "/" + BundleManifest.fileName))
+    public func manifest() async throws -> BundleManifest {
+        let root = root
+        return try await offLoop { try BundleManifest.decode(FileTree.read(atPath: root.path + "/" + BundleManifest.fileName)) }
     }
 
-    public func read(_ path: String) throws -> Data? {
+    public func read(_ path: String) async throws -> Data? {
         let full = root.path + "/" + path
-        var info = stat()
-        // Regular files only: a symlink in a served folder is never followed.
-        guard lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
-        return try FileTree.read(atPath: full)
+        return try await offLoop {
+            var info = stat()
+            // Regular files only: a symlink in a served folder is never followed.
+            guard lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+            return try FileTree.read(atPath: full)
+        }
     }
 }
 
@@ -37,14 +48,35 @@ public struct ArchiveSource: BundleSource {
     public init(archive: URL) { self.archive = archive }
     public var description: String { archive.path }
 
-    public func manifest() throws -> BundleManifest {
-        guard let data = try ArchiveEntryReader.read(BundleManifest.fileName, from: archive) else {
+    public func manifest() async throws -> BundleManifest {
+        guard let data = try await read(BundleManifest.fileName) else {
             throw ArchiveError("\(archive.path) holds no \(BundleManifest.fileName); it is not a pico bundle")
         }
         return try BundleManifest.decode(data)
     }
 
-    public func read(_ path: String) throws -> Data? {
-        try ArchiveEntryReader.read(path, from: archive)
+    public func read(_ path: String) async throws -> Data? {
+        let archive = archive
+        return try await offLoop { try ArchiveEntryReader.read(path, from: archive) }
     }
+}
+
+/// A bundle read from a silo (an S3 bucket), one request per file.
+public struct SiloSource: BundleSource {
+    public let description: String
+    let reader: any RemoteBundleReader
+
+    public init(silo: any Silo & RemoteBundle) {
+        description = silo.address
+        reader = silo.openReader()
+    }
+
+    public func manifest() async throws -> BundleManifest {
+        guard let data = try await reader.read(BundleManifest.fileName) else {
+            throw SiloError("there is no pico bundle at \(description): it has no \(BundleManifest.fileName)")
+        }
+        return try BundleManifest.decode(data)
+    }
+
+    public func read(_ path: String) async throws -> Data? { try await reader.read(path) }
 }

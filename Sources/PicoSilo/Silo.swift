@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoS3
 
 /// A place bundles live: a folder or thumb drive, an S3 bucket, nostr relays. `pico publish`,
 /// `fetch` and `verify` talk to every silo through this one protocol.
@@ -17,8 +18,18 @@ public protocol Silo: Sendable {
 public struct PublishOptions: Sendable {
     /// Names that FAT32/exFAT cannot hold are errors instead of warnings.
     public var strictPortable = false
-    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    /// Delete what the new manifest no longer lists (silos that keep old files by default).
+    public var prune = false
+    public var progress: (@Sendable (TransferProgress) -> Void)?
     public init() {}
+}
+
+/// How far a publish has come: files and bytes sent of those that need sending.
+public struct TransferProgress: Sendable {
+    public var files: Int
+    public var totalFiles: Int
+    public var bytes: Int
+    public var totalBytes: Int
 }
 
 public struct PublishResult: Sendable {
@@ -30,13 +41,27 @@ public struct PublishResult: Sendable {
     public var removed: Int
     public var bytesWritten: Int
     public var warnings: [String]
+    /// Requests sent, by HTTP method, and how many were retries (network silos).
+    public var requests: [String: Int] = [:]
+    public var retries = 0
+}
+
+/// A silo that `pico serve` can read a bundle from, one file at a time.
+public protocol RemoteBundle: Sendable {
+    func openReader() -> any RemoteBundleReader
+}
+
+public protocol RemoteBundleReader: Sendable {
+    /// The bytes of one file (or `pico-manifest.json`), nil when the silo has no such file.
+    func read(_ path: String) async throws -> Data?
+    func close() async
 }
 
 /// Parses a silo address (DESIGN.md, "Silos").
 public enum SiloAddress {
     public static func silo(for address: String) throws -> any Silo {
         if address.hasPrefix("s3://") {
-            throw SiloError("S3 silos (\(address)) are not in this version of pico yet")
+            return S3Silo(location: try S3Location.resolve(address))
         }
         if address.hasPrefix("ws://") || address.hasPrefix("wss://") || address.hasPrefix("nostr:") {
             throw SiloError("nostr relays (\(address)) are not in this version of pico yet")

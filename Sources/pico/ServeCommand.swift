@@ -2,21 +2,23 @@ import ArgumentParser
 import Foundation
 import PicoCore
 import PicoServer
+import PicoSilo
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a bundle on 127.0.0.1, checking every file as it is served.",
         discussion: """
-        TARGET is a bundle folder or a bundle archive (.zip, .tar, .tar.gz, .tar.zst), served \
-        straight out of the archive without unpacking it. Every response is checked against \
+        TARGET is a bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), served \
+        straight out of the archive without unpacking it, or a bundle in S3 \
+        (s3://bucket/prefix), read object by object. Every response is checked against \
         the manifest's SHA-256: a file that does not match gets an error response and a log \
         line, never its bytes. --base serves the bundle under a sub-path, to try it as it \
         would be on any host.
         """
     )
 
-    @Argument(help: "A bundle folder or archive.", completion: .file())
+    @Argument(help: "A bundle folder, archive, or s3://bucket/prefix.", completion: .file())
     var target: String
 
     @Option(help: "The port on 127.0.0.1 (0 picks a free one).")
@@ -26,8 +28,18 @@ struct ServeCommand: AsyncParsableCommand {
     var base = "/"
 
     func run() async throws {
-        let url = URL(commandLinePath: target)
-        let source: any BundleSource = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
+        let source: any BundleSource
+        if target.contains("://") {
+            let silo: any Silo
+            do { silo = try SiloAddress.silo(for: target) } catch { Terminal.fail(error) }
+            guard let remote = silo as? any Silo & RemoteBundle else {
+                Terminal.fail(VerifyFailure("\(target): pico serve reads bundle folders, archives and s3:// addresses"))
+            }
+            source = SiloSource(silo: remote)
+        } else {
+            let url = URL(commandLinePath: target)
+            source = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
+        }
         let server = BundleServer(source: source, port: port, basePath: base) { line in
             Terminal.error("pico serve: \(line)")
         }

@@ -9,12 +9,23 @@ struct PublishCommand: AsyncParsableCommand {
         commandName: "publish",
         abstract: "Put a bundle on one or more silos.",
         discussion: """
-        SILO is a folder or thumb drive (a path or file:///abs/path). A folder that holds \
-        bundles is a library: the bundle goes into its own sub-folder and index.html at the top \
-        lists every bundle. Publishing is incremental (unchanged files are not written again), \
-        the manifest goes last, and a publish killed at any moment leaves the previous version \
-        complete; running it again finishes the new one. Names FAT32/exFAT cannot hold are \
-        reported as warnings (errors with --strict-portable).
+        SILO is a folder or thumb drive (a path or file:///abs/path), or an S3-compatible bucket \
+        (s3://bucket/prefix).
+
+        A folder that holds bundles is a library: the bundle goes into its own sub-folder and \
+        index.html at the top lists every bundle. A publish killed at any moment leaves the \
+        previous version complete; running it again finishes the new one. Names FAT32/exFAT \
+        cannot hold are reported as warnings (errors with --strict-portable).
+
+        In S3 every file becomes one object keyed by its path under the prefix, with its \
+        Content-Type and Cache-Control, so S3 website hosting serves the bundle as it is. \
+        Credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
+        AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL or AWS_PROFILE (~/.aws/credentials), \
+        or from the address: s3://bucket/prefix?endpoint=URL&region=R&profile=P&addressing=path. \
+        Only files that differ from the bucket's pico-manifest.json are sent; --prune then \
+        deletes the objects the new manifest no longer lists.
+
+        Every silo gets the manifest last, so a reader never sees a new manifest over old files.
         """
     )
 
@@ -26,6 +37,9 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Flag(help: "Treat names that FAT32/exFAT cannot hold as errors.")
     var strictPortable = false
+
+    @Flag(help: "S3: delete objects under the prefix that the new manifest does not list (after it is in place).")
+    var prune = false
 
     @Flag(help: "Print one JSON object per silo.")
     var json = false
@@ -41,11 +55,8 @@ struct PublishCommand: AsyncParsableCommand {
                 let silo = try SiloAddress.silo(for: address)
                 var options = PublishOptions()
                 options.strictPortable = strictPortable
-                if !json, Terminal.stderrIsTerminal {
-                    options.progress = { done, total in
-                        FileHandle.standardError.write(Data("\r\u{1B}[2KCopying \(done)/\(total) files".utf8))
-                    }
-                }
+                options.prune = prune
+                options.progress = Terminal.transferBar("Publishing", enabled: !json)
                 let result = try await silo.publish(bundle: URL(commandLinePath: bundle), options: options)
                 Terminal.clearProgress(enabled: !json)
                 for warning in result.warnings { Terminal.error("warning: \(warning)") }
@@ -54,11 +65,16 @@ struct PublishCommand: AsyncParsableCommand {
                         "silo": .string(result.address), "id": .string(result.manifest.id),
                         "written": .int(result.written), "unchanged": .int(result.unchanged),
                         "removed": .int(result.removed), "bytes": .int(result.bytesWritten),
+                        "requests": .object(result.requests.mapValues { .int($0) }), "retries": .int(result.retries),
                     ]).canonicalString)
                 } else {
                     print("Published \"\(result.manifest.name)\" to \(result.address): \(result.written) files written "
                           + "(\(Terminal.bytes(result.bytesWritten))), \(result.unchanged) unchanged, \(result.removed) removed")
                     print("   bundle id \(result.manifest.id)")
+                    if !result.requests.isEmpty {
+                        let counts = result.requests.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                        print("   requests: \(counts)" + (result.retries > 0 ? " (\(result.retries) retried)" : ""))
+                    }
                 }
             } catch {
                 Terminal.clearProgress(enabled: !json)
@@ -74,10 +90,13 @@ struct FetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Copy a bundle from a silo into a new folder, verifying everything.",
-        discussion: "Nothing is left in DIR unless the whole bundle verified."
+        discussion: """
+        Nothing is left in DIR unless the whole bundle verified. From S3 the files are \
+        downloaded concurrently and each is hashed as it arrives.
+        """
     )
 
-    @Argument(help: "The silo address of one bundle (a folder or file:// path).")
+    @Argument(help: "The silo address of one bundle (a folder, file:///path or s3://bucket/prefix).")
     var silo: String
 
     @Option(name: .shortAndLong, help: "The folder to create.")

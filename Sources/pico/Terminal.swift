@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoSilo
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,6 +32,13 @@ enum Terminal {
         }
     }
 
+    /// A progress bar for transfers (files, bytes, rate) on a terminal; nothing in a pipe.
+    static func transferBar(_ verb: String, enabled: Bool) -> (@Sendable (TransferProgress) -> Void)? {
+        guard enabled, stderrIsTerminal else { return nil }
+        let bar = TransferBar(verb: verb)
+        return { bar.draw($0) }
+    }
+
     static func clearProgress(enabled: Bool) {
         if enabled, stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
@@ -43,5 +51,35 @@ extension URL {
     init(commandLinePath path: String) {
         self = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL
+    }
+}
+
+/// Draws `Uploading [#######.......] 120/2000 files  12.3 MB/45.0 MB  3.2 MB/s`, at most
+/// ten times a second (and always the last state).
+final class TransferBar: @unchecked Sendable {
+    private let verb: String
+    private let started = Date()
+    private let lock = NSLock()
+    private var lastDraw = Date.distantPast
+
+    init(verb: String) { self.verb = verb }
+
+    func draw(_ progress: TransferProgress) {
+        let now = Date()
+        let due = lock.withLock {
+            guard progress.files == progress.totalFiles || now.timeIntervalSince(lastDraw) >= 0.1 else { return false }
+            lastDraw = now
+            return true
+        }
+        guard due else { return }
+        let fraction = progress.totalBytes > 0 ? Double(progress.bytes) / Double(progress.totalBytes)
+            : progress.totalFiles > 0 ? Double(progress.files) / Double(progress.totalFiles) : 1
+        let width = 24
+        let filled = min(width, Int(fraction * Double(width)))
+        let seconds = max(now.timeIntervalSince(started), 0.001)
+        let line = "\r\u{1B}[2K\(verb) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+            + "\(progress.files)/\(progress.totalFiles) files  \(Terminal.bytes(progress.bytes))/\(Terminal.bytes(progress.totalBytes))  "
+            + "\(Terminal.bytes(Int(Double(progress.bytes) / seconds)))/s"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -16,7 +16,7 @@ struct VerifyCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path.", completion: .file())
+    @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path, s3://bucket/prefix.", completion: .file())
     var target: String
 
     @Option(help: "The signer the bundle must be signed by (hex x-only public key).")

@@ -104,12 +104,16 @@ public struct FilesystemSilo: Silo {
         // 1. Stage every new and changed file, flushed to the drive.
         let toCopy = journal.replaced + journal.added
         let expectedHashes = Dictionary(manifest.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        for (index, path) in toCopy.enumerated() {
+        var progress = TransferProgress(files: 0, totalFiles: toCopy.count, bytes: 0,
+                                        totalBytes: toCopy.reduce(0) { $0 + (Durable.size(source.path + "/" + $1) ?? 0) })
+        for path in toCopy {
             let copied = try FileTree.copyHashing(from: source.path + "/" + path, to: location.staged + "/" + path, flush: true)
             if let expected = expectedHashes[path], copied.sha256 != expected {
                 throw SiloError("\(path) changed while it was being published; run pico build again")
             }
-            options.progress?(index + 1, toCopy.count)
+            progress.files += 1
+            progress.bytes += copied.size
+            options.progress?(progress)
         }
         Durable.flush()
         // 2. Commit: from here on the publish only goes forward.

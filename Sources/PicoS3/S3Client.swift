@@ -1,0 +1,273 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The S3 requests pico needs (objects, listings, multipart uploads), signed with SigV4 and
+/// sent through AsyncHTTPClient. Every request is retried with exponential backoff and full
+/// jitter on 5xx, 429/SlowDown and dropped connections; other errors are turned into an
+/// `S3Error` that names the bucket and what to check.
+public final class S3Client: Sendable {
+    public let location: S3Location
+    public let retry: RetryPolicy
+    public let counts = RequestCounts()
+    private let http: HTTPClient
+    private let signer: SigV4Signer
+
+    /// - Parameter connections: how many requests may be in flight at once.
+    public init(location: S3Location, connections: Int = 16, retry: RetryPolicy = RetryPolicy()) {
+        self.location = location
+        self.retry = retry
+        signer = SigV4Signer(credentials: location.credentials, region: location.region)
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        )
+        configuration.decompression = .disabled
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Closes the connections; call once when done.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    // MARK: Objects
+
+    public struct ObjectHeaders: Sendable {
+        public var contentType: String?
+        public var cacheControl: String?
+        public init(contentType: String? = nil, cacheControl: String? = nil) {
+            self.contentType = contentType
+            self.cacheControl = cacheControl
+        }
+    }
+
+    /// PUT of one whole object. The server checks the body against `x-amz-checksum-sha256`
+    /// and refuses it if a byte changed on the way.
+    public func putObject(key: String, body: [UInt8], headers: ObjectHeaders) async throws(S3Error) {
+        let digest = Array(SHA256.hash(data: body))
+        var extra = [("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+        if let type = headers.contentType { extra.append(("content-type", type)) }
+        if let cache = headers.cacheControl { extra.append(("cache-control", cache)) }
+        _ = try await send("PUT", key: key, headers: extra, body: body, bodySHA256: SigV4Signer.hex(digest))
+    }
+
+    /// The whole object, or nil when there is no such key.
+    public func getObject(key: String, limit: Int = 256 << 20) async throws(S3Error) -> [UInt8]? {
+        var collected: [UInt8] = []
+        let found = try await streamObject(key: key, restart: { collected.removeAll(keepingCapacity: true) }) { chunk in
+            guard collected.count + chunk.count <= limit else {
+                throw S3Error(.refused, "s3://\(self.location.bucket)/\(self.location.key(key)) is larger than \(limit) bytes")
+            }
+            collected.append(contentsOf: chunk)
+        }
+        return found ? collected : nil
+    }
+
+    /// Streams an object's bytes into `receive`; false when there is no such key. A transfer
+    /// cut off midway is retried from the start, after `restart`.
+    public func streamObject(key: String, restart: () throws -> Void,
+                             receive: (UnsafeRawBufferPointer) throws -> Void) async throws(S3Error) -> Bool {
+        do {
+            try await send("GET", key: key, restart: restart, receive: receive)
+            return true
+        } catch {
+            if error.kind == .notFound { return false }
+            throw error
+        }
+    }
+
+    public func deleteObject(key: String) async throws(S3Error) {
+        _ = try await send("DELETE", key: key)
+    }
+
+    public struct ListedObject: Sendable, Equatable {
+        public var key: String
+        public var size: Int
+    }
+
+    /// Every object whose key starts with `prefix`, following continuation tokens.
+    public func listObjects(prefix: String) async throws(S3Error) -> [ListedObject] {
+        var objects: [ListedObject] = []
+        var token: String?
+        repeat {
+            var query: [(String, String?)] = [("list-type", "2"), ("prefix", prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let xml = String(decoding: try await send("GET", key: "", query: query), as: UTF8.self)
+            for block in XMLText.blocks("Contents", in: xml) {
+                let text = String(block)
+                guard let key = XMLText.first("Key", in: text) else { continue }
+                objects.append(ListedObject(key: key, size: Int(XMLText.first("Size", in: text) ?? "") ?? 0))
+            }
+            token = XMLText.first("IsTruncated", in: xml) == "true" ? XMLText.first("NextContinuationToken", in: xml) : nil
+        } while token != nil
+        return objects
+    }
+
+    // MARK: Multipart uploads (large files)
+
+    public func createMultipartUpload(key: String, headers: ObjectHeaders) async throws(S3Error) -> String {
+        var extra = [("x-amz-checksum-algorithm", "SHA256")]
+        if let type = headers.contentType { extra.append(("content-type", type)) }
+        if let cache = headers.cacheControl { extra.append(("cache-control", cache)) }
+        let xml = String(decoding: try await send("POST", key: key, query: [("uploads", nil)], headers: extra), as: UTF8.self)
+        guard let id = XMLText.first("UploadId", in: xml) else {
+            throw S3Error(.refused, "the server started no multipart upload for \(key)")
+        }
+        return id
+    }
+
+    public struct UploadedPart: Sendable {
+        public var number: Int
+        public var etag: String
+        public var sha256Base64: String
+    }
+
+    public func uploadPart(key: String, uploadID: String, number: Int, body: [UInt8]) async throws(S3Error) -> UploadedPart {
+        let digest = Array(SHA256.hash(data: body))
+        let checksum = Data(digest).base64EncodedString()
+        var etag = ""
+        _ = try await send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                           headers: [("x-amz-checksum-sha256", checksum)], body: body, bodySHA256: SigV4Signer.hex(digest),
+                           responseHeaders: { etag = $0.first(name: "etag") ?? "" })
+        return UploadedPart(number: number, etag: etag, sha256Base64: checksum)
+    }
+
+    public func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart]) async throws(S3Error) {
+        let body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLText.escape($0.etag))</ETag>"
+                + "<ChecksumSHA256>\($0.sha256Base64)</ChecksumSHA256></Part>" }.joined()
+            + "</CompleteMultipartUpload>"
+        let bytes = Array(body.utf8)
+        let answer = try await send("POST", key: key, query: [("uploadId", uploadID)],
+                                    headers: [("content-type", "application/xml")], body: bytes,
+                                    bodySHA256: SigV4Signer.hex(SHA256.hash(data: bytes)))
+        // S3 can answer 200 and still report an error in the body.
+        let xml = String(decoding: answer, as: UTF8.self)
+        if xml.contains("<Error>") {
+            throw S3Error.fromResponse(status: 200, body: answer, method: "POST", key: key, location: location)
+        }
+    }
+
+    public func abortMultipartUpload(key: String, uploadID: String) async {
+        _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
+    }
+
+    // MARK: Sending, signing, retrying
+
+    private static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// Sends one request and returns the body of the answer.
+    private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
+                      body: [UInt8]? = nil, bodySHA256: String? = nil,
+                      responseHeaders: (HTTPHeaders) -> Void = { _ in }) async throws(S3Error) -> [UInt8] {
+        var collected: [UInt8] = []
+        try await send(method, key: key, query: query, headers: extra, body: body, bodySHA256: bodySHA256,
+                       responseHeaders: responseHeaders, restart: { collected.removeAll() },
+                       receive: { collected.append(contentsOf: $0) })
+        return collected
+    }
+
+    /// Sends one request, retrying as the policy says, and streams the body of the answer into
+    /// `receive` (after `restart` at each try). Non-2xx answers become `S3Error`s.
+    private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
+                      body: [UInt8]? = nil, bodySHA256: String? = nil,
+                      responseHeaders: (HTTPHeaders) -> Void = { _ in },
+                      restart: () throws -> Void,
+                      receive: (UnsafeRawBufferPointer) throws -> Void) async throws(S3Error) {
+        let (host, path) = location.target(key: key.isEmpty ? "" : location.key(key))
+        let bucketKey = key.isEmpty ? "" : location.key(key)
+        let url = location.endpoint.scheme + "://" + host + URIEncoding.encode(path, keepSlash: true)
+            + (query.isEmpty ? "" : "?" + URIEncoding.query(query))
+        let payload = bodySHA256 ?? Self.emptySHA256
+        var attempt = 0
+        while true {
+            attempt += 1
+            counts.add(method)
+            let date = SigV4Signer.amzDate(Date())
+            var signed = [("host", host), ("x-amz-date", date), ("x-amz-content-sha256", payload)] + extra
+            if let token = location.credentials.sessionToken { signed.append(("x-amz-security-token", token)) }
+            let signature = signer.sign(method: method, path: path, query: query, headers: signed, payloadSHA256: payload, date: date)
+            var request = HTTPClientRequest(url: url)
+            request.method = HTTPMethod(rawValue: method)
+            for (name, value) in signed { request.headers.add(name: name, value: value) }
+            request.headers.add(name: "authorization", value: signature.authorization)
+            request.headers.add(name: "user-agent", value: "pico")
+            if let body { request.body = .bytes(body) }
+            else if method == "PUT" || method == "POST" { request.body = .bytes([UInt8]()) }
+
+            var failure: S3Error
+            do {
+                try restart()
+                let response = try await http.execute(request, timeout: .minutes(10))
+                let status = Int(response.status.code)
+                if (200..<300).contains(status) {
+                    responseHeaders(response.headers)
+                    for try await chunk in response.body {
+                        try chunk.withUnsafeReadableBytes { bytes in
+                            // The receiver's own failures (a full disk) are not the network's: no retry.
+                            do { try receive(bytes) } catch let error as S3Error { throw error } catch {
+                                throw S3Error(.local, "\(error)")
+                            }
+                        }
+                    }
+                    return
+                }
+                let answer = try await response.body.collect(upTo: 1 << 20)
+                failure = S3Error.fromResponse(status: status, body: Array(answer.readableBytesView), method: method,
+                                               key: bucketKey, location: location)
+                let retryable = status >= 500 || status == 429 || failure.code == "SlowDown" || failure.code == "RequestTimeout"
+                if !retryable { throw failure }
+            } catch let error as S3Error where error.kind != .server {
+                throw error
+            } catch let error as S3Error {
+                failure = error
+            } catch is CancellationError {
+                throw S3Error(.network, "\(method) s3://\(location.bucket)/\(bucketKey) was cancelled")
+            } catch {
+                // Dropped connections, timeouts, resets: worth another try.
+                failure = S3Error(.network, "\(method) s3://\(location.bucket)/\(bucketKey) at \(location.endpoint.url) failed: "
+                                  + "\(error) (is the endpoint right and the server running?)")
+            }
+            guard attempt < retry.attempts else {
+                throw S3Error(failure.kind, failure.message + " (gave up after \(attempt) attempts)", status: failure.status, code: failure.code)
+            }
+            counts.addRetry()
+            try? await Task.sleep(nanoseconds: retry.delay(afterAttempt: attempt))
+        }
+    }
+}
+
+/// How often and how long to wait between tries: exponential backoff with full jitter (a random
+/// wait up to the exponential bound), so many clients retrying do not retry in step.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(attempts: Int = 10, baseDelay: Double = 0.05, maxDelay: Double = 5) {
+        self.attempts = attempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    func delay(afterAttempt attempt: Int) -> UInt64 {
+        let bound = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
+        return UInt64(Double.random(in: 0...bound) * 1e9)
+    }
+}
+
+/// Requests sent, by method, and retries: for `--json` and for tests that count requests.
+public final class RequestCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byMethod: [String: Int] = [:]
+    private var retries = 0
+
+    func add(_ method: String) { lock.withLock { byMethod[method, default: 0] += 1 } }
+    func addRetry() { lock.withLock { retries += 1 } }
+
+    public var snapshot: (byMethod: [String: Int], retries: Int) { lock.withLock { (byMethod, retries) } }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import PicoCore
+import PicoS3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bundle in an S3-compatible bucket: one object per bundle file, keyed by its path under
+/// the prefix, with the Content-Type and Cache-Control a web server would send, so S3 website
+/// hosting (or a CDN in front) serves the bundle as it is.
+///
+/// Publishing compares with the bucket's own `pico-manifest.json` and sends only new and
+/// changed files, `SHA256SUMS` and `pico-manifest.json` last; `--prune` deletes what the new
+/// manifest no longer lists only once that manifest is in place.
+public struct S3Silo: Silo, RemoteBundle {
+    public let location: S3Location
+    public var address: String { location.description }
+    /// Requests in flight at once.
+    public var connections = 16
+    /// Files above this size go up in parts of `partSize`.
+    public var multipartThreshold = 16 << 20
+    public var partSize = 8 << 20
+
+    public init(location: S3Location) { self.location = location }
+
+    // MARK: Publish
+
+    public func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult {
+        let local = BundleVerifier().verify(folder: bundle)
+        guard local.isValid, let manifest = local.manifest else {
+            throw SiloError("the bundle at \(bundle.path) does not verify; nothing was published:\n"
+                            + local.problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        let manifestData = try FileTree.read(atPath: bundle.path + "/" + BundleManifest.fileName)
+        let checksums = try FileTree.read(atPath: bundle.path + "/" + BundleManifest.checksumsFileName)
+
+        let client = S3Client(location: location, connections: connections)
+        do {
+            let result = try await publish(bundle: bundle, manifest: manifest, manifestData: manifestData,
+                                           checksums: checksums, options: options, client: client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func publish(bundle: URL, manifest: BundleManifest, manifestData: Data, checksums: Data,
+                         options: PublishOptions, client: S3Client) async throws -> PublishResult {
+        // What the bucket holds now, by its manifest: files with the same hash and type cost nothing.
+        let remoteData = try await client.getObject(key: BundleManifest.fileName, limit: 64 << 20)
+        let remote = remoteData.flatMap { try? BundleManifest.decode(Data($0)) }
+        let held = Dictionary((remote?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let toSend = manifest.files.filter { file in
+            held[file.path].map { $0.sha256 != file.sha256 || $0.type != file.type } ?? true
+        }
+        let manifestUnchanged = remoteData.map { Data($0) == manifestData } ?? false
+
+        let progress = TransferCounter(totalFiles: toSend.count, totalBytes: toSend.reduce(0) { $0 + $1.size },
+                                       report: options.progress)
+        try await Parallel.forEach(toSend, limit: connections) { file in
+            try await upload(file, from: bundle.path + "/" + file.path, client: client)
+            progress.add(bytes: file.size)
+        }
+        if !manifestUnchanged || !toSend.isEmpty {
+            // The manifests last: a reader never sees a new manifest over old files.
+            try await client.putObject(key: BundleManifest.checksumsFileName, body: Array(checksums),
+                                       headers: headers(path: BundleManifest.checksumsFileName, type: "text/plain"))
+            try await client.putObject(key: BundleManifest.fileName, body: Array(manifestData),
+                                       headers: headers(path: BundleManifest.fileName, type: "application/json"))
+        }
+
+        var removed = 0
+        if options.prune {
+            let keep = Set(manifest.files.map(\.path) + BundleManifest.describingFiles)
+            let stale = try await client.listObjects(prefix: location.prefix.isEmpty ? "" : location.prefix + "/")
+                .map { relativePath(ofKey: $0.key) }
+                .filter { !keep.contains($0) }
+            try await Parallel.forEach(stale, limit: connections) { path in
+                try await client.deleteObject(key: path)
+            }
+            removed = stale.count
+        }
+        let sent = toSend.count + (manifestUnchanged && toSend.isEmpty ? 0 : 2)
+        return PublishResult(address: address, manifest: manifest, written: sent,
+                             unchanged: manifest.files.count - toSend.count, removed: removed,
+                             bytesWritten: toSend.reduce(0) { $0 + $1.size }, warnings: [],
+                             requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
+    }
+
+    private func headers(path: String, type: String) -> S3Client.ObjectHeaders {
+        S3Client.ObjectHeaders(contentType: WebHeaders.contentType(type), cacheControl: WebHeaders.cacheControl(for: path))
+    }
+
+    /// One file up: whole when small, in parts when large; either way its SHA-256 is checked
+    /// against the manifest before the upload is finished, and the server checks every body.
+    private func upload(_ file: BundleFile, from path: String, client: S3Client) async throws {
+        let objectHeaders = headers(path: file.path, type: file.type)
+        if file.size <= multipartThreshold {
+            let data = try FileTree.read(atPath: path)
+            guard data.count == file.size, SHA256Hex.of(data) == file.sha256 else {
+                throw SiloError("\(file.path) changed since the bundle was verified; nothing more was published. Run pico verify \(path)")
+            }
+            try await client.putObject(key: file.path, body: Array(data), headers: objectHeaders)
+            return
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { throw POSIXFailure(operation: "open", path: path, code: errno) }
+        defer { close(descriptor) }
+        let uploadID = try await client.createMultipartUpload(key: file.path, headers: objectHeaders)
+        do {
+            var hasher = IncrementalSHA256()
+            var parts: [S3Client.UploadedPart] = []
+            var offset = 0
+            while offset < file.size {
+                let count = min(partSize, file.size - offset)
+                var part = [UInt8](repeating: 0, count: count)
+                let got = part.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+                guard got == count else { throw SiloError("\(file.path) is shorter than its manifest says") }
+                part.withUnsafeBytes { hasher.update($0) }
+                parts.append(try await client.uploadPart(key: file.path, uploadID: uploadID, number: parts.count + 1, body: part))
+                offset += count
+            }
+            guard hasher.finalize() == file.sha256 else {
+                throw SiloError("\(file.path) changed since the bundle was verified; nothing more was published")
+            }
+            try await client.completeMultipartUpload(key: file.path, uploadID: uploadID, parts: parts)
+        } catch {
+            await client.abortMultipartUpload(key: file.path, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    private func relativePath(ofKey key: String) -> String {
+        location.prefix.isEmpty ? key : String(key.dropFirst(location.prefix.count + 1))
+    }
+
+    // MARK: Fetch and verify
+
+    /// The bundle's two describing files, or a clear error when there is no bundle here.
+    private func describingFiles(client: S3Client) async throws -> (manifest: Data, checksums: Data?) {
+        guard let manifest = try await client.getObject(key: BundleManifest.fileName, limit: 64 << 20) else {
+            throw SiloError("there is no pico bundle at \(address): it has no \(BundleManifest.fileName) "
+                            + "(publish one with pico publish BUNDLE --to \(address))")
+        }
+        let checksums = try await client.getObject(key: BundleManifest.checksumsFileName, limit: 64 << 20)
+        return (Data(manifest), checksums.map { Data($0) })
+    }
+
+    public func fetch(to destination: URL) async throws -> VerificationReport {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
+            throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
+        }
+        let client = S3Client(location: location, connections: connections)
+        let staging = try StagingFolder(replacing: destination)
+        do {
+            let (manifestData, checksums) = try await describingFiles(client: client)
+            let manifest = try BundleManifest.decode(manifestData)
+            let safe = manifest.files.filter { BundlePath.problem(in: $0.path) == nil }
+            let found = FoundFiles()
+            try await Parallel.forEach(safe, limit: connections) { file in
+                let target = staging.url.path + "/" + file.path
+                try FileTree.makeFolders((target as NSString).deletingLastPathComponent)
+                let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+                guard output >= 0 else { throw POSIXFailure(operation: "create", path: target, code: errno) }
+                defer { close(output) }
+                var hasher = IncrementalSHA256()
+                var size = 0
+                let exists = try await client.streamObject(key: file.path, restart: {
+                    hasher = IncrementalSHA256()
+                    size = 0
+                    guard ftruncate(output, 0) == 0, lseek(output, 0, SEEK_SET) == 0 else {
+                        throw POSIXFailure(operation: "truncate", path: target, code: errno)
+                    }
+                }) { chunk in
+                    // Never more than the manifest says: a hostile server cannot fill the disk.
+                    guard size + chunk.count <= file.size else { throw SiloError("\(file.path) is larger than its manifest says") }
+                    hasher.update(chunk)
+                    try FileTree.writeAll(chunk, to: output, path: target)
+                    size += chunk.count
+                }
+                if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
+            }
+            try manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
+            try checksums?.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
+            let report = BundleVerifier().check(target: address, manifestData: manifestData, checksumsData: checksums,
+                                                present: found.all)
+            guard report.isValid else {
+                throw SiloError("the bundle at \(address) does not verify; nothing was fetched:\n"
+                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
+            }
+            try staging.commit()
+            await client.shutdown()
+            return report
+        } catch {
+            staging.discard()
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Reads every object of the bundle and hashes it in memory: nothing is written to disk.
+    public func verify(with verifier: BundleVerifier) async throws -> [VerificationReport] {
+        let client = S3Client(location: location, connections: connections)
+        do {
+            let (manifestData, checksums) = try await describingFiles(client: client)
+            let listed = try await client.listObjects(prefix: location.prefix.isEmpty ? "" : location.prefix + "/")
+            let sizes = Dictionary(listed.map { (relativePath(ofKey: $0.key), $0.size) }, uniquingKeysWith: { first, _ in first })
+            let files = (try? BundleManifest.decode(manifestData))?.files ?? []
+            let found = FoundFiles()
+            // Objects of the wrong size are already a finding; only the others are read.
+            let toRead = files.filter { BundlePath.problem(in: $0.path) == nil && sizes[$0.path] == $0.size }
+            for file in files where sizes[file.path] != nil && sizes[file.path] != file.size {
+                found.set(file.path, PresentFile(isRegularFile: true, size: sizes[file.path]!, sha256: nil))
+            }
+            try await Parallel.forEach(toRead, limit: connections) { file in
+                var hasher = IncrementalSHA256()
+                var size = 0
+                let exists = try await client.streamObject(key: file.path, restart: { hasher = IncrementalSHA256(); size = 0 }) { chunk in
+                    hasher.update(chunk)
+                    size += chunk.count
+                }
+                if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
+            }
+            var report = verifier.check(target: address, manifestData: manifestData, checksumsData: checksums, present: found.all)
+            let known = Set(files.map(\.path) + BundleManifest.describingFiles)
+            let extra = sizes.keys.filter { !known.contains($0) }.count
+            if extra > 0 {
+                report.note = "\(extra) object\(extra == 1 ? "" : "s") under \(address) not in the manifest "
+                    + "(left by earlier publishes; pico publish --prune removes them)"
+            }
+            await client.shutdown()
+            return [report]
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    // MARK: Serving
+
+    public func openReader() -> any RemoteBundleReader { S3BundleReader(client: S3Client(location: location, connections: connections)) }
+}
+
+/// Reads single files of an S3 bundle for `pico serve`, over one pool of connections.
+final class S3BundleReader: RemoteBundleReader {
+    let client: S3Client
+    init(client: S3Client) { self.client = client }
+
+    func read(_ path: String) async throws -> Data? {
+        try await client.getObject(key: path).map { Data($0) }
+    }
+
+    func close() async { await client.shutdown() }
+}
+
+/// Files found while fetching or verifying, filled from concurrent tasks.
+final class FoundFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var files: [String: PresentFile] = [:]
+    func set(_ path: String, _ file: PresentFile) { lock.withLock { files[path] = file } }
+    var all: [String: PresentFile] { lock.withLock { files } }
+}
+
+/// Files and bytes done, reported to the publish progress callback from concurrent uploads.
+final class TransferCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var progress: TransferProgress
+    private let report: (@Sendable (TransferProgress) -> Void)?
+
+    init(totalFiles: Int, totalBytes: Int, report: (@Sendable (TransferProgress) -> Void)?) {
+        progress = TransferProgress(files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes)
+        self.report = report
+        report?(progress)
+    }
+
+    func add(bytes: Int) {
+        let now = lock.withLock {
+            progress.files += 1
+            progress.bytes += bytes
+            return progress
+        }
+        report?(now)
+    }
+}
