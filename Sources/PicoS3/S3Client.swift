@@ -158,7 +158,7 @@ public final class S3Client: Sendable {
 
     // MARK: Sending, signing, retrying
 
-    private static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// Sends one request and returns the body of the answer.
     private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
@@ -178,23 +178,17 @@ public final class S3Client: Sendable {
                       responseHeaders: (HTTPHeaders) -> Void = { _ in },
                       restart: () throws -> Void,
                       receive: (UnsafeRawBufferPointer) throws -> Void) async throws(S3Error) {
-        let (host, path) = location.target(key: key.isEmpty ? "" : location.key(key))
         let bucketKey = key.isEmpty ? "" : location.key(key)
-        let url = location.endpoint.scheme + "://" + host + URIEncoding.encode(path, keepSlash: true)
-            + (query.isEmpty ? "" : "?" + URIEncoding.query(query))
-        let payload = bodySHA256 ?? Self.emptySHA256
+        let prepared = S3Request(method: method, key: bucketKey, query: query, headers: extra,
+                                 payloadSHA256: bodySHA256 ?? Self.emptySHA256)
         var attempt = 0
         while true {
             attempt += 1
             counts.add(method)
-            let date = SigV4Signer.amzDate(Date())
-            var signed = [("host", host), ("x-amz-date", date), ("x-amz-content-sha256", payload)] + extra
-            if let token = location.credentials.sessionToken { signed.append(("x-amz-security-token", token)) }
-            let signature = signer.sign(method: method, path: path, query: query, headers: signed, payloadSHA256: payload, date: date)
+            let (url, headers) = prepared.signed(for: location, signer: signer, date: SigV4Signer.amzDate(Date()))
             var request = HTTPClientRequest(url: url)
             request.method = HTTPMethod(rawValue: method)
-            for (name, value) in signed { request.headers.add(name: name, value: value) }
-            request.headers.add(name: "authorization", value: signature.authorization)
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.headers.add(name: "user-agent", value: "pico")
             if let body { request.body = .bytes(body) }
             else if method == "PUT" || method == "POST" { request.body = .bytes([UInt8]()) }
@@ -270,4 +264,36 @@ public final class RequestCounts: @unchecked Sendable {
     func addRetry() { lock.withLock { retries += 1 } }
 
     public var snapshot: (byMethod: [String: Int], retries: Int) { lock.withLock { (byMethod, retries) } }
+}
+
+/// One S3 request before it is sent: where it goes and what it says, signed anew for each try
+/// (the date is part of the signature). Kept apart from sending so tests can hold the very
+/// requests the client sends against what botocore signs.
+public struct S3Request: Sendable {
+    public var method: String
+    /// The full object key (prefix included); empty for the bucket itself.
+    public var key: String
+    public var query: [(String, String?)]
+    public var headers: [(String, String)]
+    public var payloadSHA256: String
+
+    public init(method: String, key: String, query: [(String, String?)] = [], headers: [(String, String)] = [],
+                payloadSHA256: String) {
+        self.method = method
+        self.key = key
+        self.query = query
+        self.headers = headers
+        self.payloadSHA256 = payloadSHA256
+    }
+
+    /// The URL (percent-encoded exactly as signed) and every header, `authorization` included.
+    public func signed(for location: S3Location, signer: SigV4Signer, date: String) -> (url: String, headers: [(String, String)]) {
+        let (host, path) = location.target(key: key)
+        let url = location.endpoint.scheme + "://" + host + URIEncoding.encode(path, keepSlash: true)
+            + (query.isEmpty ? "" : "?" + URIEncoding.query(query))
+        var headers = [("host", host), ("x-amz-date", date), ("x-amz-content-sha256", payloadSHA256)] + self.headers
+        if let token = location.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        let signature = signer.sign(method: method, path: path, query: query, headers: headers, payloadSHA256: payloadSHA256, date: date)
+        return (url, headers + [("authorization", signature.authorization)])
+    }
 }

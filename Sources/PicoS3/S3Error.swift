@@ -29,7 +29,7 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
         let code = XMLText.first("Code", in: xml)
         let serverMessage = XMLText.first("Message", in: xml)
         let said = [code, serverMessage].compactMap { $0 }.joined(separator: ": ")
-        let what = "\(method) \(location.key(key).isEmpty ? "s3://\(location.bucket)" : "s3://\(location.bucket)/\(key)")"
+        let what = "\(method) \(key.isEmpty ? "s3://\(location.bucket)" : "s3://\(location.bucket)/\(key)")"
         let server = " at \(location.endpoint.url)" + (said.isEmpty ? " (HTTP \(status))" : " (HTTP \(status) \(said))")
         switch (status, code) {
         case (_, "NoSuchBucket"):

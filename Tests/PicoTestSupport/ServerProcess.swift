@@ -7,10 +7,13 @@ public final class ServerProcess: @unchecked Sendable {
     public let url: String
     private let errors = Pipe()
 
-    public init(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 20) throws {
+    public init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 20) throws {
         let output = Pipe()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = TestEnvironment.devNull()

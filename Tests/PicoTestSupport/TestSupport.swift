@@ -103,6 +103,22 @@ public enum TestEnvironment {
         FileHandle(forUpdatingAtPath: "/dev/null")!
     }
 
+    /// The Python of the test venv (`make venv`: moto, boto3, the aws CLI), or PICO_VENV's.
+    public static let venvPython: String = {
+        let venv = ProcessInfo.processInfo.environment["PICO_VENV"] ?? repository.appendingPathComponent(".build/venv").path
+        return venv + "/bin/python"
+    }()
+
+    /// Runs a program with `input` on its standard input (through a file, so no pipe can fill).
+    public static func run(_ executable: String, _ arguments: [String], input: Data,
+                           environment: [String: String] = [:]) throws -> ProcessOutput {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("stdin-\(UUID().uuidString)")
+        try input.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        return try run("/bin/sh", ["-c", quoted.joined(separator: " ") + " < '\(file.path)'"], environment: environment)
+    }
+
     public static func hasProgram(_ name: String) -> Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
             .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
