@@ -9,13 +9,19 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # Debian packages: the C libraries pico links, and the real tools the tests check against.
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
                    libarchive-dev libsecp256k1-dev python3 coreutils hugo \
-                   tar unzip libarchive-tools zstd
+                   tar unzip libarchive-tools zstd python3-venv
 BENCH_PACKAGES  := time zip
+
+# PyPI packages for the S3 tests and benchmarks (moto_server, aws CLI, boto3), in .build/venv.
+# Pinned so every machine runs the same server and the same reference signer; werkzeug is
+# pinned too because Silos/s3/server.py routes its access log.
+VENV := .build/venv
+VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
 
-.PHONY: demo test deps swift build release bench clean
+.PHONY: demo test deps venv swift build release bench bench-s3 bench-packages clean
 
 demo: deps swift release
 	@echo "==> Bundling Examples/blog"
@@ -29,7 +35,7 @@ demo: deps swift release
 	@echo "Open it without any server:  file://$(CURDIR)/$(DEMO_OUT)/index.html"
 	@echo "(copy the folder anywhere — a thumb drive, a web host's sub-path — it keeps working)"
 
-test: deps swift
+test: deps swift venv
 	swift build --build-tests
 	swift test
 
@@ -39,10 +45,15 @@ build: deps swift
 release:
 	swift build -c release --product pico
 
-bench: deps swift
+bench: deps swift bench-packages
+	Benchmarks/build.sh
+
+bench-s3: deps swift venv bench-packages
+	Benchmarks/s3.sh
+
+bench-packages:
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	Benchmarks/build.sh
 
 # Installs only what is missing, so a second run costs nothing.
 deps:
@@ -51,6 +62,15 @@ deps:
 	  echo "==> Installing Debian packages:" $$missing; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root (or install: $$missing)"; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# The stamp holds the pin list: a second run costs nothing, a changed pin reinstalls.
+venv: deps
+	@if [ "$$(cat $(VENV)/.pico-packages 2>/dev/null)" != "$(VENV_PACKAGES)" ]; then \
+	  echo "==> Installing into $(VENV): $(VENV_PACKAGES)"; \
+	  python3 -m venv $(VENV) && \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check $(foreach p,$(VENV_PACKAGES),'$(p)') && \
+	  echo "$(VENV_PACKAGES)" > $(VENV)/.pico-packages; \
 	fi
 
 swift:

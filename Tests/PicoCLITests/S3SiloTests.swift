@@ -40,7 +40,7 @@ import Testing
 
         // boto3, not pico: exactly the bundle's objects, same bytes, the manifest's types.
         let checked = try TestEnvironment.run(TestEnvironment.venvPython, [Self.tools.appendingPathComponent("s3_check.py").path,
-                                                                           bundle.path, "s3://sites/blog"], environment: s3.environment)
+                                                                           "--cache-control", bundle.path, "s3://sites/blog"], environment: s3.environment)
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
         let files = try Self.manifest(bundle).files.count
         #expect(checked.stdout.contains("\(files + 2) objects match"), "\(checked.stdout)")

@@ -35,11 +35,16 @@ public final class ServerProcess: @unchecked Sendable {
     /// Stops the server and returns what it wrote on stderr.
     public func stop() -> String {
         if process.isRunning { process.terminate() }
+        // A child can inherit a blocked SIGTERM from the test thread that started it; it gets
+        // five seconds to stop, then SIGKILL.
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { _ = stop() } }
 
     public struct ServerError: Error { public let message: String }
 }
