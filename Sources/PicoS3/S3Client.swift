@@ -46,9 +46,13 @@ public final class S3Client: Sendable {
     }
 
     /// PUT of one whole object. The server checks the body against `x-amz-checksum-sha256`
-    /// and refuses it if a byte changed on the way.
-    public func putObject(key: String, body: [UInt8], headers: ObjectHeaders) async throws(S3Error) {
+    /// and refuses it if a byte changed on the way. With `expectedSHA256` (hex), a body with
+    /// another hash is not sent at all.
+    public func putObject(key: String, body: [UInt8], headers: ObjectHeaders, expectedSHA256: String? = nil) async throws(S3Error) {
         let digest = Array(SHA256.hash(data: body))
+        if let expectedSHA256, SigV4Signer.hex(digest) != expectedSHA256 {
+            throw S3Error(.integrity, "\(key) does not match its SHA-256 in the manifest; it was not sent")
+        }
         var extra = [("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
         if let type = headers.contentType { extra.append(("content-type", type)) }
         if let cache = headers.cacheControl { extra.append(("cache-control", cache)) }

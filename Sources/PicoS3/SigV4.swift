@@ -82,8 +82,9 @@ public struct SigV4Signer: Sendable {
         var time = time_t(date.timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
     static func collapseSpaces(_ value: String) -> String {
@@ -91,7 +92,13 @@ public struct SigV4Signer: Sendable {
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        // A table, not String(format:): this runs several times for every request.
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(lowerHexDigits[Int(byte >> 4)])
+            out.append(lowerHexDigits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -111,7 +118,9 @@ public enum URIEncoding {
             case UInt8(ascii: "/") where keepSlash:
                 out.append("/")
             default:
-                out += String(format: "%%%02X", byte)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte & 15)]))
             }
         }
         return out
@@ -124,3 +133,6 @@ public enum URIEncoding {
         }.joined(separator: "&")
     }
 }
+
+private let lowerHexDigits = Array("0123456789abcdef".utf8)
+private let upperHexDigits = Array("0123456789ABCDEF".utf8)

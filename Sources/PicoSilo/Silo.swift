@@ -61,7 +61,11 @@ public protocol RemoteBundleReader: Sendable {
 public enum SiloAddress {
     public static func silo(for address: String) throws -> any Silo {
         if address.hasPrefix("s3://") {
-            return S3Silo(location: try S3Location.resolve(address))
+            var silo = S3Silo(location: try S3Location.resolve(address))
+            if let connections = ProcessInfo.processInfo.environment["PICO_S3_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 {
+                silo.connections = connections
+            }
+            return silo
         }
         if address.hasPrefix("ws://") || address.hasPrefix("wss://") || address.hasPrefix("nostr:") {
             throw SiloError("nostr relays (\(address)) are not in this version of pico yet")

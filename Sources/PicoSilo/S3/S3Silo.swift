@@ -26,13 +26,7 @@ public struct S3Silo: Silo, RemoteBundle {
     // MARK: Publish
 
     public func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult {
-        let local = BundleVerifier().verify(folder: bundle)
-        guard local.isValid, let manifest = local.manifest else {
-            throw SiloError("the bundle at \(bundle.path) does not verify; nothing was published:\n"
-                            + local.problems.map { "  \($0)" }.joined(separator: "\n"))
-        }
-        let manifestData = try FileTree.read(atPath: bundle.path + "/" + BundleManifest.fileName)
-        let checksums = try FileTree.read(atPath: bundle.path + "/" + BundleManifest.checksumsFileName)
+        let (manifest, manifestData, checksums) = try Self.readLocalBundle(bundle)
 
         let client = S3Client(location: location, connections: connections)
         do {
@@ -89,6 +83,42 @@ public struct S3Silo: Silo, RemoteBundle {
                              requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
     }
 
+    /// The bundle to publish, checked as far as that costs no hashing of its files: the
+    /// manifest, SHA256SUMS and the id agree, every path is safe, every file is there with its
+    /// size. Each file that is sent is hashed as it is read, and not sent if it does not match;
+    /// files the bucket already holds are not read at all.
+    static func readLocalBundle(_ bundle: URL) throws -> (BundleManifest, Data, Data) {
+        let root = bundle.path
+        let manifestData: Data
+        let checksums: Data
+        do {
+            manifestData = try FileTree.read(atPath: root + "/" + BundleManifest.fileName)
+            checksums = try FileTree.read(atPath: root + "/" + BundleManifest.checksumsFileName)
+        } catch {
+            throw SiloError("\(root) is not a pico bundle (no \(BundleManifest.fileName) or \(BundleManifest.checksumsFileName)); build one with pico build")
+        }
+        let manifest = try BundleManifest.decode(manifestData)
+        var problems: [String] = []
+        if Checksums.render(manifest.files) != checksums || Checksums.bundleID(of: checksums) != manifest.id {
+            problems.append("\(BundleManifest.checksumsFileName) and \(BundleManifest.fileName) disagree")
+        }
+        for file in manifest.files {
+            if let problem = BundlePath.problem(in: file.path) {
+                problems.append("\(file.path): \(problem)")
+                continue
+            }
+            var info = stat()
+            if lstat(root + "/" + file.path, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || Int(info.st_size) != file.size {
+                problems.append("\(file.path) is missing, not a regular file, or not the size its manifest says")
+            }
+        }
+        guard problems.isEmpty else {
+            throw SiloError("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
+                            + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
+        }
+        return (manifest, manifestData, checksums)
+    }
+
     private func headers(path: String, type: String) -> S3Client.ObjectHeaders {
         S3Client.ObjectHeaders(contentType: WebHeaders.contentType(type), cacheControl: WebHeaders.cacheControl(for: path))
     }
@@ -99,10 +129,10 @@ public struct S3Silo: Silo, RemoteBundle {
         let objectHeaders = headers(path: file.path, type: file.type)
         if file.size <= multipartThreshold {
             let data = try FileTree.read(atPath: path)
-            guard data.count == file.size, SHA256Hex.of(data) == file.sha256 else {
-                throw SiloError("\(file.path) changed since the bundle was verified; nothing more was published. Run pico verify \(path)")
+            guard data.count == file.size else {
+                throw SiloError("\(file.path) is \(data.count) bytes, its manifest says \(file.size); nothing more was published. Run pico verify")
             }
-            try await client.putObject(key: file.path, body: Array(data), headers: objectHeaders)
+            try await client.putObject(key: file.path, body: Array(data), headers: objectHeaders, expectedSHA256: file.sha256)
             return
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
