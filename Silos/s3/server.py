@@ -27,6 +27,7 @@ import threading
 import time
 
 import moto.backends
+from moto.core.base_backend import BackendDict
 from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                            create_backend_app)
 from werkzeug.serving import make_server
@@ -59,7 +60,11 @@ def real_s3_checks(app):
         if content_sha is None:
             return s3_error(start_response, "400 Bad Request", "InvalidRequest",
                             "Missing required header for this request: x-amz-content-sha256")
-        if re.fullmatch(r"[0-9a-f]{64}", content_sha) and content_sha != hashlib.sha256(body).hexdigest():
+        # Both checks below compare against the body's SHA-256: hash it once (lazily).
+        digest = None
+        if re.fullmatch(r"[0-9a-f]{64}", content_sha):
+            digest = hashlib.sha256(body).digest()
+        if digest is not None and content_sha != digest.hex():
             return s3_error(start_response, "400 Bad Request", "XAmzContentSHA256Mismatch",
                             "The provided 'x-amz-content-sha256' header does not match what was computed.")
         try:
@@ -79,11 +84,115 @@ def real_s3_checks(app):
             if not valid:
                 return s3_error(start_response, "400 Bad Request", "InvalidRequest",
                                 "Value for x-amz-checksum-sha256 header is invalid.")
-            if claimed != base64.b64encode(hashlib.sha256(body).digest()).decode():
+            if digest is None:
+                digest = hashlib.sha256(body).digest()
+            if claimed != base64.b64encode(digest).decode():
                 return s3_error(start_response, "400 Bad Request", "BadDigest",
                                 "The SHA256 you specified did not match the calculated checksum.")
         return app(environ, start_response)
     return checked
+
+
+class _RequestBody:
+    """The request's body as a stream that ends where the body ends (Content-Length bytes).
+
+    Stands in for the connection's rfile while one request is served, so that nothing that
+    reads "the rest of the input" (the app, or werkzeug's drain after the response) can eat
+    into the next request on a kept-alive connection."""
+
+    def __init__(self, rfile, length):
+        self.rfile, self.left = rfile, length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.rfile.read(size) if size else b""
+        self.left -= len(data)
+        if size and not data:
+            self.left = 0  # the client went away mid-body
+            raise ConnectionResetError("request body cut short")
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.rfile.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readable(self):
+        return True
+
+
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """werkzeug's handler, minus its "Connection: close" on every response.
+
+    werkzeug closes every connection because it cannot tell where a request's body ends. Here
+    it can when the request says (Content-Length, or no body at all, as HTTP/1.1 defines): the
+    body is served through _RequestBody and whatever the app left unread is read and dropped
+    before the next request line, so requests are parsed exactly as on a fresh connection.
+    Anything else (chunked bodies, HTTP/1.0, a failed request, a client that asked to close)
+    still gets "Connection: close". Each connection otherwise costs the server a thread, an
+    accept and a TCP handshake per request, and the client a reconnect."""
+
+    # Each response goes out in a few small writes (100 Continue, headers, body): with Nagle on,
+    # a write behind an unacknowledged one waits for the client's delayed ACK (up to 40 ms).
+    disable_nagle_algorithm = True
+    keep_alive = False  # only ever True while run_wsgi serves a request that allows it
+
+    def run_wsgi(self):
+        length = (self.headers.get_all("Content-Length") or ["0"])
+        self.keep_alive = (self.request_version == "HTTP/1.1" and not self.close_connection
+                           and "Transfer-Encoding" not in self.headers
+                           and len(length) == 1 and length[0].strip().isdigit())
+        if not self.keep_alive:
+            return super().run_wsgi()
+        rfile = self.rfile
+        self.rfile = body = _RequestBody(rfile, int(length[0]))
+        try:
+            super().run_wsgi()
+            if self.environ.get("pico.failed"):
+                self.close_connection = True
+            while not self.close_connection and body.left:
+                body.read(1 << 20)  # the unread rest of the body (rarely any)
+        except OSError:
+            self.close_connection = True
+            raise
+        finally:
+            self.rfile = rfile
+            self.keep_alive = False  # an error answered outside run_wsgi closes as before
+
+    def send_header(self, keyword, value):
+        if (self.keep_alive and keyword.lower() == "connection" and value.lower() == "close"
+                and not self.environ.get("pico.failed")):
+            return  # close_connection stays what the client asked for (HTTP/1.1: keep alive)
+        super().send_header(keyword, value)
+
+    def connection_dropped(self, error, environ=None):
+        self.close_connection = True
+        super().connection_dropped(error, environ)
+
+
+def flag_failures(app):
+    """Marks a request whose app raised (werkzeug then answers 500, maybe mid-response): its
+    connection is closed, as werkzeug would have done anyway."""
+    def flagged(environ, start_response):
+        result = None
+        try:
+            result = app(environ, start_response)
+            yield from result
+        except GeneratorExit:
+            raise
+        except BaseException:
+            environ["pico.failed"] = True
+            raise
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+    return flagged
 
 
 class PlainFormatter(logging.Formatter):
@@ -95,6 +204,38 @@ class PlainFormatter(logging.Formatter):
 # lock): list it once. This alone makes small PUTs about a third faster.
 _moto_modules = tuple(moto.backends.list_of_moto_modules())
 moto.backends.list_of_moto_modules = lambda: _moto_modules
+
+# moto picks the app for a request by matching "http://HOST" against the URL pattern of every
+# service it has, one after the other (some 200 regexes, under a global lock), twice a request.
+# The answer depends on the host string alone and the patterns never change: remember it.
+_backend_for_host = {}
+_find_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+
+
+def _cached_backend_for_host(self, host):
+    try:
+        return _backend_for_host[host]
+    except KeyError:
+        backend = _backend_for_host[host] = _find_backend_for_host(self, host)
+        return backend
+
+
+DomainDispatcherApplication.get_backend_for_host = _cached_backend_for_host
+
+# moto looks up its per-account backends some 14 times a request, each time taking a global
+# lock, copying the dict's keys into a list and comparing itself (in Python) with every
+# backend registered so far. When this account's backend exists and this dict is registered,
+# that call changes nothing: return at once, and otherwise do what moto does.
+_create_account_backend = BackendDict._create_account_specific_backend
+
+
+def _create_account_backend_if_missing(self, account_id):
+    if dict.__contains__(self, account_id) and any(b is self for b in BackendDict._instances):
+        return
+    _create_account_backend(self, account_id)
+
+
+BackendDict._create_account_specific_backend = _create_account_backend_if_missing
 
 port, state = int(sys.argv[1]), sys.argv[2]
 parent = os.getppid()
@@ -108,8 +249,8 @@ werkzeug_log.addHandler(access)
 werkzeug_log.setLevel(logging.INFO)
 werkzeug_log.propagate = False
 
-app = real_s3_checks(DomainDispatcherApplication(create_backend_app))
-httpd = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+app = flag_failures(real_s3_checks(DomainDispatcherApplication(create_backend_app)))
+httpd = make_server("127.0.0.1", port, app, threaded=True, request_handler=KeepAliveRequestHandler)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 endpoint = f"http://127.0.0.1:{httpd.server_port}"
 credentials = bootstrap.bootstrap(endpoint, state)

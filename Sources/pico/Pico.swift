@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Pico: AsyncParsableCommand {
@@ -16,4 +19,16 @@ struct Pico: AsyncParsableCommand {
         subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self,
                       PublishCommand.self, FetchCommand.self, ServeCommand.self]
     )
+
+    static func main() async {
+        // A parent can start pico with SIGINT/SIGTERM blocked (Swift's Process hands down the
+        // mask of the thread that spawned it); Ctrl-C and `kill` must still stop a publish or
+        // `pico serve`.
+        var terminating = sigset_t()
+        sigemptyset(&terminating)
+        sigaddset(&terminating, SIGINT)
+        sigaddset(&terminating, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
+        await main(nil)
+    }
 }

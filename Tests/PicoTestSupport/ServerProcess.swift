@@ -33,18 +33,44 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Stops the server and returns what it wrote on stderr.
+    ///
+    /// Reaps the child itself rather than through `Process.waitUntilExit`, which was seen to
+    /// miss a child's exit while many tests ran; and reads stderr without waiting for its end,
+    /// since a process another test started meanwhile can hold a copy of the pipe.
     public func stop() -> String {
-        if process.isRunning { process.terminate() }
+        guard !stopped else { return "" }
+        stopped = true
+        let pid = process.processIdentifier
         // A child can inherit a blocked SIGTERM from the test thread that started it; it gets
         // five seconds to stop, then SIGKILL.
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        var reaped = false
+        while !reaped, Date() < deadline {
+            let result = waitpid(pid, &status, WNOHANG)
+            reaped = result == pid || (result == -1 && errno == ECHILD)
+            if !reaped { usleep(20_000) }
+        }
+        if !reaped {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+        }
+        let descriptor = errors.fileHandleForReading.fileDescriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var collected = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if got <= 0 { break }
+            collected.append(contentsOf: buffer[..<got])
+        }
+        return String(decoding: collected, as: UTF8.self)
     }
 
-    deinit { if process.isRunning { _ = stop() } }
+    private var stopped = false
+
+    deinit { _ = stop() }
 
     public struct ServerError: Error { public let message: String }
 }
