@@ -42,6 +42,9 @@ def s3_error(start_response, status, code, message):
     return [body]
 
 
+REFUSE_CHECKSUMS = os.environ.get("PICO_S3_NO_CHECKSUMS") == "1"
+
+
 def real_s3_checks(app):
     def checked(environ, start_response):
         auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -75,6 +78,17 @@ def real_s3_checks(app):
                                 "The difference between the request time and the current time is too large.")
         except ValueError:
             pass  # moto's own signature check refuses a request it cannot date
+        # PICO_S3_NO_CHECKSUMS=1 plays a server without the newer checksums (R2, older MinIO
+        # and Garage): it refuses x-amz-checksum-* as not implemented, and clients fall back
+        # to Content-MD5.
+        if REFUSE_CHECKSUMS and any(name.startswith("HTTP_X_AMZ_CHECKSUM") and name != "HTTP_X_AMZ_CHECKSUM_MODE"
+                                    or name == "HTTP_X_AMZ_SDK_CHECKSUM_ALGORITHM" for name in environ):
+            return s3_error(start_response, "501 Not Implemented", "NotImplemented",
+                            "A header you provided implies functionality that is not implemented: x-amz-checksum-sha256")
+        md5 = environ.get("HTTP_CONTENT_MD5")
+        if md5 is not None and md5 != base64.b64encode(hashlib.md5(body).digest()).decode():
+            return s3_error(start_response, "400 Bad Request", "BadDigest",
+                            "The Content-MD5 you specified did not match what we received.")
         claimed = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
         if claimed is not None and environ["REQUEST_METHOD"] == "PUT":
             try:

@@ -46,18 +46,41 @@ public final class S3Client: Sendable {
     }
 
     /// PUT of one whole object. The server checks the body against `x-amz-checksum-sha256`
-    /// and refuses it if a byte changed on the way. With `expectedSHA256` (hex), a body with
-    /// another hash is not sent at all.
+    /// (or `Content-MD5`, see `bodyChecksum`) and refuses it if a byte changed on the way. With
+    /// `expectedSHA256` (hex), a body with another hash is not sent at all.
     public func putObject(key: String, body: [UInt8], headers: ObjectHeaders, expectedSHA256: String? = nil) async throws(S3Error) {
         let digest = Array(SHA256.hash(data: body))
         if let expectedSHA256, SigV4Signer.hex(digest) != expectedSHA256 {
             throw S3Error(.integrity, "\(key) does not match its SHA-256 in the manifest; it was not sent")
         }
-        var extra = [("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+        var extra: [(String, String)] = []
         if let type = headers.contentType { extra.append(("content-type", type)) }
         if let cache = headers.cacheControl { extra.append(("cache-control", cache)) }
-        _ = try await send("PUT", key: key, headers: extra, body: body, bodySHA256: SigV4Signer.hex(digest))
+        _ = try await sendChecked("PUT", key: key, headers: extra, body: body, digest: digest)
     }
+
+    /// Sends a body with the checksum header the server takes: `x-amz-checksum-sha256` first;
+    /// a server that says it does not implement it gets `Content-MD5` from then on.
+    private func sendChecked(_ method: String, key: String, query: [(String, String?)] = [], headers: [(String, String)],
+                             body: [UInt8], digest: [UInt8],
+                             responseHeaders: (HTTPHeaders) -> Void = { _ in }) async throws(S3Error) -> [UInt8] {
+        let usesMD5 = bodyChecksum.usesMD5
+        let checksum = usesMD5 ? ("content-md5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())
+            : ("x-amz-checksum-sha256", Data(digest).base64EncodedString())
+        do {
+            return try await send(method, key: key, query: query, headers: headers + [checksum], body: body,
+                                  bodySHA256: SigV4Signer.hex(digest), responseHeaders: responseHeaders)
+        } catch {
+            guard !usesMD5, BodyChecksum.isUnsupported(error) else { throw error }
+            bodyChecksum.useMD5()
+            return try await sendChecked(method, key: key, query: query, headers: headers, body: body, digest: digest,
+                                         responseHeaders: responseHeaders)
+        }
+    }
+
+    /// Which header carries the body's checksum; `Content-MD5` once the server refused
+    /// `x-amz-checksum-sha256` (some S3-compatible servers lack the newer checksums).
+    public let bodyChecksum = BodyChecksum()
 
     /// The whole object, or nil when there is no such key.
     public func getObject(key: String, limit: Int = 256 << 20) async throws(S3Error) -> [UInt8]? {
@@ -114,7 +137,7 @@ public final class S3Client: Sendable {
     // MARK: Multipart uploads (large files)
 
     public func createMultipartUpload(key: String, headers: ObjectHeaders) async throws(S3Error) -> String {
-        var extra = [("x-amz-checksum-algorithm", "SHA256")]
+        var extra = bodyChecksum.usesMD5 ? [] : [("x-amz-checksum-algorithm", "SHA256")]
         if let type = headers.contentType { extra.append(("content-type", type)) }
         if let cache = headers.cacheControl { extra.append(("cache-control", cache)) }
         let xml = String(decoding: try await send("POST", key: key, query: [("uploads", nil)], headers: extra), as: UTF8.self)
@@ -127,23 +150,22 @@ public final class S3Client: Sendable {
     public struct UploadedPart: Sendable {
         public var number: Int
         public var etag: String
-        public var sha256Base64: String
+        /// Nil when the server takes no SHA-256 checksums (parts were checked with Content-MD5).
+        public var sha256Base64: String?
     }
 
     public func uploadPart(key: String, uploadID: String, number: Int, body: [UInt8]) async throws(S3Error) -> UploadedPart {
         let digest = Array(SHA256.hash(data: body))
-        let checksum = Data(digest).base64EncodedString()
         var etag = ""
-        _ = try await send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                           headers: [("x-amz-checksum-sha256", checksum)], body: body, bodySHA256: SigV4Signer.hex(digest),
-                           responseHeaders: { etag = $0.first(name: "etag") ?? "" })
-        return UploadedPart(number: number, etag: etag, sha256Base64: checksum)
+        _ = try await sendChecked("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                  headers: [], body: body, digest: digest, responseHeaders: { etag = $0.first(name: "etag") ?? "" })
+        return UploadedPart(number: number, etag: etag, sha256Base64: bodyChecksum.usesMD5 ? nil : Data(digest).base64EncodedString())
     }
 
     public func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart]) async throws(S3Error) {
         let body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLText.escape($0.etag))</ETag>"
-                + "<ChecksumSHA256>\($0.sha256Base64)</ChecksumSHA256></Part>" }.joined()
+                + ($0.sha256Base64.map { "<ChecksumSHA256>\($0)</ChecksumSHA256>" } ?? "") + "</Part>" }.joined()
             + "</CompleteMultipartUpload>"
         let bytes = Array(body.utf8)
         let answer = try await send("POST", key: key, query: [("uploadId", uploadID)],
@@ -299,5 +321,23 @@ public struct S3Request: Sendable {
         if let token = location.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
         let signature = signer.sign(method: method, path: path, query: query, headers: headers, payloadSHA256: payloadSHA256, date: date)
         return (url, headers + [("authorization", signature.authorization)])
+    }
+}
+
+/// The checksum header bodies go with, switched once for the whole client.
+public final class BodyChecksum: @unchecked Sendable {
+    private let lock = NSLock()
+    private var md5 = false
+
+    public var usesMD5: Bool { lock.withLock { md5 } }
+    func useMD5() { lock.withLock { md5 = true } }
+
+    /// A refusal that says the server lacks `x-amz-checksum-*` (R2 and older MinIO, Ceph and
+    /// Garage answer NotImplemented or name the header), as opposed to a damaged body.
+    static func isUnsupported(_ error: S3Error) -> Bool {
+        guard let status = error.status, status == 400 || status == 501 else { return false }
+        if error.code == "NotImplemented" { return true }
+        let text = error.message.lowercased()
+        return error.code != "BadDigest" && text.contains("x-amz-checksum") && (text.contains("not implemented") || text.contains("unsupported"))
     }
 }

@@ -8,11 +8,12 @@ public final class S3TestServer: @unchecked Sendable {
     public let environment: [String: String]
     public var url: String { server.url }
 
-    public init() throws {
+    /// - Parameter serverEnvironment: for the server, e.g. `PICO_S3_NO_CHECKSUMS=1`.
+    public init(serverEnvironment: [String: String] = [:]) throws {
         state = TemporaryFolder("pico-s3")
         server = try ServerProcess(URL(fileURLWithPath: "/bin/bash"), [
             TestEnvironment.repository.appendingPathComponent("Silos/s3/start-server.sh").path, "0", state.url.path,
-        ], timeout: 60)
+        ], environment: serverEnvironment, timeout: 60)
         // credentials.env: `export NAME=value` lines.
         var environment: [String: String] = [:]
         let text = try String(contentsOf: state.url.appendingPathComponent("credentials.env"), encoding: .utf8)

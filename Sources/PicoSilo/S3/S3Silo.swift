@@ -79,7 +79,9 @@ public struct S3Silo: Silo, RemoteBundle {
         let sent = toSend.count + (manifestUnchanged && toSend.isEmpty ? 0 : 2)
         return PublishResult(address: address, manifest: manifest, written: sent,
                              unchanged: manifest.files.count - toSend.count, removed: removed,
-                             bytesWritten: toSend.reduce(0) { $0 + $1.size }, warnings: [],
+                             bytesWritten: toSend.reduce(0) { $0 + $1.size },
+                             warnings: client.bodyChecksum.usesMD5
+                                ? ["\(address) does not take x-amz-checksum-sha256; uploads were checked with Content-MD5 instead"] : [],
                              requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
     }
 
