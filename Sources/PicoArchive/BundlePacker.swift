@@ -41,15 +41,8 @@ public struct BundlePacker: Sendable {
             throw ArchiveError("\(output.lastPathComponent): the file name must end in \(ArchiveFormat.endings)")
         }
         let root = bundle.path
-        let manifestData: Data
-        let checksums: Data
-        do {
-            manifestData = try FileTree.read(atPath: root + "/" + BundleManifest.fileName)
-            checksums = try FileTree.read(atPath: root + "/" + BundleManifest.checksumsFileName)
-        } catch {
-            throw ArchiveError("\(root) is not a pico bundle (no \(BundleManifest.fileName) or \(BundleManifest.checksumsFileName)); build one with `pico build`")
-        }
-        let manifest = try BundleManifest.decode(manifestData)
+        let described = try DescribedBundle(folder: root)
+        let (manifest, manifestData, checksums) = (described.manifest, described.manifestData, described.checksums)
         // Only what the manifest lists goes in; anything else there is a sign of damage.
         let listed = Set(manifest.files.map(\.path))
         let present = try FileTree.walk(bundle)

@@ -169,3 +169,29 @@ public protocol BundleSigner: Sendable {
 public protocol BundleSignatureChecker: Sendable {
     func isValid(_ signature: BundleSignature, bundleID: String) -> Bool
 }
+
+/// A bundle folder's two describing files, read as they are on disk (what pack and publish
+/// start from; hashing the files is up to them).
+public struct DescribedBundle: Sendable {
+    public var manifest: BundleManifest
+    /// `pico-manifest.json` and `SHA256SUMS`, byte for byte.
+    public var manifestData: Data
+    public var checksums: Data
+
+    public init(folder root: String) throws {
+        do {
+            manifestData = try FileTree.read(atPath: root + "/" + BundleManifest.fileName)
+            checksums = try FileTree.read(atPath: root + "/" + BundleManifest.checksumsFileName)
+        } catch {
+            throw NotABundle(folder: root)
+        }
+        manifest = try BundleManifest.decode(manifestData)
+    }
+
+    public struct NotABundle: Error, CustomStringConvertible {
+        public let folder: String
+        public var description: String {
+            "\(folder) is not a pico bundle (no \(BundleManifest.fileName) or \(BundleManifest.checksumsFileName)); build one with `pico build`"
+        }
+    }
+}

@@ -26,6 +26,17 @@ import Testing
         try BundleManifest.decode(Data(contentsOf: bundle.appendingPathComponent("pico-manifest.json")))
     }
 
+    /// A fresh server whose bucket `sites` holds Examples/blog at `blog`, as version v1.
+    static func serverWithTheBlogPublished() throws -> (S3TestServer, TemporaryFolder, URL) {
+        let s3 = try S3TestServer()
+        let folder = TemporaryFolder()
+        let first = try buildBlog(in: folder, named: "v1")
+        try s3.makeBucket("sites")
+        let published = try s3.pico(["publish", first.path, "--to", "s3://sites/blog"])
+        try #require(published.status == 0, "\(published.stderr)")
+        return (s3, folder, first)
+    }
+
     static func puts(_ log: [String]) -> [String] { log.filter { $0.contains("\"PUT ") } }
 
     @Test func publishThenReadBackWithBoto3FetchVerifyAndServe() throws {
@@ -73,11 +84,7 @@ import Testing
     }
 
     @Test func aRepublishSendsOnlyWhatChangedPlusTheTwoManifests() throws {
-        let s3 = try S3TestServer()
-        let folder = TemporaryFolder()
-        let first = try Self.buildBlog(in: folder, named: "v1")
-        try s3.makeBucket("sites")
-        #expect(try s3.pico(["publish", first.path, "--to", "s3://sites/blog"]).status == 0)
+        let (s3, folder, first) = try Self.serverWithTheBlogPublished()
         let before = Self.puts(s3.requestLog()).count
 
         // Same content again: not one PUT.
@@ -106,11 +113,7 @@ import Testing
     }
 
     @Test func aKilledPublishLeavesTheOldManifestAndItsFilesAndARerunFinishes() throws {
-        let s3 = try S3TestServer()
-        let folder = TemporaryFolder()
-        let first = try Self.buildBlog(in: folder, named: "v1")
-        try s3.makeBucket("sites")
-        #expect(try s3.pico(["publish", first.path, "--to", "s3://sites/blog"]).status == 0)
+        let (s3, folder, first) = try Self.serverWithTheBlogPublished()
         let oldManifest = try Data(contentsOf: first.appendingPathComponent("pico-manifest.json"))
 
         // The new version adds enough files that the publish is still running when it is killed.

@@ -91,15 +91,8 @@ public struct S3Silo: Silo, RemoteBundle {
     /// files the bucket already holds are not read at all.
     static func readLocalBundle(_ bundle: URL) throws -> (BundleManifest, Data, Data) {
         let root = bundle.path
-        let manifestData: Data
-        let checksums: Data
-        do {
-            manifestData = try FileTree.read(atPath: root + "/" + BundleManifest.fileName)
-            checksums = try FileTree.read(atPath: root + "/" + BundleManifest.checksumsFileName)
-        } catch {
-            throw SiloError("\(root) is not a pico bundle (no \(BundleManifest.fileName) or \(BundleManifest.checksumsFileName)); build one with pico build")
-        }
-        let manifest = try BundleManifest.decode(manifestData)
+        let described = try DescribedBundle(folder: root)
+        let (manifest, checksums) = (described.manifest, described.checksums)
         var problems: [String] = []
         if Checksums.render(manifest.files) != checksums || Checksums.bundleID(of: checksums) != manifest.id {
             problems.append("\(BundleManifest.checksumsFileName) and \(BundleManifest.fileName) disagree")
@@ -118,7 +111,7 @@ public struct S3Silo: Silo, RemoteBundle {
             throw SiloError("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
                             + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
         }
-        return (manifest, manifestData, checksums)
+        return (manifest, described.manifestData, checksums)
     }
 
     private func headers(path: String, type: String) -> S3Client.ObjectHeaders {
