@@ -239,4 +239,19 @@ import Testing
                                                                            bundle.path, "s3://sites/blog"], environment: s3.environment)
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
     }
+
+    @Test func temporaryCredentialsWithASessionTokenWork() throws {
+        let (s3, folder, first) = try Self.serverWithTheBlogPublished()
+        let id = try withExtendedLifetime(folder) { try Self.manifest(first).id }
+        let session = s3.sessionEnvironment
+        try #require(session["AWS_SESSION_TOKEN"] != nil)
+        let verified = try TestEnvironment.run(TestEnvironment.pico.path, ["verify", "s3://sites/blog"], environment: session)
+        #expect(verified.status == 0 && verified.stdout.contains(id), "\(verified.stdout)\(verified.stderr)")
+        // The same key without its token is refused, so the token really was signed and sent.
+        var tokenless = session
+        tokenless["AWS_SESSION_TOKEN"] = ""
+        let refused = try TestEnvironment.run(TestEnvironment.pico.path, ["verify", "s3://sites/blog"], environment: tokenless)
+        #expect(refused.status == 1 && refused.stderr.contains("403"), "\(refused.stderr)")
+        #expect(!(verified.stdout + verified.stderr + refused.stderr).contains(session["AWS_SESSION_TOKEN"]!))
+    }
 }

@@ -14,16 +14,24 @@ public final class S3TestServer: @unchecked Sendable {
         server = try ServerProcess(URL(fileURLWithPath: "/bin/bash"), [
             TestEnvironment.repository.appendingPathComponent("Silos/s3/start-server.sh").path, "0", state.url.path,
         ], environment: serverEnvironment, timeout: 60)
-        // credentials.env: `export NAME=value` lines.
+        environment = try Self.readEnvironment(state.url.appendingPathComponent("credentials.env"))
+        sessionEnvironment = try Self.readEnvironment(state.url.appendingPathComponent("session.env"))
+    }
+
+    /// A role session's temporary key, with AWS_SESSION_TOKEN (session.env).
+    public let sessionEnvironment: [String: String]
+
+    /// `export NAME=value` lines.
+    static func readEnvironment(_ file: URL) throws -> [String: String] {
         var environment: [String: String] = [:]
-        let text = try String(contentsOf: state.url.appendingPathComponent("credentials.env"), encoding: .utf8)
+        let text = try String(contentsOf: file, encoding: .utf8)
         for line in text.split(whereSeparator: \.isNewline) {
             for word in line.split(separator: " ") where word.contains("=") {
                 let pair = word.split(separator: "=", maxSplits: 1)
                 environment[String(pair[0])] = String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
             }
         }
-        self.environment = environment
+        return environment
     }
 
     deinit { _ = server.stop() }
