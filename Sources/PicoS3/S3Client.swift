@@ -48,7 +48,7 @@ public final class S3Client: Sendable {
     /// PUT of one whole object. The server checks the body against `x-amz-checksum-sha256`
     /// (or `Content-MD5`, see `bodyChecksum`) and refuses it if a byte changed on the way. With
     /// `expectedSHA256` (hex), a body with another hash is not sent at all.
-    public func putObject(key: String, body: [UInt8], headers: ObjectHeaders, expectedSHA256: String? = nil) async throws(S3Error) {
+    public func putObject(key: String, body: Data, headers: ObjectHeaders, expectedSHA256: String? = nil) async throws(S3Error) {
         let digest = Array(SHA256.hash(data: body))
         if let expectedSHA256, SigV4Signer.hex(digest) != expectedSHA256 {
             throw S3Error(.integrity, "\(key) does not match its SHA-256 in the manifest; it was not sent")
@@ -62,7 +62,7 @@ public final class S3Client: Sendable {
     /// Sends a body with the checksum header the server takes: `x-amz-checksum-sha256` first;
     /// a server that says it does not implement it gets `Content-MD5` from then on.
     private func sendChecked(_ method: String, key: String, query: [(String, String?)] = [], headers: [(String, String)],
-                             body: [UInt8], digest: [UInt8],
+                             body: Data, digest: [UInt8],
                              responseHeaders: (HTTPHeaders) -> Void = { _ in }) async throws(S3Error) -> [UInt8] {
         let usesMD5 = bodyChecksum.usesMD5
         let checksum = usesMD5 ? ("content-md5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())
@@ -154,7 +154,7 @@ public final class S3Client: Sendable {
         public var sha256Base64: String?
     }
 
-    public func uploadPart(key: String, uploadID: String, number: Int, body: [UInt8]) async throws(S3Error) -> UploadedPart {
+    public func uploadPart(key: String, uploadID: String, number: Int, body: Data) async throws(S3Error) -> UploadedPart {
         let digest = Array(SHA256.hash(data: body))
         var etag = ""
         _ = try await sendChecked("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
@@ -167,7 +167,7 @@ public final class S3Client: Sendable {
             + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLText.escape($0.etag))</ETag>"
                 + ($0.sha256Base64.map { "<ChecksumSHA256>\($0)</ChecksumSHA256>" } ?? "") + "</Part>" }.joined()
             + "</CompleteMultipartUpload>"
-        let bytes = Array(body.utf8)
+        let bytes = Data(body.utf8)
         let answer = try await send("POST", key: key, query: [("uploadId", uploadID)],
                                     headers: [("content-type", "application/xml")], body: bytes,
                                     bodySHA256: SigV4Signer.hex(SHA256.hash(data: bytes)))
@@ -188,7 +188,7 @@ public final class S3Client: Sendable {
 
     /// Sends one request and returns the body of the answer.
     private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
-                      body: [UInt8]? = nil, bodySHA256: String? = nil,
+                      body: Data? = nil, bodySHA256: String? = nil,
                       responseHeaders: (HTTPHeaders) -> Void = { _ in }) async throws(S3Error) -> [UInt8] {
         var collected: [UInt8] = []
         try await send(method, key: key, query: query, headers: extra, body: body, bodySHA256: bodySHA256,
@@ -200,7 +200,7 @@ public final class S3Client: Sendable {
     /// Sends one request, retrying as the policy says, and streams the body of the answer into
     /// `receive` (after `restart` at each try). Non-2xx answers become `S3Error`s.
     private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
-                      body: [UInt8]? = nil, bodySHA256: String? = nil,
+                      body: Data? = nil, bodySHA256: String? = nil,
                       responseHeaders: (HTTPHeaders) -> Void = { _ in },
                       restart: () throws -> Void,
                       receive: (UnsafeRawBufferPointer) throws -> Void) async throws(S3Error) {
@@ -217,7 +217,7 @@ public final class S3Client: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.headers.add(name: "user-agent", value: "pico")
             if let body { request.body = .bytes(body) }
-            else if method == "PUT" || method == "POST" { request.body = .bytes([UInt8]()) }
+            else if method == "PUT" || method == "POST" { request.body = .bytes(Data()) }
 
             var failure: S3Error
             do {

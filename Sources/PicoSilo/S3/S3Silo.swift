@@ -59,9 +59,9 @@ public struct S3Silo: Silo, RemoteBundle {
         }
         if !manifestUnchanged || !toSend.isEmpty {
             // The manifests last: a reader never sees a new manifest over old files.
-            try await client.putObject(key: BundleManifest.checksumsFileName, body: Array(checksums),
+            try await client.putObject(key: BundleManifest.checksumsFileName, body: checksums,
                                        headers: headers(path: BundleManifest.checksumsFileName, type: "text/plain"))
-            try await client.putObject(key: BundleManifest.fileName, body: Array(manifestData),
+            try await client.putObject(key: BundleManifest.fileName, body: manifestData,
                                        headers: headers(path: BundleManifest.fileName, type: "application/json"))
         }
 
@@ -127,7 +127,7 @@ public struct S3Silo: Silo, RemoteBundle {
             guard data.count == file.size else {
                 throw SiloError("\(file.path) is \(data.count) bytes, its manifest says \(file.size); nothing more was published. Run pico verify")
             }
-            try await client.putObject(key: file.path, body: Array(data), headers: objectHeaders, expectedSHA256: file.sha256)
+            try await client.putObject(key: file.path, body: data, headers: objectHeaders, expectedSHA256: file.sha256)
             return
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -140,7 +140,7 @@ public struct S3Silo: Silo, RemoteBundle {
             var offset = 0
             while offset < file.size {
                 let count = min(partSize, file.size - offset)
-                var part = [UInt8](repeating: 0, count: count)
+                var part = Data(count: count)
                 let got = part.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
                 guard got == count else { throw SiloError("\(file.path) is shorter than its manifest says") }
                 part.withUnsafeBytes { hasher.update($0) }
