@@ -1,4 +1,5 @@
 import CCmarkGFM
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +15,14 @@ public struct MarkdownRenderer: Sendable {
     /// cmark-gfm keeps its extension registry in a process-wide list; fill it exactly once
     /// (a Swift static is initialised once, thread-safely).
     private static let registered: Void = { cmark_gfm_core_extensions_ensure_registered() }()
+
+    /// cmark-gfm adds the extensions' characters (`~` for strikethrough, `|` ...) to one
+    /// process-wide table when inline parsing starts and removes them when it ends, so two
+    /// parsers finishing at once can take `~` away from each other and a page silently loses
+    /// its strikethrough (github/cmark-gfm#221). Inline parsing happens in
+    /// `cmark_parser_finish`: only that step is serialised; block parsing and rendering run in
+    /// parallel.
+    private static let inlineParsing = NSLock()
 
     public init() { _ = Self.registered }
 
@@ -32,7 +41,7 @@ public struct MarkdownRenderer: Sendable {
                 cmark_parser_feed(parser, chars.baseAddress, chars.count)
             }
         }
-        guard let document = cmark_parser_finish(parser) else { return "" }
+        guard let document = Self.inlineParsing.withLock({ cmark_parser_finish(parser) }) else { return "" }
         defer { cmark_node_free(document) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
             return ""
