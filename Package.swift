@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, each wrapped once.
@@ -46,14 +48,22 @@ let package = Package(
         ]),
         // Where bundles live: one protocol, one folder per kind of silo.
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoS3", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // `pico serve`: a bundle from a folder, an archive or a silo, every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
             "PicoCore", "PicoArchive", "PicoSilo", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        // Author keys and BIP-340 signatures (libsecp256k1).
-        .target(name: "PicoNostr", dependencies: ["CSecp256k1", "PicoCore"]),
+        // The nostr protocol: author keys and BIP-340 signatures (libsecp256k1), NIP-19 names,
+        // NIP-01 events, the NIP-5A site and chunk events, a relay client over WebSocket.
+        .target(name: "PicoNostr", dependencies: [
+            "CSecp256k1", "PicoCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The build pipeline: load → parse → render → rewrite links → seal.
         .target(name: "PicoBuild", dependencies: [
             "PicoCore", "PicoMarkdown", "PicoHTML",
@@ -72,7 +82,7 @@ let package = Package(
         .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
-        .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr"]),
+        .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoS3Tests", dependencies: ["PicoS3", "PicoTestSupport"]),

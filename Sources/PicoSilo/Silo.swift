@@ -1,6 +1,10 @@
 import Foundation
 import PicoCore
+import PicoNostr
 import PicoS3
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A place bundles live: a folder or thumb drive, an S3 bucket, nostr relays. `pico publish`,
 /// `fetch` and `verify` talk to every silo through this one protocol.
@@ -21,6 +25,8 @@ public struct PublishOptions: Sendable {
     /// Delete what the new manifest no longer lists (silos that keep old files by default).
     public var prune = false
     public var progress: (@Sendable (TransferProgress) -> Void)?
+    /// The author's key: nostr relays need it to sign the events.
+    public var authorKey: AuthorKey?
     public init() {}
 }
 
@@ -44,6 +50,10 @@ public struct PublishResult: Sendable {
     /// Requests sent, by HTTP method, and how many were retries (network silos).
     public var requests: [String: Int] = [:]
     public var retries = 0
+    /// One line per place written to, when a silo is several (relays).
+    public var details: [String] = []
+    /// The address to fetch the published bundle from, when it differs from where it went.
+    public var fetchAddress: String?
 }
 
 /// A silo that `pico serve` can read a bundle from, one file at a time.
@@ -67,8 +77,11 @@ public enum SiloAddress {
             }
             return silo
         }
-        if address.hasPrefix("ws://") || address.hasPrefix("wss://") || address.hasPrefix("nostr:") {
-            throw SiloError("nostr relays (\(address)) are not in this version of pico yet")
+        if address.hasPrefix("ws://") || address.hasPrefix("wss://") {
+            return NostrSilo(publishingTo: [try RelayTarget(parsing: address)], address: address)
+        }
+        if address.hasPrefix("nostr:") {
+            return NostrSilo(reading: try NostrSiteAddress(parsing: address))
         }
         if address.hasPrefix("file://") {
             guard let url = URL(string: address), url.isFileURL, !url.path.isEmpty else {
@@ -87,4 +100,37 @@ public enum SiloAddress {
 public struct SiloError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// A bundle folder about to be published.
+enum LocalBundle {
+    /// The bundle to publish, checked as far as that costs no hashing of its files: the
+    /// manifest, SHA256SUMS and the id agree, every path is safe, every file is there with its
+    /// size. Each file that is sent is hashed as it is read, and not sent if it does not match;
+    /// files the silo already holds are not read at all.
+    static func readForPublishing(_ bundle: URL) throws -> (BundleManifest, Data, Data) {
+        let root = bundle.path
+        let described = try DescribedBundle(folder: root)
+        let (manifest, checksums) = (described.manifest, described.checksums)
+        var problems: [String] = []
+        if Checksums.render(manifest.files) != checksums || Checksums.bundleID(of: checksums) != manifest.id {
+            problems.append("\(BundleManifest.checksumsFileName) and \(BundleManifest.fileName) disagree")
+        }
+        for file in manifest.files {
+            if let problem = BundlePath.problem(in: file.path) {
+                problems.append("\(file.path): \(problem)")
+                continue
+            }
+            var info = stat()
+            if lstat(root + "/" + file.path, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || Int(info.st_size) != file.size {
+                problems.append("\(file.path) is missing, not a regular file, or not the size its manifest says")
+            }
+        }
+        guard problems.isEmpty else {
+            throw SiloError("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
+                            + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
+        }
+        return (manifest, described.manifestData, checksums)
+    }
+
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PicoBuild
 import PicoCore
+import PicoNostr
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The bundle folder to write (replaced whole).")
     var output: String?
 
+    @Option(help: "Sign the bundle id with this author key file (default: PICO_KEY, a key file or an nsec).", completion: .file())
+    var key: String?
+
     @Flag(help: "Report links to missing files as warnings instead of failing.")
     var allowBrokenLinks = false
 
@@ -39,6 +43,7 @@ struct BuildCommand: ParsableCommand {
         let started = Date()
         var options = BundleBuilder.Options(input: URL(commandLinePath: site), output: output.map(URL.init(commandLinePath:)))
         options.allowBrokenLinks = allowBrokenLinks
+        do { options.signer = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
         options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
         let result: BundleBuilder.Result
@@ -57,14 +62,19 @@ struct BuildCommand: ParsableCommand {
                 "output": .string(result.output.path), "id": .string(manifest.id), "name": .string(manifest.name),
                 "files": .int(manifest.files.count), "bytes": .int(result.totalBytes), "pages": .int(result.pageCount),
                 "kind": .string(result.kind.rawValue), "warnings": .int(result.warnings.count),
+                "signer": manifest.signature.map { .string($0.pubkey) } ?? .null,
             ]).canonicalString)
         } else if !quiet {
             print("""
             Built \(result.kind.rawValue) "\(manifest.name)" into \(result.output.path)
               \(result.pageCount) pages, \(manifest.files.count) files, \(Terminal.bytes(result.totalBytes)) in \(String(format: "%.2f", seconds)) s
-              bundle id \(manifest.id)
+              bundle id \(manifest.id)\(manifest.signature.map { "\n  signed by " + Self.npub($0.pubkey) } ?? "")
               open file://\(result.output.path)/index.html
             """)
         }
+    }
+
+    static func npub(_ hex: String) -> String {
+        [UInt8](hex: hex).map { NIP19Entity.npub(publicKey: $0).encoded } ?? hex
     }
 }

@@ -11,14 +11,15 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         TARGET is a bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), served \
         straight out of the archive without unpacking it, or a bundle in S3 \
-        (s3://bucket/prefix), read object by object. Every response is checked against \
+        (s3://bucket/prefix), read object by object, or on nostr relays \
+        (nostr:npub1…?relay=ws://… or nostr:naddr1…), read event by event. Every response is checked against \
         the manifest's SHA-256: a file that does not match gets an error response and a log \
         line, never its bytes. --base serves the bundle under a sub-path, to try it as it \
         would be on any host.
         """
     )
 
-    @Argument(help: "A bundle folder, archive, or s3://bucket/prefix.", completion: .file())
+    @Argument(help: "A bundle folder, archive, s3://bucket/prefix, or nostr:npub1…?relay=ws://….", completion: .file())
     var target: String
 
     @Option(help: "The port on 127.0.0.1 (0 picks a free one).")
@@ -29,11 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source: any BundleSource
-        if target.contains("://") {
+        if target.contains("://") || target.hasPrefix("nostr:") {
             let silo: any Silo
             do { silo = try SiloAddress.silo(for: target) } catch { Terminal.fail(error) }
             guard let remote = silo as? any Silo & RemoteBundle else {
-                Terminal.fail(VerifyFailure("\(target): pico serve reads bundle folders, archives and s3:// addresses"))
+                Terminal.fail(VerifyFailure("\(target): pico serve reads bundle folders, archives, s3:// and nostr: addresses"))
             }
             source = SiloSource(silo: remote)
         } else {

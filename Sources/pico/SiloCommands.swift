@@ -25,6 +25,13 @@ struct PublishCommand: AsyncParsableCommand {
         Only files that differ from the bucket's pico-manifest.json are sent; --prune then \
         deletes the objects the new manifest no longer lists.
 
+        A nostr relay (ws://host:port or wss://host) gets each file's content as signed chunk \
+        events, sized to the relay's NIP-11 limits, and then one NIP-5A site manifest event \
+        (kind 35128, d = the bundle's name in a-z0-9-, or ?site=NAME; ?site=root publishes the \
+        author's root site, kind 15128). Contents a relay already holds are not sent again. \
+        Several --to relays are published to at once. The events are signed with --key (or \
+        PICO_KEY, or ~/.config/pico/author.key); pico prints the nostr:naddr… address to fetch it.
+
         Every silo gets the manifest last, so a reader never sees a new manifest over old files.
         """
     )
@@ -34,6 +41,9 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("to"), help: "Where to publish (repeat for several silos).")
     var silos: [String]
+
+    @Option(help: "The author key file that signs nostr events (default: PICO_KEY, then ~/.config/pico/author.key).", completion: .file())
+    var key: String?
 
     @Flag(help: "Treat names that FAT32/exFAT cannot hold as errors.")
     var strictPortable = false
@@ -48,12 +58,45 @@ struct PublishCommand: AsyncParsableCommand {
         if silos.isEmpty { throw ValidationError("Give at least one --to SILO.") }
     }
 
+    /// The silos to publish to: every relay address together (they are published to at once).
+    func destinations() throws -> [(address: String, silo: any Silo)] {
+        let relays = silos.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }
+        var destinations: [(String, any Silo)] = []
+        var relaysAdded = false
+        for address in silos {
+            if relays.contains(address) {
+                if relaysAdded { continue }
+                relaysAdded = true
+                let targets = try relays.map(RelayTarget.init(parsing:))
+                destinations.append((relays.joined(separator: ", "), NostrSilo(publishingTo: targets, address: relays.joined(separator: ", "))))
+            } else {
+                destinations.append((address, try SiloAddress.silo(for: address)))
+            }
+        }
+        return destinations
+    }
+
+    /// --key, PICO_KEY, or the default key file when it exists; nil when none is given.
+    func authorKey() throws -> AuthorKey? {
+        if let key = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) { return key }
+        return FileManager.default.fileExists(atPath: KeyCommand.defaultPath) ? try KeyFile.read(KeyCommand.defaultPath) : nil
+    }
+
     func run() async throws {
         var failed = false
-        for address in silos {
+        let destinations: [(address: String, silo: any Silo)]
+        let key: AuthorKey?
+        do {
+            destinations = try self.destinations()
+            let needsKey = destinations.contains { $0.silo is NostrSilo }
+            key = needsKey ? try authorKey() : nil
+        } catch {
+            Terminal.fail(error)
+        }
+        for (address, silo) in destinations {
             do {
-                let silo = try SiloAddress.silo(for: address)
                 var options = PublishOptions()
+                options.authorKey = key
                 options.strictPortable = strictPortable
                 options.prune = prune
                 options.progress = Terminal.transferBar("Publishing", enabled: !json)
@@ -66,6 +109,7 @@ struct PublishCommand: AsyncParsableCommand {
                         "written": .int(result.written), "unchanged": .int(result.unchanged),
                         "removed": .int(result.removed), "bytes": .int(result.bytesWritten),
                         "requests": .object(result.requests.mapValues { .int($0) }), "retries": .int(result.retries),
+                        "fetch": result.fetchAddress.map(JSONValue.string) ?? .null,
                     ]).canonicalString)
                 } else {
                     print("Published \"\(result.manifest.name)\" to \(result.address): \(result.written) files written "
@@ -75,6 +119,8 @@ struct PublishCommand: AsyncParsableCommand {
                         let counts = result.requests.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                         print("   requests: \(counts)" + (result.retries > 0 ? " (\(result.retries) retried)" : ""))
                     }
+                    for line in result.details { print("   \(line)") }
+                    if let fetchAddress = result.fetchAddress { print("   fetch it with: pico fetch \"\(fetchAddress)\" -o DIR") }
                 }
             } catch {
                 Terminal.clearProgress(enabled: !json)
@@ -93,10 +139,16 @@ struct FetchCommand: AsyncParsableCommand {
         discussion: """
         Nothing is left in DIR unless the whole bundle verified. From S3 the files are \
         downloaded concurrently and each is hashed as it arrives.
+
+        From nostr relays: nostr:npub1…?relay=wss://a&relay=wss://b (the author's root site, or \
+        their only site; &site=NAME picks one) or the nostr:naddr1… that pico publish printed. \
+        pico takes the author's newest site manifest event, checks every event's id and \
+        signature, every chunk, every file's SHA-256 and the bundle's signature, and refuses \
+        forged or altered events, naming the file they belong to.
         """
     )
 
-    @Argument(help: "The silo address of one bundle (a folder, file:///path or s3://bucket/prefix).")
+    @Argument(help: "The silo address of one bundle (a folder, file:///path, s3://bucket/prefix, or nostr:npub1…?relay=ws://…).")
     var silo: String
 
     @Option(name: .shortAndLong, help: "The folder to create.")

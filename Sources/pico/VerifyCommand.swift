@@ -19,14 +19,18 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path, s3://bucket/prefix.", completion: .file())
     var target: String
 
-    @Option(help: "The signer the bundle must be signed by (hex x-only public key).")
+    @Option(help: "The author the bundle must be signed by: an npub1… or a hex public key.")
     var signer: String?
+
+    func validate() throws {
+        if let signer { _ = try PublicKeyArgument.hex(signer) }
+    }
 
     @Flag(help: "Print one JSON object with the result and every problem.")
     var json = false
 
     func run() async throws {
-        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: signer)
+        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: try signer.map(PublicKeyArgument.hex))
         let reports: [VerificationReport]
         let url = URL(commandLinePath: target)
         do {
@@ -57,7 +61,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static func printReport(_ report: VerificationReport) {
         if report.isValid {
             let signature: String = switch report.signature {
-            case .valid(let key): "signed by \(key)"
+            case .valid(let key): "signed by \(BuildCommand.npub(key))"
             case .unchecked(let key): "signature by \(key) not checked"
             case .absent, .invalid: "unsigned"
             }

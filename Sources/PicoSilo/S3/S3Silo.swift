@@ -26,7 +26,7 @@ public struct S3Silo: Silo, RemoteBundle {
     // MARK: Publish
 
     public func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult {
-        let (manifest, manifestData, checksums) = try Self.readLocalBundle(bundle)
+        let (manifest, manifestData, checksums) = try LocalBundle.readForPublishing(bundle)
 
         let client = S3Client(location: location, connections: connections)
         do {
@@ -83,35 +83,6 @@ public struct S3Silo: Silo, RemoteBundle {
                              warnings: client.bodyChecksum.usesMD5
                                 ? ["\(address) does not take x-amz-checksum-sha256; uploads were checked with Content-MD5 instead"] : [],
                              requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
-    }
-
-    /// The bundle to publish, checked as far as that costs no hashing of its files: the
-    /// manifest, SHA256SUMS and the id agree, every path is safe, every file is there with its
-    /// size. Each file that is sent is hashed as it is read, and not sent if it does not match;
-    /// files the bucket already holds are not read at all.
-    static func readLocalBundle(_ bundle: URL) throws -> (BundleManifest, Data, Data) {
-        let root = bundle.path
-        let described = try DescribedBundle(folder: root)
-        let (manifest, checksums) = (described.manifest, described.checksums)
-        var problems: [String] = []
-        if Checksums.render(manifest.files) != checksums || Checksums.bundleID(of: checksums) != manifest.id {
-            problems.append("\(BundleManifest.checksumsFileName) and \(BundleManifest.fileName) disagree")
-        }
-        for file in manifest.files {
-            if let problem = BundlePath.problem(in: file.path) {
-                problems.append("\(file.path): \(problem)")
-                continue
-            }
-            var info = stat()
-            if lstat(root + "/" + file.path, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || Int(info.st_size) != file.size {
-                problems.append("\(file.path) is missing, not a regular file, or not the size its manifest says")
-            }
-        }
-        guard problems.isEmpty else {
-            throw SiloError("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
-                            + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
-        }
-        return (manifest, described.manifestData, checksums)
     }
 
     private func headers(path: String, type: String) -> S3Client.ObjectHeaders {
@@ -299,6 +270,16 @@ final class TransferCounter: @unchecked Sendable {
         progress = TransferProgress(files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes)
         self.report = report
         report?(progress)
+    }
+
+    /// More to do, learnt on the way (each relay finds out what it lacks).
+    func addWork(files: Int, bytes: Int) {
+        let now = lock.withLock {
+            progress.totalFiles += files
+            progress.totalBytes += bytes
+            return progress
+        }
+        report?(now)
     }
 
     func add(bytes: Int) {

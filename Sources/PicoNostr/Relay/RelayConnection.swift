@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import PicoCore
+import WSClient
+
+public struct RelayError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    /// Worth trying again on a new connection (the connection dropped or timed out).
+    public let isTransient: Bool
+    public init(_ description: String, transient: Bool = false) {
+        self.description = description
+        isTransient = transient
+    }
+}
+
+/// One WebSocket connection to one relay, speaking NIP-01: EVENT → OK, REQ → EVENT… EOSE
+/// (or CLOSED), NOTICE. Many publishes and queries may be in flight at once; each waits for
+/// its own answer with its own deadline. When the connection drops, everything waiting fails
+/// with a transient error, and the caller reconnects (see `RelaySession`).
+public actor RelayConnection {
+    public nonisolated let url: String
+    private let maxMessageSize: Int
+    private let outbound: AsyncStream<String>.Continuation
+    private let outboundStream: AsyncStream<String>
+    private var connectionTask: Task<Void, Never>?
+    private var sweeper: Task<Void, Never>?
+    private var isOpen = false
+    private var failure: RelayError?
+    private var openWaiters: [CheckedContinuation<Void, any Error>] = []
+    private var acknowledgements: [String: Waiter<(accepted: Bool, message: String)>] = [:]
+    private var queries: [String: Query] = [:]
+    private var nextSubscription = 0
+    /// NOTICE messages, newest last (relays use them for errors that have no OK).
+    public private(set) var notices: [String] = []
+
+    private struct Waiter<Value> {
+        let continuation: CheckedContinuation<Value, any Error>
+        let deadline: ContinuousClock.Instant
+    }
+
+    private struct Query {
+        let waiter: Waiter<[NostrEvent]>
+        var events: [NostrEvent] = []
+    }
+
+    private init(url: String, maxMessageSize: Int) {
+        self.url = url
+        self.maxMessageSize = maxMessageSize
+        (outboundStream, outbound) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// Connects, and returns once the WebSocket handshake is done.
+    public static func open(_ url: String, maxMessageSize: Int = 32 << 20, timeout: Duration = .seconds(10)) async throws -> RelayConnection {
+        let connection = RelayConnection(url: url, maxMessageSize: maxMessageSize)
+        await connection.start()
+        try await connection.waitUntilOpen(timeout: timeout)
+        return connection
+    }
+
+    private func start() {
+        let (url, stream, limit) = (url, outboundStream, maxMessageSize)
+        var logger = Logger(label: "pico.relay")
+        logger.logLevel = .critical
+        let configuration = WebSocketClientConfiguration(maxFrameSize: limit, closeTimeout: .seconds(2))
+        connectionTask = Task {
+            do {
+                try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                    await self.opened()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await text in stream { try await outbound.write(.text(text)) }
+                        }
+                        for try await message in inbound.messages(maxSize: limit) {
+                            if case .text(let text) = message { await self.received(text) }
+                        }
+                        group.cancelAll()
+                    }
+                }
+                self.ended(RelayError("\(url) closed the connection", transient: true))
+            } catch {
+                self.ended(RelayError("\(url): \(Self.describe(error))", transient: true))
+            }
+        }
+        sweeper = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                self.expireOverdue()
+            }
+        }
+    }
+
+    nonisolated static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused (is the relay running?)" }
+        return text
+    }
+
+    private func waitUntilOpen(timeout: Duration) async throws {
+        if isOpen { return }
+        if let failure { throw failure }
+        let deadline = ContinuousClock.now + timeout
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            openWaiters.append(continuation)
+            Task {
+                try? await Task.sleep(until: deadline)
+                self.openTimedOut()
+            }
+        }
+    }
+
+    private func openTimedOut() {
+        guard !isOpen, failure == nil else { return }
+        ended(RelayError("\(url) did not answer within the time allowed", transient: true))
+    }
+
+    private func opened() {
+        isOpen = true
+        for waiter in openWaiters { waiter.resume() }
+        openWaiters = []
+    }
+
+    private func ended(_ error: RelayError) {
+        isOpen = false
+        if failure == nil { failure = error }
+        let reason = failure!
+        for waiter in openWaiters { waiter.resume(throwing: reason) }
+        openWaiters = []
+        for (_, waiter) in acknowledgements { waiter.continuation.resume(throwing: reason) }
+        acknowledgements = [:]
+        for (_, query) in queries { query.waiter.continuation.resume(throwing: reason) }
+        queries = [:]
+        sweeper?.cancel()
+        outbound.finish()
+    }
+
+    private func expireOverdue() {
+        let now = ContinuousClock.now
+        let lastNotice = notices.last.map { " (its last NOTICE: \($0))" } ?? ""
+        for (id, waiter) in acknowledgements where waiter.deadline < now {
+            acknowledgements[id] = nil
+            waiter.continuation.resume(throwing: RelayError("\(url) did not acknowledge event \(id.prefix(12))… in time\(lastNotice)", transient: true))
+        }
+        for (id, query) in queries where query.waiter.deadline < now {
+            queries[id] = nil
+            outbound.yield(JSONValue.array([.string("CLOSE"), .string(id)]).canonicalString)
+            query.waiter.continuation.resume(throwing: RelayError("\(url) did not finish a query in time\(lastNotice)", transient: true))
+        }
+    }
+
+    private func received(_ text: String) {
+        switch RelayMessage.parse(text) {
+        case .ok(let id, let accepted, let message):
+            acknowledgements.removeValue(forKey: id)?.continuation.resume(returning: (accepted, message))
+        case .event(let subscription, let event):
+            queries[subscription]?.events.append(event)
+        case .endOfStoredEvents(let subscription):
+            guard let query = queries.removeValue(forKey: subscription) else { return }
+            outbound.yield(JSONValue.array([.string("CLOSE"), .string(subscription)]).canonicalString)
+            query.waiter.continuation.resume(returning: query.events)
+        case .closed(let subscription, let message):
+            queries.removeValue(forKey: subscription)?.waiter.continuation
+                .resume(throwing: RelayError("\(url) refused the query: \(message)"))
+        case .notice(let message):
+            notices.append(message)
+            if notices.count > 20 { notices.removeFirst() }
+        case .other:
+            break
+        }
+    }
+
+    /// Sends an event and waits for the relay's OK. A relay that already has it says OK
+    /// (`duplicate:`), which counts as accepted.
+    public func publish(_ event: NostrEvent, timeout: Duration = .seconds(30)) async throws -> (accepted: Bool, message: String) {
+        if let failure { throw failure }
+        let text = JSONValue.array([.string("EVENT"), event.json]).canonicalString
+        return try await withCheckedThrowingContinuation { continuation in
+            acknowledgements[event.id] = Waiter(continuation: continuation, deadline: .now + timeout)
+            outbound.yield(text)
+        }
+    }
+
+    /// Sends REQ and collects the stored events until EOSE, then closes the subscription.
+    public func query(_ filters: [NostrFilter], timeout: Duration = .seconds(30)) async throws -> [NostrEvent] {
+        if let failure { throw failure }
+        nextSubscription += 1
+        let subscription = "pico-\(nextSubscription)"
+        let text = JSONValue.array([.string("REQ"), .string(subscription)] + filters.map(\.json)).canonicalString
+        return try await withCheckedThrowingContinuation { continuation in
+            queries[subscription] = Query(waiter: Waiter(continuation: continuation, deadline: .now + timeout))
+            outbound.yield(text)
+        }
+    }
+
+    public func close() {
+        if failure == nil { ended(RelayError("\(url): connection closed by pico")) }
+        connectionTask?.cancel()
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A relay that stays reachable across dropped connections: each operation runs on the
+/// current connection, and when that fails in a way worth retrying, on a new one, a few
+/// times with growing pauses. Operations must be safe to repeat (publishing an event twice is:
+/// the relay answers `duplicate:`).
+public actor RelaySession {
+    public nonisolated let url: String
+    public nonisolated let information: RelayInformation?
+    private var connection: Task<RelayConnection, any Error>?
+    private let attempts: Int
+    /// Connections made after the first, for reports.
+    public private(set) var reconnects = 0
+
+    public init(url: String, information: RelayInformation?, attempts: Int = 4) {
+        self.url = url
+        self.information = information
+        self.attempts = attempts
+    }
+
+    /// Reads the relay's NIP-11 document and connects.
+    public static func open(_ url: String) async throws -> RelaySession {
+        let session = RelaySession(url: url, information: await RelayInformation.fetch(forRelay: url))
+        _ = try await session.current()
+        return session
+    }
+
+    /// The open connection; callers that arrive while it is being made share it.
+    private func current() async throws -> RelayConnection {
+        if let connection { return try await connection.value }
+        let url = url
+        let opening = Task { try await RelayConnection.open(url) }
+        connection = opening
+        return try await opening.value
+    }
+
+    /// Forgets a connection that failed, unless another caller already replaced it.
+    private func discard(_ failed: RelayConnection?) async {
+        guard let connection else { return }
+        let current = try? await connection.value
+        if current == nil || current === failed {
+            self.connection = nil
+            await current?.close()
+            reconnects += 1
+        }
+    }
+
+    public func run<T: Sendable>(_ operation: @Sendable (RelayConnection) async throws -> T) async throws -> T {
+        var pause = Duration.milliseconds(200)
+        for attempt in 1... {
+            var used: RelayConnection?
+            do {
+                let connection = try await current()
+                used = connection
+                return try await operation(connection)
+            } catch let error as RelayError where error.isTransient && attempt < attempts {
+                await discard(used)
+                try await Task.sleep(for: pause)
+                pause *= 3
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    public func close() async {
+        if let connection, let open = try? await connection.value { await open.close() }
+        connection = nil
+    }
+}
