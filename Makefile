@@ -12,11 +12,14 @@ DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxm
                    tar unzip libarchive-tools zstd python3-venv
 BENCH_PACKAGES  := time zip
 
-# PyPI packages for the S3 tests and benchmarks (moto_server, aws CLI, boto3), in .build/venv.
-# Pinned so every machine runs the same server and the same reference signer; werkzeug is
-# pinned too because Silos/s3/server.py routes its access log.
+# PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and
+# boto3 (S3); nostr-relay with its server stack, coincurve and websockets (nostr). Pinned so
+# every machine runs the same servers and the same reference checkers; werkzeug is pinned too
+# because Silos/s3/server.py routes its access log.
 VENV := .build/venv
-VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9
+VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9 \
+                 nostr-relay==1.14 aionostr==0.20.0 coincurve==21.0.0 websockets==17.4 uvicorn==0.54.0 \
+                 falcon==4.4.0 sqlalchemy==2.1.9 aiosqlite==0.22.1 alembic==1.20.1
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog

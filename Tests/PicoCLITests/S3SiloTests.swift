@@ -8,29 +8,11 @@ import Testing
 @Suite(.serialized) struct S3SiloTests {
     static let tools = TestEnvironment.repository.appendingPathComponent("Tests/tools")
 
-    /// Examples/blog built into `folder/bundle` (or a changed copy of it).
-    static func buildBlog(in folder: TemporaryFolder, named name: String = "bundle",
-                          change: ((URL) throws -> Void)? = nil) throws -> URL {
-        let site = folder.path("site-\(name)")
-        if !FileManager.default.fileExists(atPath: site.path) {
-            try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
-        }
-        try change?(site)
-        let bundle = folder.path(name)
-        let built = try TestEnvironment.pico("build", site.path, "-o", bundle.path, "-q")
-        try #require(built.status == 0, "\(built.stderr)")
-        return bundle
-    }
-
-    static func manifest(_ bundle: URL) throws -> BundleManifest {
-        try BundleManifest.decode(Data(contentsOf: bundle.appendingPathComponent("pico-manifest.json")))
-    }
-
     /// A fresh server whose bucket `sites` holds Examples/blog at `blog`, as version v1.
     static func serverWithTheBlogPublished() throws -> (S3TestServer, TemporaryFolder, URL) {
         let s3 = try S3TestServer()
         let folder = TemporaryFolder()
-        let first = try buildBlog(in: folder, named: "v1")
+        let first = try BlogFixture.build(in: folder, named: "v1")
         try s3.makeBucket("sites")
         let published = try s3.pico(["publish", first.path, "--to", "s3://sites/blog"])
         try #require(published.status == 0, "\(published.stderr)")
@@ -42,7 +24,7 @@ import Testing
     @Test func publishThenReadBackWithBoto3FetchVerifyAndServe() throws {
         let s3 = try S3TestServer()
         let folder = TemporaryFolder()
-        let bundle = try Self.buildBlog(in: folder)
+        let bundle = try BlogFixture.build(in: folder)
         try s3.makeBucket("sites")
 
         let published = try s3.pico(["publish", bundle.path, "--to", "s3://sites/blog"])
@@ -53,7 +35,7 @@ import Testing
         let checked = try TestEnvironment.run(TestEnvironment.venvPython, [Self.tools.appendingPathComponent("s3_check.py").path,
                                                                            "--cache-control", bundle.path, "s3://sites/blog"], environment: s3.environment)
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
-        let files = try Self.manifest(bundle).files.count
+        let files = try BlogFixture.manifest(bundle).files.count
         #expect(checked.stdout.contains("\(files + 2) objects match"), "\(checked.stdout)")
         let listed = try s3.aws(["s3", "ls", "--recursive", "s3://sites/blog/"])
         #expect(listed.stdout.split(separator: "\n").count == files + 2)
@@ -65,7 +47,7 @@ import Testing
         let fetch = try s3.pico(["fetch", "s3://sites/blog", "-o", fetched.path])
         #expect(fetch.status == 0, "\(fetch.stderr)")
         #expect(try TestEnvironment.pico("verify", fetched.path).status == 0)
-        for file in try Self.manifest(bundle).files.map(\.path) + ["pico-manifest.json", "SHA256SUMS"] {
+        for file in try BlogFixture.manifest(bundle).files.map(\.path) + ["pico-manifest.json", "SHA256SUMS"] {
             #expect(try Data(contentsOf: fetched.appendingPathComponent(file)) == Data(contentsOf: bundle.appendingPathComponent(file)), "\(file)")
         }
 
@@ -92,13 +74,13 @@ import Testing
         #expect(again.status == 0)
         #expect(Self.puts(s3.requestLog()).count == before)
 
-        let second = try Self.buildBlog(in: folder, named: "v2") { site in
+        let second = try BlogFixture.build(in: folder, named: "v2") { site in
             let page = site.appendingPathComponent("content/about.md")
             let text = try String(contentsOf: page, encoding: .utf8)
             try (text + "\nOne more sentence, added for the republish test.\n").write(to: page, atomically: true, encoding: .utf8)
         }
-        let old = Dictionary(try Self.manifest(first).files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        let changed = try Self.manifest(second).files.filter { old[$0.path] != $0.sha256 }
+        let old = Dictionary(try BlogFixture.manifest(first).files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let changed = try BlogFixture.manifest(second).files.filter { old[$0.path] != $0.sha256 }
         try #require(!changed.isEmpty)
         let republished = try s3.pico(["publish", second.path, "--to", "s3://sites/blog", "--json"])
         #expect(republished.status == 0, "\(republished.stderr)")
@@ -117,7 +99,7 @@ import Testing
         let oldManifest = try Data(contentsOf: first.appendingPathComponent("pico-manifest.json"))
 
         // The new version adds enough files that the publish is still running when it is killed.
-        let second = try Self.buildBlog(in: folder, named: "v2") { site in
+        let second = try BlogFixture.build(in: folder, named: "v2") { site in
             let media = site.appendingPathComponent("static/media")
             try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
             for index in 0..<400 {
@@ -143,21 +125,21 @@ import Testing
         #expect(try s3.aws(["s3", "cp", "s3://sites/blog/pico-manifest.json", manifestNow.path]).status == 0)
         #expect(try Data(contentsOf: manifestNow) == oldManifest)
         let listing = try s3.aws(["s3", "ls", "--recursive", "s3://sites/blog/"]).stdout
-        for file in try Self.manifest(first).files {
+        for file in try BlogFixture.manifest(first).files {
             #expect(listing.contains("blog/\(file.path)\n"), "\(file.path) is gone")
         }
 
         let rerun = try s3.pico(["publish", second.path, "--to", "s3://sites/blog"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let verified = try s3.pico(["verify", "s3://sites/blog"])
-        let secondID = try Self.manifest(second).id
+        let secondID = try BlogFixture.manifest(second).id
         #expect(verified.status == 0 && verified.stdout.contains(secondID), "\(verified.stdout)\(verified.stderr)")
     }
 
     @Test func aWrongSecretIsAClear403() throws {
         let s3 = try S3TestServer()
         let folder = TemporaryFolder()
-        let bundle = try Self.buildBlog(in: folder)
+        let bundle = try BlogFixture.build(in: folder)
         try s3.makeBucket("sites")
         let refused = try s3.pico(["publish", bundle.path, "--to", "s3://sites/blog"], extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret-1234"])
         #expect(refused.status == 1)
@@ -204,7 +186,7 @@ import Testing
     @Test func publishSucceedsThroughDroppedConnectionsAnd503s() throws {
         let s3 = try S3TestServer()
         let folder = TemporaryFolder()
-        let bundle = try Self.buildBlog(in: folder)
+        let bundle = try BlogFixture.build(in: folder)
         try s3.makeBucket("sites")
         let stats = folder.path("proxy-stats.json")
         let proxy = try ServerProcess(URL(fileURLWithPath: TestEnvironment.venvPython), [
@@ -230,7 +212,7 @@ import Testing
     @Test func aServerWithoutSHA256ChecksumsGetsContentMD5() throws {
         let s3 = try S3TestServer(serverEnvironment: ["PICO_S3_NO_CHECKSUMS": "1"])
         let folder = TemporaryFolder()
-        let bundle = try Self.buildBlog(in: folder)
+        let bundle = try BlogFixture.build(in: folder)
         try s3.makeBucket("sites")
         let published = try s3.pico(["publish", bundle.path, "--to", "s3://sites/blog"])
         #expect(published.status == 0, "\(published.stderr)")
@@ -242,7 +224,7 @@ import Testing
 
     @Test func temporaryCredentialsWithASessionTokenWork() throws {
         let (s3, folder, first) = try Self.serverWithTheBlogPublished()
-        let id = try withExtendedLifetime(folder) { try Self.manifest(first).id }
+        let id = try withExtendedLifetime(folder) { try BlogFixture.manifest(first).id }
         let session = s3.sessionEnvironment
         try #require(session["AWS_SESSION_TOKEN"] != nil)
         let verified = try TestEnvironment.run(TestEnvironment.pico.path, ["verify", "s3://sites/blog"], environment: session)

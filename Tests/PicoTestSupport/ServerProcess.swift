@@ -25,7 +25,9 @@ public final class ServerProcess: @unchecked Sendable {
             if chunk.isEmpty { usleep(20_000) }
             seen += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = seen.range(of: #"http://[^\s]+"#, options: .regularExpression) else {
+        // An HTTP server's own address comes first; a relay says ws://.
+        guard let range = seen.range(of: #"http://[^\s]+"#, options: .regularExpression)
+                ?? seen.range(of: #"ws://[^\s]+"#, options: .regularExpression) else {
             process.terminate()
             throw ServerError(message: "the server did not say where it listens: \(seen)")
         }

@@ -150,7 +150,14 @@ public actor RelayConnection {
     private func received(_ text: String) {
         switch RelayMessage.parse(text) {
         case .ok(let id, let accepted, let message):
-            acknowledgements.removeValue(forKey: id)?.continuation.resume(returning: (accepted, message))
+            if let waiter = acknowledgements.removeValue(forKey: id) {
+                waiter.continuation.resume(returning: (accepted, message))
+            } else if !accepted {
+                // Some relays (nostr-relay among them) leave the id out of a refusal, so it
+                // cannot be matched to its event: every event still waiting shares the refusal.
+                for (_, waiter) in acknowledgements { waiter.continuation.resume(returning: (false, message)) }
+                acknowledgements = [:]
+            }
         case .event(let subscription, let event):
             queries[subscription]?.events.append(event)
         case .endOfStoredEvents(let subscription):

@@ -12,18 +12,21 @@ public actor RelaySession {
     /// Connections made after the first, for reports.
     public private(set) var reconnects = 0
 
-    public init(url: String, information: RelayInformation?, attempts: Int = 4) {
+    public init(url: String, information: RelayInformation?, attempts: Int = 4, connection: RelayConnection? = nil) {
         self.url = url
         self.information = information
         self.attempts = attempts
+        self.connection = connection.map { open in Task { open } }
     }
 
-    /// Reads the relay's NIP-11 document and connects.
+    /// Connects, then reads the relay's NIP-11 document. In that order: a relay that is down
+    /// fails the WebSocket connect at once, while an HTTP client keeps retrying until its deadline.
     public static func open(_ url: String) async throws -> RelaySession {
-        let session = RelaySession(url: url, information: await RelayInformation.fetch(forRelay: url))
-        _ = try await session.current()
+        let connection = try await RelayConnection.open(url)
+        let session = RelaySession(url: url, information: await RelayInformation.fetch(forRelay: url), connection: connection)
         return session
     }
+
 
     /// The open connection; callers that arrive while it is being made share it.
     private func current() async throws -> RelayConnection {

@@ -65,9 +65,11 @@ public struct NostrSilo: Silo, RemoteBundle {
         }
         let reports = outcomes.compactMap { try? $0.1.get() }
         let failures = outcomes.compactMap { outcome -> String? in
-            if case .failure(let error) = outcome.1 { return "\(outcome.0.url): \(error)" }
-            return nil
+            guard case .failure(let error) = outcome.1 else { return nil }
+            let text = String(describing: error)
+            return text.hasPrefix(outcome.0.url) ? text : "\(outcome.0.url): \(text)"
         }
+        if targets.count == 1, case .failure(let error)? = outcomes.first?.1 { throw error }
         if !failures.isEmpty {
             let done = reports.map { "  \($0.relay): published" }
             throw SiloError("publishing to \(failures.count) of \(targets.count) relays failed:\n"
