@@ -10,7 +10,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
                    libarchive-dev libsecp256k1-dev python3 coreutils hugo \
                    tar unzip libarchive-tools zstd python3-venv
-BENCH_PACKAGES  := time zip
+BENCH_PACKAGES  := time zip bc
 
 # PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and
 # boto3 (S3); nostr-relay with its server stack, coincurve and websockets (nostr). Pinned so
@@ -24,7 +24,7 @@ VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
 
-.PHONY: demo test deps venv swift build release bench bench-s3 bench-packages clean
+.PHONY: demo test deps venv swift build release bench bench-s3 bench-nostr bench-packages clean
 
 demo: deps swift release
 	@echo "==> Bundling Examples/blog"
@@ -53,6 +53,9 @@ bench: deps swift bench-packages
 
 bench-s3: deps swift venv bench-packages
 	Benchmarks/s3.sh
+
+bench-nostr: deps swift venv bench-packages
+	Benchmarks/nostr.sh
 
 bench-packages:
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
