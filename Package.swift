@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The bundle: paths, hashes, the integrity manifest, verification.
         .target(name: "PicoCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -64,9 +65,12 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // The build pipeline: load → parse → render → rewrite links → seal.
+        // PNG images (zlib) and the app icons drawn from a site's name.
+        .target(name: "PicoImage", dependencies: ["CZlib"]),
+        // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
+        // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [
-            "PicoCore", "PicoMarkdown", "PicoHTML",
+            "PicoCore", "PicoMarkdown", "PicoHTML", "PicoImage",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),

@@ -129,6 +129,7 @@ struct BundleAssembler: Sendable {
             let result = rewriter.rewrite(original, at: file.path, as: kind)
             data = result.bytes
             brokenLinks = result.broken.map { locate($0, in: file, original: original) }
+            if kind == .html { data = WebAppFiles.injectPageScript(into: data, at: file.path) }
         }
         do {
             try FileTree.write(data, to: file.path, underPath: folder)

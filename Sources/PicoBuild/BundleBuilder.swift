@@ -62,8 +62,9 @@ public struct BundleBuilder: Sendable {
 
         var clock = StageClock()
         // load → parse → render: the list of files the bundle will hold.
-        let planned: [PlannedFile]
+        var planned: [PlannedFile]
         let name: String
+        var webApp: WebAppFiles.Input
         var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
         if isPicoSite {
             let config = try SiteConfig.load(siteFolder: input)
@@ -73,13 +74,19 @@ public struct BundleBuilder: Sendable {
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = config.title
+            webApp = WebAppFiles.Input(app: config.app, title: config.title, description: config.description,
+                                       language: config.language, configFile: SiteConfig.fileName)
             if created == nil, let newest = site.pages.compactMap(\.date).max() {
                 created = String(newest.prefix(10)) + "T00:00:00Z"
             }
         } else {
             planned = try FinishedSite(folder: input, excluding: [output]).plan()
             name = input.lastPathComponent
+            webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil)
         }
+        // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
+        let webAppWarnings: [FileError]
+        (planned, webAppWarnings) = try WebAppFiles.add(to: planned, webApp)
         let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
         guard planned.contains(where: { $0.path == "index.html" }) else {
             throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
@@ -107,7 +114,7 @@ public struct BundleBuilder: Sendable {
             clock.lap("swap")
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
-                          warnings: assembled.warnings)
+                          warnings: webAppWarnings + assembled.warnings)
         } catch {
             staging.discard()
             throw error

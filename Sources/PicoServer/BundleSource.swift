@@ -12,6 +12,13 @@ public protocol BundleSource: Sendable {
     func manifest() async throws -> BundleManifest
     /// The bytes of one file of the bundle, or nil when it is not there.
     func read(_ path: String) async throws -> Data?
+    /// Changes when the bundle's manifest may have changed (a folder rebuilt or replaced);
+    /// nil for sources that do not change while served.
+    func manifestStamp() async -> String?
+}
+
+extension BundleSource {
+    public func manifestStamp() async -> String? { nil }
 }
 
 /// Disk reads block; they run on NIO's thread pool, off the event loops.
@@ -27,6 +34,12 @@ public struct FolderSource: BundleSource {
     public func manifest() async throws -> BundleManifest {
         let root = root
         return try await offLoop { try BundleManifest.decode(FileTree.read(atPath: root.path + "/" + BundleManifest.fileName)) }
+    }
+
+    public func manifestStamp() async -> String? {
+        var info = stat()
+        guard stat(root.path + "/" + BundleManifest.fileName, &info) == 0 else { return "missing" }
+        return "\(info.st_ino)-\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
     public func read(_ path: String) async throws -> Data? {

@@ -6,10 +6,10 @@ struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a new site from a starter template.",
-        discussion: "Templates: blog (posts, tags, about page) and docs (sections, sidebar, previous/next)."
+        discussion: "Templates: blog (posts, tags, about page), docs (sections, sidebar, previous/next) and app (an offline-first reading list whose data stays in the browser, with export and import)."
     )
 
-    enum Template: String, ExpressibleByArgument, CaseIterable { case blog, docs }
+    enum Template: String, ExpressibleByArgument, CaseIterable { case blog, docs, app }
 
     @Option(help: "The starter site: \(Template.allCases.map(\.rawValue).joined(separator: ", ")).")
     var template: Template = .blog

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PicoBuild
 import PicoCore
 import PicoServer
 import PicoSilo
@@ -28,9 +29,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The path the bundle appears under, e.g. /a/b/.")
     var base = "/"
 
+    @Flag(help: "With a pico site: rebuild on every change and reload open pages.")
+    var watch = false
+
     func run() async throws {
         let source: any BundleSource
-        if target.contains("://") || target.hasPrefix("nostr:") {
+        let siteFolder = URL(commandLinePath: target)
+        let isSite = !target.contains(":") && FileManager.default.fileExists(atPath: siteFolder.appendingPathComponent(SiteConfig.fileName).path)
+        if watch && !isSite {
+            Terminal.fail(VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one"))
+        }
+        if isSite {
+            let output = BundleBuilder.defaultOutput(for: siteFolder.standardizedFileURL, isPicoSite: true)
+            Self.rebuild(siteFolder, into: output, failHard: true)
+            source = FolderSource(root: output)
+            if watch {
+                Task.detached { await Self.watch(siteFolder.standardizedFileURL, output: output) }
+            }
+        } else if target.contains("://") || target.hasPrefix("nostr:") {
             let silo: any Silo
             do { silo = try SiloAddress.silo(for: target) } catch { Terminal.fail(error) }
             guard let remote = silo as? any Silo & RemoteBundle else {
@@ -41,9 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
             let url = URL(commandLinePath: target)
             source = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
         }
-        let server = BundleServer(source: source, port: port, basePath: base) { line in
+        var server = BundleServer(source: source, port: port, basePath: base) { line in
             Terminal.error("pico serve: \(line)")
         }
+        server.reloadsPages = watch
         do {
             try await server.run { address in
                 // Written unbuffered: scripts and tests read the address as soon as it is there.
@@ -52,5 +69,51 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Terminal.fail(error)
         }
+    }
+
+    /// Builds the site; errors are printed (and end pico when `failHard`, at the start).
+    static func rebuild(_ site: URL, into output: URL, failHard: Bool) {
+        let started = Date()
+        do {
+            var options = BundleBuilder.Options(input: site, output: output)
+            options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
+            let result = try BundleBuilder(options).build()
+            Terminal.error(String(format: "pico serve: built %d files in %.2f s (bundle %@)", result.manifest.files.count,
+                                  Date().timeIntervalSince(started), String(result.manifest.id.prefix(12))))
+        } catch {
+            if failHard { Terminal.fail(error) }
+            Terminal.error("pico serve: the rebuild failed; still serving the last good build:\n\(error)")
+        }
+    }
+
+    /// Polls the site's files (not its output, not hidden files) and rebuilds when any
+    /// path, size or modification time changes.
+    static func watch(_ site: URL, output: URL) async {
+        var last = fingerprint(site, output: output)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(400))
+            let now = fingerprint(site, output: output)
+            if now != last {
+                last = now
+                rebuild(site, into: output, failHard: false)
+            }
+        }
+    }
+
+    static func fingerprint(_ site: URL, output: URL) -> [String: String] {
+        var seen: [String: String] = [:]
+        let outputPath = output.standardizedFileURL.path
+        guard let walker = FileManager.default.enumerator(at: site, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey],
+                                                         options: [.skipsHiddenFiles]) else { return seen }
+        for case let url as URL in walker {
+            let path = url.standardizedFileURL.path
+            if path == outputPath || path.hasPrefix(outputPath + "/") || path.contains("/.pico-staging") || url.lastPathComponent.contains(".pico-") {
+                walker.skipDescendants()
+                continue
+            }
+            let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
+            seen[path] = "\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)-\(values?.fileSize ?? 0)"
+        }
+        return seen
     }
 }

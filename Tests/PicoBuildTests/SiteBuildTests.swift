@@ -39,7 +39,7 @@ import Testing
         let result = try Self.build(files, in: folder)
         let out = result.output
 
-        let paths = Set(result.manifest.files.map(\.path))
+        let paths = Set(result.manifest.files.map(\.path)).subtracting(Self.webApp)
         #expect(paths == ["index.html", "about/index.html", "posts/index.html", "posts/first/index.html",
                           "posts/second/index.html", "posts/bundle/index.html", "posts/bundle/photo.png",
                           "tags/index.html", "tags/offline-web/index.html", "tags/drives/index.html",
@@ -71,7 +71,7 @@ import Testing
         let result = try Self.build(["pico.toml": "title = \"Bare\"\n", "content/notes/a.md": "# A\n"], in: folder)
         let page = try String(contentsOf: result.output.appendingPathComponent("notes/a/index.html"), encoding: .utf8)
         #expect(page.contains("<h1>A</h1>"))
-        #expect(Set(result.manifest.files.map(\.path)) == ["index.html", "notes/index.html", "notes/a/index.html"])
+        #expect(Set(result.manifest.files.map(\.path)) == Self.webApp.union(["index.html", "notes/index.html", "notes/a/index.html"]))
     }
 
     @Test func hiddenAndSecretFilesStayOutUnlessNamed() throws {
@@ -83,8 +83,11 @@ import Testing
             "static/author.nsec": "nsec1", "static/cert.pem": "p", "static/.well-known/security.txt": "contact",
             "static/art.psd": "big", "static/ok.txt": "ok",
         ], in: folder)
-        #expect(Set(result.manifest.files.map(\.path)) == ["index.html", ".well-known/security.txt", "ok.txt"])
+        #expect(Set(result.manifest.files.map(\.path)) == Self.webApp.union(["index.html", ".well-known/security.txt", "ok.txt"]))
     }
+
+    /// What every bundle gets to be an offline-first web app.
+    static let webApp: Set<String> = ["sw.js", "pico-app.js", "manifest.webmanifest", "icons/icon-192.png", "icons/icon-512.png"]
 
     @Test func twoBuildsAreByteIdentical() throws {
         let folder = TemporaryFolder()
@@ -115,10 +118,11 @@ import Testing
         let result = try BundleBuilder(.init(input: site)).build()
         #expect(result.output.lastPathComponent == "public.bundle")
         #expect(result.kind == .finishedSite)
-        #expect(Set(result.manifest.files.map(\.path)) == ["index.html", "blog/index.html", "blog/post/index.html", "css/a.css", "css/b.css", "img/x.png"])
-        #expect(folder.read("public.bundle/index.html") == "<!doctype html><link rel=stylesheet href=\"css/a.css\"><a href=\"blog/index.html\">Blog</a> <a href=\"blog/post/index.html\">P</a>")
-        #expect(folder.read("public.bundle/blog/index.html") == "<a href=\"../index.html\">home</a><svg><circle r=1 /></svg>")
-        #expect(folder.read("public.bundle/blog/post/index.html") == "<img src=\"../../img/x.png\"><a href=\"../index.html\">up</a>")
+        #expect(Set(result.manifest.files.map(\.path)) == Self.webApp.union(["index.html", "blog/index.html", "blog/post/index.html", "css/a.css", "css/b.css", "img/x.png"]))
+        // Every byte kept but the URLs, and the page script added (after the doctype when a page has no head).
+        #expect(folder.read("public.bundle/index.html") == "<!doctype html><script src=\"./pico-app.js\" defer></script><link rel=stylesheet href=\"css/a.css\"><a href=\"blog/index.html\">Blog</a> <a href=\"blog/post/index.html\">P</a>")
+        #expect(folder.read("public.bundle/blog/index.html") == "<script src=\"../pico-app.js\" defer></script><a href=\"../index.html\">home</a><svg><circle r=1 /></svg>")
+        #expect(folder.read("public.bundle/blog/post/index.html") == "<script src=\"../../pico-app.js\" defer></script><img src=\"../../img/x.png\"><a href=\"../index.html\">up</a>")
         #expect(folder.read("public.bundle/css/a.css") == "@import \"b.css\";")
         #expect(BundleVerifier().verify(folder: result.output).isValid)
     }

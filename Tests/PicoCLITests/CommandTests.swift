@@ -69,7 +69,7 @@ import Testing
         #expect(result.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         #expect((json["id"] as? String)?.count == 64)
-        #expect(json["files"] as? Int == 2)
+        #expect(json["files"] as? Int == 2 + 5, "two pages, sw.js, pico-app.js, manifest.webmanifest and two icons")
     }
 
     @Test func helpExplainsTheCommands() throws {

@@ -1,0 +1,242 @@
+import Foundation
+import PicoCore
+import PicoImage
+
+/// What makes every bundle an installable, offline-first web app: `sw.js` (verifies every
+/// file before caching it), `pico-app.js` (loaded by every page), `manifest.webmanifest` from
+/// `[app]` in pico.toml (or the site's own, checked) and its icons (the site's, checked for
+/// the 192 and 512 sizes Chromium wants, or drawn from the site's name).
+enum WebAppFiles {
+    static let serviceWorkerPath = "sw.js"
+    static let pageScriptPath = "pico-app.js"
+    static let manifestPath = "manifest.webmanifest"
+
+    struct Input {
+        var app: [String: MetaValue]
+        var title: String
+        var description: String
+        var language: String
+        /// Where `[app]` was written, for errors (pico.toml), or nil for a finished site.
+        var configFile: String?
+    }
+
+    /// The plan with the web app's files added. A site's own `sw.js` or `pico-app.js` is
+    /// replaced (with a warning when it differs from pico's).
+    static func add(to planned: [PlannedFile], _ input: Input) throws(FileErrors) -> (planned: [PlannedFile], warnings: [FileError]) {
+        var warnings: [FileError] = []
+        var plan: [PlannedFile] = []
+        let ours: [String: String] = [serviceWorkerPath: serviceWorker, pageScriptPath: pageScript]
+        for file in planned {
+            if let script = ours[file.path] {
+                if case .file(let url) = file.content, (try? Data(contentsOf: url)) == Data(script.utf8) { continue }
+                warnings.append(FileError("/\(file.path) is pico's own file; the site's was left out and pico's used",
+                                          at: SourceLocation(file: file.origin.shown, line: 1, column: 1),
+                                          hint: "rename it if the site needs it"))
+                continue
+            }
+            plan.append(file)
+        }
+        for (path, script) in ours.sorted(by: { $0.key < $1.key }) {
+            let bytes = Data(script.utf8)
+            plan.append(PlannedFile(path: path, origin: .generated(from: "pico"), render: { bytes }))
+        }
+
+        let byPath = Dictionary(plan.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        if let own = byPath[manifestPath] {
+            warnings += checkOwnManifest(own, files: byPath)
+            return (plan, warnings)
+        }
+        let (manifest, icons) = try generatedManifest(input, files: byPath)
+        plan.append(PlannedFile(path: manifestPath, origin: .generated(from: input.configFile ?? "pico"), render: { manifest }))
+        plan += icons
+        return (plan, warnings)
+    }
+
+    // MARK: The manifest
+
+    private static func generatedManifest(_ input: Input, files: [String: PlannedFile]) throws(FileErrors) -> (Data, [PlannedFile]) {
+        let app = input.app
+        let where_ = SourceLocation(file: input.configFile ?? "pico", line: 1, column: 1)
+        var errors: [FileError] = []
+        let name = app["name"]?.string ?? input.title
+        let shortName = app["short_name"]?.string ?? String(name.prefix(12))
+        var members: [String: JSONValue] = [
+            "name": .string(name), "short_name": .string(shortName),
+            "id": .string("./"), "start_url": .string("./"), "scope": .string("./"),
+            "display": .string(app["display"]?.string ?? "standalone"),
+            "theme_color": .string(app["theme_color"]?.string ?? "#334155"),
+            "background_color": .string(app["background_color"]?.string ?? "#ffffff"),
+            "lang": .string(input.language),
+        ]
+        if let description = app["description"]?.string ?? (input.description.isEmpty ? nil : input.description) {
+            members["description"] = .string(description)
+        }
+        // start_url and scope stay relative, so the app works under any path of any host.
+        for key in ["start_url", "scope"] {
+            guard let value = app[key]?.string else { continue }
+            if value.hasPrefix("/") || value.contains("://") {
+                errors.append(FileError("[app] \(key) = \"\(value)\" is tied to one host or path", at: where_,
+                                        hint: "write it relative to the site, e.g. \"./\" or \"./app/\""))
+            } else {
+                members[key] = .string(value)
+            }
+        }
+        for (key, value) in app where members[key] == nil && key != "icons" {
+            if let json = jsonValue(value) { members[key] = json }
+        }
+        if let color = members["theme_color"]?.stringValue, IconPainter.color(hex: color) == nil {
+            errors.append(FileError("[app] theme_color = \"\(color)\" is not a colour pico can draw icons with", at: where_,
+                                    hint: "write it as #rrggbb"))
+        }
+
+        var icons: [JSONValue] = []
+        var drawn: [PlannedFile] = []
+        if case .array(let given)? = app["icons"] {
+            var sizes: Set<String> = []
+            for (index, item) in given.enumerated() {
+                guard case .table(let icon) = item, let src = icon["src"]?.string else {
+                    errors.append(FileError("[app] icons[\(index)] needs src (and sizes, type)", at: where_))
+                    continue
+                }
+                let path = src.hasPrefix("./") ? String(src.dropFirst(2)) : src
+                guard let file = files[path] else {
+                    errors.append(FileError("[app] icons[\(index)]: the bundle has no file \(src)", at: where_,
+                                            hint: "put the icon in static/ (static/\(path))"))
+                    continue
+                }
+                var entry: [String: JSONValue] = ["src": .string(path)]
+                if case .file(let url) = file.content, let size = (try? FileHandle(forReadingFrom: url).read(upToCount: 24)).flatMap({ $0 }).flatMap(PNGHeader.size) {
+                    let actual = "\(size.width)x\(size.height)"
+                    if let declared = icon["sizes"]?.string, declared != actual {
+                        errors.append(FileError("[app] icons[\(index)]: \(src) is \(actual), not the \(declared) it says", at: where_))
+                    }
+                    sizes.insert(actual)
+                    entry["sizes"] = .string(actual)
+                    entry["type"] = .string("image/png")
+                } else {
+                    if let declared = icon["sizes"]?.string { sizes.formUnion(declared.split(separator: " ").map(String.init)); entry["sizes"] = .string(declared) }
+                    if let type = icon["type"]?.string { entry["type"] = .string(type) }
+                }
+                if let purpose = icon["purpose"]?.string { entry["purpose"] = .string(purpose) }
+                icons.append(.object(entry))
+            }
+            for needed in ["192x192", "512x512"] where !sizes.contains(needed) && !sizes.contains("any") {
+                errors.append(FileError("[app] icons has no \(needed) icon: browsers want 192 and 512 pixel icons to install an app",
+                                        at: where_, hint: "add a \(needed) PNG, or leave icons out and pico draws them"))
+            }
+        } else {
+            let color = members["theme_color"]?.stringValue.flatMap(IconPainter.color(hex:)) ?? (51, 65, 85)
+            let painter = IconPainter(background: color)
+            for size in [192, 512] {
+                let path = "icons/icon-\(size).png"
+                icons.append(.object(["src": .string(path), "sizes": .string("\(size)x\(size)"), "type": .string("image/png"), "purpose": .string("any")]))
+                if files[path] == nil {
+                    drawn.append(PlannedFile(path: path, origin: .generated(from: input.configFile ?? "pico"),
+                                             render: { painter.icon(for: shortName, size: size).pngData }))
+                }
+            }
+        }
+        members["icons"] = .array(icons)
+        if !errors.isEmpty { throw FileErrors(errors) }
+        var data = JSONValue.object(members).canonicalData
+        data.append(0x0A)
+        return (data, drawn)
+    }
+
+    private static func jsonValue(_ value: MetaValue) -> JSONValue? {
+        switch value {
+        case .string(let s): .string(s)
+        case .int(let i): .int(i)
+        case .bool(let b): .bool(b)
+        case .double: nil
+        case .array(let items): .array(items.compactMap(jsonValue))
+        case .table(let members): .object(members.compactMapValues(jsonValue))
+        }
+    }
+
+    /// A site's own manifest, checked for what installing the app needs; each gap is a
+    /// warning that says why it matters.
+    private static func checkOwnManifest(_ file: PlannedFile, files: [String: PlannedFile]) -> [FileError] {
+        let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
+        let data: Data?
+        switch file.content {
+        case .file(let url): data = try? Data(contentsOf: url)
+        case .rendered(let render): data = render()
+        }
+        guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return [FileError("manifest.webmanifest is not a JSON object; browsers ignore it", at: where_)]
+        }
+        var problems: [String] = []
+        if (object["name"] as? String ?? object["short_name"] as? String) == nil { problems.append("no name or short_name: the app has no name to install under") }
+        if let start = object["start_url"] as? String {
+            if start.hasPrefix("/") || start.contains("://") { problems.append("start_url \"\(start)\" is tied to one host or path: write it relative, e.g. \"./\"") }
+        } else {
+            problems.append("no start_url: write \"./\" so the app opens at the site's top under any path")
+        }
+        if let scope = object["scope"] as? String, scope.hasPrefix("/") || scope.contains("://") {
+            problems.append("scope \"\(scope)\" is tied to one host or path: write it relative, e.g. \"./\"")
+        }
+        let display = object["display"] as? String ?? "browser"
+        if !["standalone", "fullscreen", "minimal-ui"].contains(display) {
+            problems.append("display \"\(display)\": browsers install only standalone, fullscreen or minimal-ui apps")
+        }
+        let icons = object["icons"] as? [[String: Any]] ?? []
+        var sizes: Set<String> = []
+        for icon in icons {
+            guard let src = icon["src"] as? String else { continue }
+            let path = src.hasPrefix("./") ? String(src.dropFirst(2)) : src
+            if !src.contains("://"), files[path] == nil { problems.append("icon \(src) is not in the bundle") }
+            sizes.formUnion(((icon["sizes"] as? String) ?? "").split(separator: " ").map(String.init))
+        }
+        for needed in ["192x192", "512x512"] where !sizes.contains(needed) && !sizes.contains("any") {
+            problems.append("no \(needed) icon: browsers want 192 and 512 pixel icons to install an app")
+        }
+        return problems.map { FileError("manifest.webmanifest: \($0)", at: where_) }
+    }
+
+    // MARK: Pages
+
+    /// `<script src="ROOT/pico-app.js" defer></script>` before the page's `</head>` (after
+    /// `<head>` or the doctype when it has none). Every other byte stays as it was.
+    static func injectPageScript(into html: Data, at path: String) -> Data {
+        let bytes = [UInt8](html)
+        if Self.find(Array(pageScriptPath.utf8), in: bytes) != nil { return html }
+        let depth = path.split(separator: "/").count - 1
+        let root = depth == 0 ? "./" : String(repeating: "../", count: depth)
+        let tag = Array("<script src=\"\(root)\(pageScriptPath)\" defer></script>".utf8)
+        let insertAt: Int
+        if let close = find(Array("</head".utf8), in: bytes) {
+            insertAt = close
+        } else if let open = find(Array("<head".utf8), in: bytes), let end = bytes[open...].firstIndex(of: UInt8(ascii: ">")) {
+            insertAt = end + 1
+        } else if let doctype = find(Array("<!doctype".utf8), in: bytes), let end = bytes[doctype...].firstIndex(of: UInt8(ascii: ">")) {
+            insertAt = end + 1
+        } else {
+            insertAt = 0
+        }
+        var out = Data(capacity: bytes.count + tag.count)
+        out.append(contentsOf: bytes[..<insertAt])
+        out.append(contentsOf: tag)
+        out.append(contentsOf: bytes[insertAt...])
+        return out
+    }
+
+    /// The first place `needle` (lowercase ASCII) occurs in `bytes`, ignoring ASCII case.
+    private static func find(_ needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= needle.count, let first = needle.first else { return nil }
+        var index = 0
+        while index <= bytes.count - needle.count {
+            if bytes[index] | 0x20 == first || bytes[index] == first {
+                var matched = true
+                for offset in 1..<needle.count {
+                    let byte = bytes[index + offset]
+                    let lowered = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                    if lowered != needle[offset] { matched = false; break }
+                }
+                if matched { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}

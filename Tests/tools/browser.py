@@ -1,0 +1,1136 @@
+#!/usr/bin/env python3
+"""Browser scenarios for pico bundles, in real headless Chromium.
+
+Drives Debian's `chromium` over the DevTools protocol through a pipe
+(`--remote-debugging-pipe`: JSON messages ended by NUL on fds 3 and 4), so it needs the
+Python standard library only: no websockets package, no chromedriver.
+
+Each scenario prints what it checked and a last line `browser.py SCENARIO: PASS ...` or
+`... FAIL: reason`, and exits 0 (pass) or 1 (fail); 2 is a usage error. Every scenario is
+bounded by --timeout (default 60 s); Chromium runs in its own process group and is killed at
+the end, and its temporary profile is removed.
+
+  offline URL [--server-pid PID] [--pages P1,P2,P3]
+      URL is a bundle's root over http (e.g. http://127.0.0.1:PORT/a/b/). Waits until the
+      service worker controls the page and has cached the manifest's version; stops the server
+      (SIGTERM to PID; without it, DevTools network emulation goes offline); reloads; visits
+      three other pages (P: paths under URL; by default the first three links of the index);
+      each must render from the service worker with its stylesheets loaded. When the bundle
+      has 404.html, an unknown path must answer it with status 404, styled.
+  installable URL
+      Page.getInstallabilityErrors must report none (they are printed otherwise).
+  tampered URL --path FILE [--expect-mismatch] [--swap-cmd CMD]
+      FILE of the served bundle was altered: the worker must not cache it, must say so in its
+      console (naming FILE) and to the page (window.pico.refused, the #pico-error banner), and
+      must not take the version. --expect-mismatch demands the Web Crypto check itself (both
+      hashes reported), which needs a server that serves the altered bytes (`static`, below);
+      pico serve refuses the file itself with HTTP 500. With --swap-cmd the first version is
+      cached first, then CMD publishes one with an altered FILE: the old version stays in use.
+  update URL --swap-cmd CMD
+      The first version takes control; CMD (a shell command) replaces the served bundle; the
+      page learns of the new version (banner), the Reload button switches to it; every page
+      view is checked byte by byte against both manifests: all of one version, never mixed.
+      The old version's cache must be deleted.
+  file-pages PATH_OR_FILE_URL
+      Opens index.html from file:// and follows every internal link reachable from it: each
+      page loads with its stylesheets and images, no request fails, and no console error,
+      exception or error-level log entry appears on any page.
+  app-data URL [--server-pid PID]
+      The reading-list app (Templates/app): adds items, exports them (a real download),
+      imports the file into a fresh profile and compares, then goes offline, reloads, and the
+      items are still there. URL may be http(s) (the worker must take control) or file://.
+  static DIR [--base /a/b/] [--port 0]
+      Not a scenario: a plain static server that serves DIR as it is on disk at each request
+      (no manifest checks), like a dumb web host. Prints `Serving DIR at URL` and runs until
+      SIGTERM.
+
+Options for every scenario: --screenshot PATH (a full-page PNG at the end, or at the
+scenario's key moment), --timeout SECONDS, --verbose (every console line and request).
+Chromium: $PICO_CHROMIUM, else /usr/lib/chromium/chromium, else `chromium` on PATH.
+"""
+
+import argparse
+import base64
+import fcntl
+import hashlib
+import http.server
+import json
+import mimetypes
+import os
+import posixpath
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SCENARIO = 'browser.py'
+VERBOSE = False
+
+
+class Fail(Exception):
+    """The scenario found what it checks to be wrong."""
+
+
+class Timeout(Exception):
+    pass
+
+
+def log(*parts):
+    print(*parts, flush=True)
+
+
+def vlog(*parts):
+    if VERBOSE:
+        print('   ', *parts, flush=True)
+
+
+def short(id_):
+    return (id_ or 'none')[:12]
+
+
+# ---------------------------------------------------------------------------- Chromium
+
+def chromium_path():
+    for candidate in (os.environ.get('PICO_CHROMIUM'), '/usr/lib/chromium/chromium'):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise Fail('no Chromium: install Debian\'s chromium package or set PICO_CHROMIUM')
+
+
+class Browser:
+    """One Chromium process with a fresh profile, spoken to over the DevTools pipe."""
+
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix='pico-chromium-')
+        self.downloads = os.path.join(self.profile, 'downloads')
+        os.makedirs(self.downloads)
+        self.lock = threading.Condition()
+        self.next_id = 0
+        self.replies = {}
+        self.events = []          # (seq, message) for every event, in order
+        self.sessions = {}        # sessionId -> targetInfo
+        self.console = []         # dicts: seq, where (page|service_worker|...), level, text, url
+        self.offline = False
+        self.closed = False
+        # Pipe ends moved above 10, so that dup2 to 3 and 4 in the child never clobbers one.
+        to_chrome_r, to_chrome_w = os.pipe()
+        from_chrome_r, from_chrome_w = os.pipe()
+        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_chrome_r, to_chrome_w, from_chrome_r, from_chrome_w)]
+        for fd in (to_chrome_r, to_chrome_w, from_chrome_r, from_chrome_w):
+            os.close(fd)
+        to_chrome_r, self.wfd, self.rfd, from_chrome_w = moved
+
+        def child_fds():
+            os.dup2(to_chrome_r, 3)
+            os.dup2(from_chrome_w, 4)
+
+        args = [
+            chromium_path(), '--headless=new', '--no-sandbox', '--remote-debugging-pipe',
+            '--user-data-dir=' + self.profile, '--no-first-run', '--no-default-browser-check',
+            '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--disable-extensions',
+            '--disable-default-apps', '--password-store=basic', '--use-mock-keychain',
+            '--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider',
+            '--window-size=1280,900', '--lang=en-US', 'about:blank',
+        ]
+        self.stderr = open(os.path.join(self.profile, 'chromium.log'), 'wb')
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+                                     close_fds=False, preexec_fn=child_fds, start_new_session=True)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.send('Target.setAutoAttach', {'autoAttach': True, 'waitForDebuggerOnStart': True, 'flatten': True})
+
+    # -- transport
+
+    def _write(self, message):
+        data = json.dumps(message).encode() + b'\0'
+        while data:
+            n = os.write(self.wfd, data)
+            data = data[n:]
+
+    def _read(self):
+        buffer = b''
+        while True:
+            try:
+                chunk = os.read(self.rfd, 1 << 20)
+            except OSError:
+                chunk = b''
+            if not chunk:
+                with self.lock:
+                    self.closed = True
+                    self.lock.notify_all()
+                return
+            buffer += chunk
+            while b'\0' in buffer:
+                raw, buffer = buffer.split(b'\0', 1)
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    continue
+                self._dispatch(message)
+
+    def _dispatch(self, message):
+        if 'id' in message:
+            with self.lock:
+                self.replies[message['id']] = message
+                self.lock.notify_all()
+            return
+        method = message.get('method', '')
+        params = message.get('params', {})
+        session = message.get('sessionId')
+        if method == 'Target.attachedToTarget':
+            self._attached(params)
+        elif method == 'Inspector.targetReloadedAfterCrash' and session in self.sessions:
+            # A stopped service worker restarts in the same session, paused again.
+            self._attached({'targetInfo': self.sessions[session], 'sessionId': session})
+        elif method == 'Target.detachedFromTarget':
+            self.sessions.pop(params.get('sessionId'), None)
+        where = self.sessions.get(session, {}).get('type', 'browser') if session else 'browser'
+        url = self.sessions.get(session, {}).get('url', '') if session else ''
+        entry = None
+        if method == 'Runtime.consoleAPICalled':
+            text = ' '.join(_remote_text(a) for a in params.get('args', []))
+            entry = {'level': params.get('type'), 'text': text, 'url': url}
+        elif method == 'Runtime.exceptionThrown':
+            d = params.get('exceptionDetails', {})
+            text = d.get('exception', {}).get('description') or d.get('text', '')
+            entry = {'level': 'exception', 'text': text, 'url': d.get('url', url)}
+        elif method == 'Log.entryAdded':
+            e = params.get('entry', {})
+            entry = {'level': e.get('level'), 'text': e.get('text', ''), 'url': e.get('url', url), 'source': e.get('source')}
+        with self.lock:
+            seq = len(self.events)
+            self.events.append((seq, message))
+            if entry:
+                entry.update(seq=seq, where=where)
+                self.console.append(entry)
+                vlog('console[%s] %s: %s' % (where, entry['level'], entry['text'][:300]))
+            self.lock.notify_all()
+
+    def _attached(self, params):
+        info = params['targetInfo']
+        session = params['sessionId']
+        self.sessions[session] = info
+        kind = info.get('type')
+        vlog('attached %s %s' % (kind, info.get('url')))
+        post = lambda method, p=None: self._write({'id': self._new_id(), 'method': method, 'params': p or {}, 'sessionId': session})
+        if kind == 'page':
+            post('Page.enable')
+            post('Page.setLifecycleEventsEnabled', {'enabled': True})
+        if kind in ('page', 'service_worker', 'worker', 'shared_worker'):
+            post('Runtime.enable')
+            post('Log.enable')
+            post('Network.enable', {'maxTotalBufferSize': 200_000_000, 'maxResourceBufferSize': 50_000_000})
+            if self.offline:
+                post('Network.emulateNetworkConditions', {'offline': True, 'latency': 0, 'downloadThroughput': -1, 'uploadThroughput': -1})
+        post('Runtime.runIfWaitingForDebugger')
+
+    def _new_id(self):
+        with self.lock:
+            self.next_id += 1
+            return self.next_id
+
+    def send(self, method, params=None, session=None, timeout=20):
+        message_id = self._new_id()
+        message = {'id': message_id, 'method': method, 'params': params or {}}
+        if session:
+            message['sessionId'] = session
+        self._write(message)
+        end = time.monotonic() + timeout
+        with self.lock:
+            while message_id not in self.replies:
+                if self.closed:
+                    raise Fail('Chromium went away during %s' % method)
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise Fail('Chromium did not answer %s within %d s' % (method, timeout))
+                self.lock.wait(left)
+            reply = self.replies.pop(message_id)
+        if 'error' in reply:
+            raise Fail('%s failed: %s' % (method, reply['error'].get('message')))
+        return reply.get('result', {})
+
+    # -- events
+
+    def mark(self):
+        with self.lock:
+            return len(self.events)
+
+    def wait_event(self, method, after, session=None, predicate=None, timeout=20, what=None):
+        end = time.monotonic() + timeout
+        index = after
+        with self.lock:
+            while True:
+                while index < len(self.events):
+                    _, message = self.events[index]
+                    index += 1
+                    if message.get('method') == method and (session is None or message.get('sessionId') == session) \
+                            and (predicate is None or predicate(message.get('params', {}))):
+                        return message.get('params', {})
+                left = end - time.monotonic()
+                if left <= 0 or self.closed:
+                    raise Fail('timed out after %d s waiting for %s' % (timeout, what or method))
+                self.lock.wait(left)
+
+    def events_since(self, after, method=None, session=None):
+        with self.lock:
+            found = [m for _, m in self.events[after:]]
+        return [m for m in found if (method is None or m.get('method') == method)
+                and (session is None or m.get('sessionId') == session)]
+
+    def console_since(self, after, where=None):
+        with self.lock:
+            return [c for c in self.console if c['seq'] >= after and (where is None or c['where'] == where)]
+
+    def worker_sessions(self):
+        return [s for s, info in list(self.sessions.items()) if info.get('type') == 'service_worker']
+
+    def go_offline(self):
+        self.offline = True
+        for session, info in list(self.sessions.items()):
+            if info.get('type') in ('page', 'service_worker'):
+                try:
+                    self.send('Network.emulateNetworkConditions', {'offline': True, 'latency': 0, 'downloadThroughput': -1, 'uploadThroughput': -1}, session)
+                except Fail:
+                    pass
+
+    def new_page(self):
+        target = self.send('Target.createTarget', {'url': 'about:blank'})['targetId']
+        params = self.wait_event('Target.attachedToTarget', 0, predicate=lambda p: p['targetInfo']['targetId'] == target,
+                                 what='the new page to attach')
+        return Page(self, params['sessionId'], target)
+
+    def close(self):
+        try:
+            if self.proc.poll() is None and not self.closed:
+                self.send('Browser.close', timeout=3)
+        except Exception:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self.wfd, self.rfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.stderr.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _remote_text(arg):
+    if 'value' in arg:
+        value = arg['value']
+        return value if isinstance(value, str) else json.dumps(value)
+    return arg.get('description') or arg.get('unserializableValue') or arg.get('type', '')
+
+
+class Page:
+    def __init__(self, browser, session, target):
+        self.browser = browser
+        self.session = session
+        self.target = target
+
+    def send(self, method, params=None, timeout=20):
+        return self.browser.send(method, params, self.session, timeout)
+
+    def evaluate(self, expression, timeout=20):
+        result = self.send('Runtime.evaluate', {'expression': expression, 'returnByValue': True, 'awaitPromise': True}, timeout)
+        if 'exceptionDetails' in result:
+            d = result['exceptionDetails']
+            raise Fail('script failed in the page: %s' % (d.get('exception', {}).get('description') or d.get('text')))
+        return result.get('result', {}).get('value')
+
+    def wait_for(self, expression, timeout=20, what=None):
+        end = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < end:
+            try:
+                value = self.evaluate(expression, timeout=max(1, end - time.monotonic()))
+            except Fail:
+                value = None          # the page may be between documents
+            if value:
+                return value
+            time.sleep(0.1)
+        raise Fail('timed out after %d s waiting for %s' % (timeout, what or expression))
+
+    def _loaded(self, mark, timeout, what):
+        self.browser.wait_event('Page.loadEventFired', mark, self.session, timeout=timeout, what=what)
+
+    def navigate(self, url, timeout=20):
+        mark = self.browser.mark()
+        result = self.send('Page.navigate', {'url': url}, timeout)
+        if result.get('errorText'):
+            raise Fail('%s did not load: %s' % (url, result['errorText']))
+        self._loaded(mark, timeout, 'the load of ' + url)
+        return mark
+
+    def reload(self, timeout=20):
+        mark = self.browser.mark()
+        self.send('Page.reload', {}, timeout)
+        self._loaded(mark, timeout, 'the reload')
+        return mark
+
+    def click(self, selector, timeout=10):
+        """A real mouse click in the middle of the element."""
+        box = self.wait_for('(() => { const e = document.querySelector(%s); if (!e || e.hidden) return null; e.scrollIntoView({block: "center"}); '
+                            'const r = e.getBoundingClientRect(); return r.width && r.height ? [r.x + r.width / 2, r.y + r.height / 2] : null; })()'
+                            % json.dumps(selector), timeout, 'a visible ' + selector)
+        x, y = box
+        for kind in ('mouseMoved', 'mousePressed', 'mouseReleased'):
+            self.send('Input.dispatchMouseEvent', {'type': kind, 'x': x, 'y': y, 'button': 'left', 'clickCount': 1})
+
+    def main_status(self, mark):
+        """The HTTP status of the main document loaded since mark (None for file://)."""
+        for m in self.browser.events_since(mark, 'Network.responseReceived', self.session):
+            p = m['params']
+            if p.get('type') == 'Document':
+                return p['response'].get('status'), p['response'].get('fromServiceWorker', False)
+        return None, False
+
+    def responses(self, mark):
+        """(requestId, url, status, fromServiceWorker) of every response since mark."""
+        out = []
+        for m in self.browser.events_since(mark, 'Network.responseReceived', self.session):
+            p = m['params']
+            out.append((p['requestId'], p['response']['url'], p['response'].get('status'), p['response'].get('fromServiceWorker', False)))
+        return out
+
+    def failed_requests(self, mark):
+        out = []
+        for m in self.browser.events_since(mark, 'Network.loadingFailed', self.session):
+            p = m['params']
+            if p.get('canceled'):
+                continue
+            url = next((e['params']['request']['url'] for e in self.browser.events_since(mark, 'Network.requestWillBeSent', self.session)
+                        if e['params']['requestId'] == p['requestId']), '?')
+            out.append('%s: %s%s' % (url, p.get('errorText'), ' (%s)' % p['blockedReason'] if p.get('blockedReason') else ''))
+        return out
+
+    def body(self, request_id):
+        r = self.send('Network.getResponseBody', {'requestId': request_id})
+        return base64.b64decode(r['body']) if r.get('base64Encoded') else r['body'].encode('utf-8')
+
+    def screenshot(self, path):
+        if not path:
+            return
+        metrics = self.send('Page.getLayoutMetrics')
+        size = metrics.get('cssContentSize') or metrics.get('contentSize')
+        width, height = max(1, int(size['width'])), max(1, min(int(size['height']), 12000))
+        shot = self.send('Page.captureScreenshot', {'format': 'png', 'captureBeyondViewport': True,
+                                                     'clip': {'x': 0, 'y': 0, 'width': width, 'height': height, 'scale': 1}}, 30)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(base64.b64decode(shot['data']))
+        log('screenshot: %s (%dx%d)' % (path, width, height))
+
+
+# ---------------------------------------------------------------------------- page checks
+
+PAGE_STATE_JS = r'''(() => {
+  const sheets = [...document.querySelectorAll('link[rel~="stylesheet"]')].map((l) => {
+    let rules = null;
+    try { rules = l.sheet ? l.sheet.cssRules.length : -1; } catch (e) { rules = null; }
+    return { href: l.href, loaded: !!l.sheet, rules };
+  });
+  const d = document.documentElement.dataset;
+  return { url: location.href, title: document.title, h1: (document.querySelector('h1') || {}).textContent || '',
+           sheets, version: d.picoVersion || null, status: d.picoStatus || null,
+           controlled: !!(navigator.serviceWorker && navigator.serviceWorker.controller),
+           images: [...document.images].map((i) => ({ src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0 })),
+           errorPage: location.protocol === 'chrome-error:' || !!document.querySelector('#main-frame-error') };
+})()'''
+
+
+def check_rendered(page, label, mark, expect_status=200, expect_version=None, from_worker=True):
+    """The page shown is a real page of the bundle, styled, from the worker when asked."""
+    if expect_version:
+        try:
+            page.wait_for('document.documentElement.dataset.picoVersion === %s' % json.dumps(expect_version), 10)
+        except Fail:
+            pass              # reported below with what the page says
+    state = page.evaluate(PAGE_STATE_JS)
+    status, via_worker = page.main_status(mark)
+    problems = []
+    if state['errorPage']:
+        problems.append('the browser shows its error page')
+    if expect_status is not None and status != expect_status:
+        problems.append('HTTP status %s, expected %s' % (status, expect_status))
+    if from_worker and not via_worker:
+        problems.append('the document did not come from the service worker')
+    if from_worker and not state['controlled']:
+        problems.append('the page is not controlled by the service worker')
+    if not state['sheets']:
+        problems.append('no stylesheet link')
+    for s in state['sheets']:
+        if not s['loaded'] or (s['rules'] is not None and s['rules'] <= 0):
+            problems.append('stylesheet %s not applied (loaded=%s, rules=%s)' % (s['href'], s['loaded'], s['rules']))
+    bad_images = [i['src'] for i in state['images'] if not i['ok']]
+    if bad_images:
+        problems.append('images not loaded: ' + ', '.join(bad_images))
+    if expect_version and state['version'] != expect_version:
+        problems.append('version %s, expected %s' % (short(state['version']), short(expect_version)))
+    failed = page.failed_requests(mark)
+    if failed:
+        problems.append('failed requests: ' + '; '.join(failed))
+    if expect_status == 200:
+        problems += ['console %s in the %s: %s' % (c['level'], c['where'].replace('_', ' '), c['text'][:300])
+                     for c in page.browser.console_since(mark) if c['level'] in ('error', 'exception', 'assert')
+                     and c['where'] in ('page', 'service_worker')]
+    rules = sum(s['rules'] or 0 for s in state['sheets'])
+    if problems:
+        raise Fail('%s: %s' % (label, '; '.join(problems)))
+    log('ok   %-28s %-40s HTTP %s%s, %d stylesheet(s) with %d rules, version %s' % (
+        label, repr(state['title'][:38]), status, ' from the service worker' if via_worker else '', len(state['sheets']), rules,
+        short(state['version'])))
+    return state
+
+
+def fetch_manifest(root):
+    url = root + 'pico-manifest.json'
+    request = urllib.request.Request(url, headers={'Cache-Control': 'no-cache'})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise Fail('cannot read %s: %s' % (url, e))
+
+
+def root_of(url):
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path if parts.path.endswith('/') else posixpath.dirname(parts.path) + '/'
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, '', ''))
+
+
+def wait_worker_ready(page, expect_id=None, timeout=30):
+    """Until the worker controls the page and names the version it was served from."""
+    version = page.wait_for(
+        '(() => { const d = document.documentElement.dataset; if (d.picoStatus === "error" || d.picoStatus === "refused") '
+        'return "!" + d.picoStatus + ": " + JSON.stringify(window.pico && window.pico.events.slice(-1)[0]); '
+        'return navigator.serviceWorker && navigator.serviceWorker.controller '
+        '&& (d.picoStatus === "ready" || d.picoStatus === "update-ready") && d.picoVersion; })()',
+        timeout, 'the service worker to control the page and report its version (data-pico-status, data-pico-version)')
+    if version.startswith('!'):
+        raise Fail('the page script reports %s' % version[1:])
+    if expect_id and version != expect_id:
+        raise Fail('the page reports version %s, the served manifest is %s' % (version, expect_id))
+    return version
+
+
+def cached_count(page, bundle_id):
+    return page.evaluate('''(async () => {
+      const name = (await caches.keys()).find((k) => k.startsWith('pico1 ') && k.endsWith(' ' + %s));
+      return name ? (await (await caches.open(name)).keys()).length : -1; })()''' % json.dumps(bundle_id))
+
+
+def pico_caches(page):
+    return page.evaluate("caches.keys().then((k) => k.filter((n) => n.startsWith('pico1 ')))")
+
+
+def stop_server(pid, root):
+    parts = urllib.parse.urlsplit(root)
+    host, port = parts.hostname, parts.port or 80
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+        except OSError:
+            log('server %d stopped: %s:%d refuses connections' % (pid, host, port))
+            return
+        time.sleep(0.1)
+        if time.monotonic() > end - 5:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    raise Fail('the server (pid %d) still accepts connections on %s:%d' % (pid, host, port))
+
+
+def internal_links(page, root, limit=None):
+    hrefs = page.evaluate('[...document.querySelectorAll("a[href]")].map((a) => a.href)')
+    seen, out = set(), []
+    for href in hrefs:
+        href = href.split('#')[0].split('?')[0]
+        if href.startswith(root) and href not in seen:
+            seen.add(href)
+            out.append(href)
+    return out[:limit] if limit else out
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+def scenario_offline(args, browser):
+    root = root_of(args.url)
+    manifest = fetch_manifest(root)
+    bundle_id = manifest['id']
+    paths = {f['path'] for f in manifest['files']}
+    log('bundle %s: %d files, served at %s' % (short(bundle_id), len(paths), root))
+    page = browser.new_page()
+    page.navigate(args.url)
+    wait_worker_ready(page, bundle_id)
+    count = page.wait_for('(async () => { const n = await (%s); return n === %d ? n : 0; })()' % (
+        '(async () => { const name = (await caches.keys()).find((k) => k.startsWith("pico1 ") && k.endsWith(" " + %s)); '
+        'return name ? (await (await caches.open(name)).keys()).length : -1; })()' % json.dumps(bundle_id), len(paths) + 2),
+        20, 'the version cache to hold all %d files' % (len(paths) + 2))
+    log('the service worker controls the page; cache of %s holds %d entries (%d files + SHA256SUMS + manifest)' % (short(bundle_id), count, len(paths)))
+    others = [p.strip() for p in args.pages.split(',')] if args.pages else None
+    if others is None:
+        links = [u for u in internal_links(page, root) if u not in (root, root + 'index.html')]
+        others = [u[len(root):] for u in links[:3]]
+    if len(others) < 3:
+        raise Fail('fewer than three other pages to visit: %s' % others)
+    if args.server_pid:
+        stop_server(args.server_pid, root)
+    else:
+        browser.go_offline()
+        log('network: DevTools emulates offline for the page and the worker')
+    mark = page.reload()
+    check_rendered(page, '(reload) ' + urllib.parse.urlsplit(args.url).path, mark, expect_version=bundle_id)
+    page.screenshot(args.screenshot)
+    for path in others[:3]:
+        mark = page.navigate(root + path)
+        check_rendered(page, path, mark, expect_version=bundle_id)
+    if '404.html' in paths:
+        mark = page.navigate(root + 'pico-no-such-page/deeper/')
+        state = check_rendered(page, 'pico-no-such-page/deeper/', mark, expect_status=404, expect_version=bundle_id)
+        log('     an unknown path answers 404.html (%r) with status 404, styled' % state['title'])
+    return 'the service worker served %d pages offline from version %s' % (len(others[:3]) + 1, short(bundle_id))
+
+
+def scenario_installable(args, browser):
+    page = browser.new_page()
+    page.navigate(args.url)
+    page.wait_for('!!document.querySelector(\'link[rel~="manifest"]\')', 10, 'the page script to link the web app manifest')
+    try:
+        wait_worker_ready(page, timeout=30)
+    except Fail as e:
+        log('note: %s' % e)
+    end = time.monotonic() + 15
+    errors = None
+    while time.monotonic() < end:
+        errors = page.send('Page.getInstallabilityErrors').get('installabilityErrors', [])
+        if not errors:
+            break
+        time.sleep(0.5)
+    manifest = page.send('Page.getAppManifest')
+    log('manifest: %s' % manifest.get('url'))
+    for e in manifest.get('errors', []):
+        log('manifest %s: %s (line %s)' % ('error' if e.get('critical') else 'warning', e.get('message'), e.get('line')))
+    page.screenshot(args.screenshot)
+    if errors:
+        for e in errors:
+            log('installability error: %s %s' % (e.get('errorId'), ' '.join('%s=%s' % (a['name'], a['value']) for a in e.get('errorArguments', []))))
+        raise Fail('%d installability error(s): %s' % (len(errors), ', '.join(e.get('errorId') for e in errors)))
+    if any(e.get('critical') for e in manifest.get('errors', [])):
+        raise Fail('the web app manifest has critical errors')
+    return 'Chromium reports no installability errors'
+
+
+def refused_report(page, browser, path, mark, expect_mismatch, bundle_id):
+    """Checks the worker's report about `path` for bundle_id: console, page, caches."""
+    state = page.wait_for('(() => { const p = window.pico; if (p && p.version === %s) return "taken"; '
+                          'return p && p.refused && p.refused.id === %s '
+                          '&& p.refused.files.some((f) => f.path === %s) ? p.refused : null; })()' % (json.dumps(bundle_id), json.dumps(bundle_id), json.dumps(path)),
+                          30, 'the page to be told that %s was refused (window.pico.refused)' % path)
+    if state == 'taken':
+        raise Fail('the worker took version %s, altered %s and all' % (short(bundle_id), path))
+    entry = next(f for f in state['files'] if f['path'] == path)
+    log('page was told: %s refused (%s; expected %s, got %s)' % (path, entry.get('reason'), short(entry.get('expected')), short(entry.get('actual'))))
+    banner = page.evaluate('(() => { const b = document.getElementById("pico-error"); return b && !b.hidden ? b.textContent : null; })()')
+    if not banner or path not in banner:
+        raise Fail('the page shows no error banner naming %s (#pico-error: %r)' % (path, banner))
+    log('page shows: %r' % banner)
+    lines = [c for c in browser.console_since(mark, 'service_worker') if c['level'] == 'error' and path in c['text']]
+    if not lines:
+        raise Fail('the service worker console has no error naming %s' % path)
+    for c in lines:
+        log('worker console error: %s' % c['text'])
+    if expect_mismatch:
+        if not entry.get('actual') or entry['actual'] == entry.get('expected'):
+            raise Fail('%s was refused for %s, not for a SHA-256 mismatch' % (path, entry.get('reason')))
+        if not any(entry['actual'] in c['text'] and entry['expected'] in c['text'] for c in lines):
+            raise Fail('the worker console does not name both hashes of %s' % path)
+    cached = page.evaluate('''(async () => { const out = [];
+        for (const name of (await caches.keys()).filter((n) => n.startsWith('pico1 ') && n.endsWith(' ' + %s)))
+          if (await (await caches.open(name)).match(new URL(%s, window.pico.root).href)) out.push(name);
+        return out; })()''' % (json.dumps(bundle_id), json.dumps(urllib.parse.quote(path))))
+    if cached:
+        raise Fail('%s of version %s is in the cache %s' % (path, short(bundle_id), cached))
+    log('no cache of version %s holds %s; the version was not taken' % (short(bundle_id), path))
+    return entry
+
+
+def scenario_tampered(args, browser):
+    root = root_of(args.url)
+    page = browser.new_page()
+    if not args.swap_cmd:
+        manifest = fetch_manifest(root)
+        if args.path not in {f['path'] for f in manifest['files']}:
+            raise Fail('%s is not a file of the bundle' % args.path)
+        mark = browser.mark()
+        page.navigate(args.url)
+        refused_report(page, browser, args.path, mark, args.expect_mismatch, manifest['id'])
+        version = page.evaluate('window.pico.version')
+        if version:
+            raise Fail('the page reports version %s although its bundle was refused' % short(version))
+        page.screenshot(args.screenshot)
+        return 'the worker refused %s, said so, and took no version' % args.path
+    first = fetch_manifest(root)
+    page.navigate(args.url)
+    wait_worker_ready(page, first['id'])
+    log('version %s is in control' % short(first['id']))
+    run_swap(args.swap_cmd)
+    second = fetch_manifest(root)
+    if second['id'] == first['id']:
+        raise Fail('--swap-cmd did not publish a new version')
+    mark = browser.mark()
+    page.evaluate('window.pico.check()')
+    refused_report(page, browser, args.path, mark, args.expect_mismatch, second['id'])
+    mark = page.reload()
+    check_rendered(page, '(reload)', mark, expect_version=first['id'])
+    page.screenshot(args.screenshot)
+    return 'the worker refused %s of %s and kept serving %s' % (args.path, short(second['id']), short(first['id']))
+
+
+def run_swap(command):
+    log('running --swap-cmd: %s' % command)
+    proc = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        raise Fail('--swap-cmd did not finish within 40 s')
+    finally:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    for line in out.decode(errors='replace').splitlines():
+        log('   | ' + line)
+    if proc.returncode != 0:
+        raise Fail('--swap-cmd exited with status %d' % proc.returncode)
+
+
+def check_view(page, root, mark, manifests, expected):
+    """Every response of this page view whose bytes are a bundle file belongs to `expected`."""
+    files = {v: {f['path']: f['sha256'] for f in m['files']} for v, m in manifests.items()}
+    differing = 0
+    checked = 0
+    not_from_worker = []
+    for request_id, url, status, from_worker in page.responses(mark):
+        if not url.startswith(root):
+            continue
+        path = urllib.parse.unquote(urllib.parse.urlsplit(url).path[len(urllib.parse.urlsplit(root).path):])
+        if path == '' or path.endswith('/'):
+            path += 'index.html'
+        if not any(path in f for f in files.values()) or status != 200:
+            continue
+        digest = hashlib.sha256(page.body(request_id)).hexdigest()
+        matches = [v for v, f in files.items() if f.get(path) == digest]
+        if not matches:
+            raise Fail('%s: its bytes (%s) belong to no known version' % (path, short(digest)))
+        if expected not in matches:
+            raise Fail('MIXED VERSION: %s came from version %s, the page is version %s' % (path, short(matches[0]), short(expected)))
+        if len(matches) == 1:
+            differing += 1
+        if not from_worker:
+            not_from_worker.append(path)
+        checked += 1
+    if not_from_worker:
+        raise Fail('not from the service worker: %s' % ', '.join(not_from_worker))
+    if checked == 0:
+        raise Fail('no response of this page view was seen')
+    return checked, differing
+
+
+def scenario_update(args, browser):
+    root = root_of(args.url)
+    first = fetch_manifest(root)
+    manifests = {first['id']: first}
+    page = browser.new_page()
+    page.navigate(args.url)
+    wait_worker_ready(page, first['id'])
+    mark = page.reload()
+    n, _ = check_view(page, root, mark, manifests, first['id'])
+    log('version %s in control: %d responses of the reloaded page, all of it' % (short(first['id']), n))
+    run_swap(args.swap_cmd)
+    second = fetch_manifest(root)
+    if second['id'] == first['id']:
+        raise Fail('--swap-cmd did not publish a new version (the manifest id is unchanged)')
+    manifests[second['id']] = second
+    changed = len({(f['path'], f['sha256']) for f in second['files']} - {(f['path'], f['sha256']) for f in first['files']})
+    log('published %s (%d files new or changed)' % (short(second['id']), changed))
+    mark = page.reload()
+    n, d = check_view(page, root, mark, manifests, first['id'])
+    wait_worker_ready(page, first['id'])
+    log('reloaded: still version %s (%d responses, %d of them differ between versions)' % (short(first['id']), n, d))
+    ready = page.wait_for('(window.pico.refused && window.pico.refused.id === %s) ? window.pico.refused : '
+                          'document.documentElement.dataset.picoStatus === "update-ready" && window.pico.ready === %s && '
+                          '!!document.getElementById("pico-update") && !document.getElementById("pico-update").hidden'
+                          % (json.dumps(second['id']), json.dumps(second['id'])),
+                          30, 'the "New version available" banner for %s' % short(second['id']))
+    if isinstance(ready, dict):
+        raise Fail('the worker refused the new version: %s' % '; '.join(
+            '%s (%s)' % (f['path'], f.get('reason')) for f in ready['files'][:5]))
+    log('the page shows: %r' % page.evaluate('document.getElementById("pico-update").textContent'))
+    page.screenshot(args.screenshot)
+    mark = browser.mark()
+    page.click('#pico-update-reload')
+    page._loaded(mark, 20, 'the reload after clicking Reload')
+    wait_worker_ready(page, second['id'])
+    n, d = check_view(page, root, mark, manifests, second['id'])
+    log('after Reload: version %s (%d responses, %d only in the new version)' % (short(second['id']), n, d))
+    if d == 0:
+        raise Fail('no response of the new page view differs from the old version; cannot tell the versions apart')
+    links = [u for u in internal_links(page, root) if u not in (root, root + 'index.html')]
+    if links:
+        mark = page.navigate(links[0])
+        n, d = check_view(page, root, mark, manifests, second['id'])
+        log('%s: version %s (%d responses)' % (links[0][len(root):], short(second['id']), n))
+    page.wait_for('(async () => !(await caches.keys()).some((n) => n.startsWith("pico1 ") && n.endsWith(" " + %s)))()' % json.dumps(first['id']),
+                  20, 'the old version\'s cache to be deleted')
+    log('the cache of %s is deleted; caches now: %s' % (short(first['id']), [n.rsplit(' ', 1)[-1][:12] for n in pico_caches(page)]))
+    return 'switched from %s to %s on Reload, every page view of one version' % (short(first['id']), short(second['id']))
+
+
+def scenario_file_pages(args, browser):
+    target = args.url
+    if not target.startswith('file://'):
+        path = os.path.abspath(target)
+        if os.path.isdir(path):
+            path = os.path.join(path, 'index.html')
+        target = 'file://' + urllib.parse.quote(path)
+    root = root_of(target)
+    root_dir = urllib.parse.unquote(urllib.parse.urlsplit(root).path)
+    page = browser.new_page()
+    queue, seen, problems = [target], {target}, []
+    visited = 0
+    pico_ran = 0
+    while queue:
+        url = queue.pop(0)
+        if visited >= args.max_pages:
+            raise Fail('more than %d pages; raise --max-pages' % args.max_pages)
+        visited += 1
+        label = url[len(root):] or 'index.html'
+        try:
+            mark = page.navigate(url)
+        except Fail as e:
+            problems.append(str(e))
+            log('FAIL %s: %s' % (label, e))
+            continue
+        # Lazy images load now, so that every image is checked.
+        page.evaluate('Promise.all([...document.images].map((i) => { i.loading = "eager"; return i.complete ? 0 : '
+                      'new Promise((r) => { i.addEventListener("load", r); i.addEventListener("error", r); setTimeout(r, 3000); }); }))')
+        time.sleep(0.05)
+        state = page.evaluate(PAGE_STATE_JS)
+        page_problems = []
+        if state['errorPage']:
+            page_problems.append('error page')
+        if not state['sheets']:
+            page_problems.append('no stylesheet')
+        page_problems += ['stylesheet not loaded: ' + s['href'] for s in state['sheets'] if not s['loaded']]
+        page_problems += ['image not loaded: ' + i['src'] for i in state['images'] if not i['ok']]
+        page_problems += ['request failed: ' + f for f in page.failed_requests(mark)]
+        for c in browser.console_since(mark):
+            if c['level'] in ('error', 'exception', 'assert'):
+                page_problems.append('console %s: %s%s' % (c['level'], c['text'], ' (%s)' % c['url'] if c.get('url') else ''))
+            elif c['level'] in ('warning', 'warn'):
+                log('     console warning on %s: %s' % (label, c['text']))
+        if state['status'] == 'file':
+            pico_ran += 1
+        if page_problems:
+            problems.append('%s: %s' % (label, '; '.join(page_problems)))
+            log('FAIL %s: %s' % (label, '; '.join(page_problems)))
+        else:
+            vlog('ok   %s %r' % (label, state['title']))
+        if visited == 1:
+            page.screenshot(args.screenshot)
+        for href in page.evaluate('[...document.querySelectorAll("a[href]")].map((a) => a.href)'):
+            href = href.split('#')[0].split('?')[0]
+            if not href.startswith(root):
+                continue
+            local = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+            if href.endswith('/') or os.path.isdir(local):
+                problems.append('%s links to a folder, which file:// cannot open: %s' % (label, href))
+                continue
+            if not os.path.exists(local):
+                problems.append('%s links to a missing file: %s' % (label, href))
+                continue
+            if href.endswith('.html') and href not in seen and local.startswith(root_dir):
+                seen.add(href)
+                queue.append(href)
+    log('visited %d pages from %s (pico-app.js reported file:// on %d)' % (visited, target, pico_ran))
+    if problems:
+        raise Fail('%d problem(s):\n  %s' % (len(problems), '\n  '.join(problems)))
+    return '%d pages load from file:// with their stylesheets and images, and a clean console' % visited
+
+
+APP_ITEMS_JS = '''[...document.querySelectorAll('#items li')].map((li) => ({ id: li.dataset.id,
+  title: li.querySelector('.item-title').textContent, url: li.querySelector('a.item-title') ? li.querySelector('a.item-title').href : '',
+  note: (li.querySelector('.item-note') || {}).textContent || '', read: li.querySelector('.item-read').checked }))'''
+
+APP_SAMPLE = [
+    {'title': 'The Cathedral and the Bazaar', 'url': 'https://example.org/cathedral', 'note': 'essay, 1997'},
+    {'title': 'Local-first software', 'url': 'https://example.org/local-first', 'note': 'you own your data'},
+    {'title': 'A pattern language', 'url': '', 'note': ''},
+]
+
+
+def open_app(browser, url, http):
+    page = browser.new_page()
+    page.navigate(url)
+    page.wait_for('document.documentElement.dataset.appStatus', 15, 'the app to open its storage (data-app-status)')
+    status = page.evaluate('document.documentElement.dataset.appStatus')
+    if status != 'ready':
+        raise Fail('the app could not open IndexedDB (data-app-status=%s)' % status)
+    if http:
+        wait_worker_ready(page)
+    return page
+
+
+def scenario_app_data(args, browser):
+    http = args.url.startswith(('http:', 'https:'))
+    page = open_app(browser, args.url, http)
+    if page.evaluate('document.querySelectorAll("#items li").length'):
+        raise Fail('a fresh profile shows items already')
+    for item in APP_SAMPLE:
+        page.evaluate('''(() => { const set = (id, v) => { const e = document.getElementById(id); e.value = v;
+            e.dispatchEvent(new Event('input', { bubbles: true })); };
+            set('add-title', %s); set('add-url', %s); set('add-note', %s); })()''' % (
+            json.dumps(item['title']), json.dumps(item['url']), json.dumps(item['note'])))
+        before = page.evaluate('document.querySelectorAll("#items li").length')
+        page.click('#add-button')
+        page.wait_for('document.querySelectorAll("#items li").length === %d' % (before + 1), 10, 'the item %r in the list' % item['title'])
+    page.click('#items li:last-child .item-read')
+    page.wait_for('document.querySelector("#items li:last-child .item-read").checked', 5, 'the item marked read')
+    items = sorted(page.evaluate(APP_ITEMS_JS), key=lambda i: i['id'])
+    log('added %d items in profile A: %s' % (len(items), ', '.join(repr(i['title']) for i in items)))
+
+    browser.send('Browser.setDownloadBehavior', {'behavior': 'allow', 'downloadPath': browser.downloads, 'eventsEnabled': True})
+    mark = browser.mark()
+    page.click('#export')
+    begin = browser.wait_event('Browser.downloadWillBegin', mark, timeout=10, what='the export download to begin')
+    browser.wait_event('Browser.downloadProgress', mark, predicate=lambda p: p.get('state') in ('completed', 'canceled'), timeout=10,
+                       what='the export download to finish')
+    exported = os.path.join(browser.downloads, begin['suggestedFilename'])
+    if not os.path.exists(exported):
+        raise Fail('the download %s is not on disk' % exported)
+    with open(exported, 'rb') as f:
+        data = json.load(f)
+    kept = exported
+    if args.export_dir:
+        kept = os.path.join(args.export_dir, begin['suggestedFilename'])
+        shutil.copy(exported, kept)
+    if data.get('format') != 'pico-reading-list/1' or len(data.get('items', [])) != len(items):
+        raise Fail('the exported file does not hold the %d items: %s' % (len(items), json.dumps(data)[:300]))
+    log('exported %s: %d items, format %s%s' % (begin['suggestedFilename'], len(data['items']), data['format'],
+                                                ' (kept at %s)' % kept if args.export_dir else ''))
+
+    fresh = Browser()
+    try:
+        other = open_app(fresh, args.url, http)
+        if other.evaluate('document.querySelectorAll("#items li").length'):
+            raise Fail('the fresh profile B shows items before the import')
+        node = other.send('Runtime.evaluate', {'expression': 'document.getElementById("import-file")'})['result']
+        other.send('DOM.setFileInputFiles', {'files': [kept], 'objectId': node['objectId']})
+        other.wait_for('document.querySelectorAll("#items li").length === %d' % len(items), 10, 'the imported items in profile B')
+        imported = sorted(other.evaluate(APP_ITEMS_JS), key=lambda i: i['id'])
+        if imported != items:
+            raise Fail('profile B after import differs:\n  A: %s\n  B: %s' % (items, imported))
+        log('fresh profile B imported the file: the same %d items (%s)' % (len(imported), other.evaluate('document.getElementById("message").textContent')))
+    finally:
+        fresh.close()
+
+    if http:
+        if args.server_pid:
+            stop_server(args.server_pid, root_of(args.url))
+        else:
+            browser.go_offline()
+            log('network: DevTools emulates offline for the page and the worker')
+    mark = page.reload()
+    page.wait_for('document.documentElement.dataset.appStatus === "ready"', 10, 'the app to open again')
+    if http:
+        check_rendered(page, '(offline reload)', mark)
+    after = sorted(page.evaluate(APP_ITEMS_JS), key=lambda i: i['id'])
+    if after != items:
+        raise Fail('after the %sreload the list differs:\n  before: %s\n  after:  %s' % ('offline ' if http else '', items, after))
+    log('%sreload of profile A: the same %d items' % ('offline ' if http else '', len(after)))
+    page.screenshot(args.screenshot)
+    return 'data kept across %sreload, and export → import into a fresh profile gives the same %d items' % (
+        'an offline ' if http else 'a ', len(items))
+
+
+# ---------------------------------------------------------------------------- static server
+
+def serve_static(args):
+    folder = os.path.abspath(args.dir)
+    base = '/' + args.base.strip('/') + '/' if args.base.strip('/') else '/'
+    mimetypes.add_type('application/manifest+json', '.webmanifest')
+    mimetypes.add_type('text/javascript', '.js')
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
+
+        def log_message(self, *a):
+            if VERBOSE:
+                sys.stderr.write('static: ' + (a[0] % a[1:]) + '\n')
+
+        def answer(self, status, body, ctype='text/plain; charset=utf-8', extra=None):
+            self.send_response(status)
+            self.send_header('Content-Type', ctype)
+            self.send_header('Content-Length', str(len(body)))
+            self.send_header('Cache-Control', 'no-cache')
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != 'HEAD':
+                self.wfile.write(body)
+
+        def do_GET(self):
+            path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+            if path + '/' == base:
+                return self.answer(301, b'', extra={'Location': base})
+            if not path.startswith(base):
+                return self.answer(404, b'not under %s\n' % base.encode())
+            rel = path[len(base):]
+            if rel == '' or rel.endswith('/'):
+                rel += 'index.html'
+            if any(s in ('', '.', '..') for s in rel.split('/')):
+                return self.answer(400, b'bad path\n')
+            full = os.path.join(folder, *rel.split('/'))
+            if os.path.isdir(full) and os.path.isfile(os.path.join(full, 'index.html')):
+                return self.answer(301, b'', extra={'Location': urllib.parse.quote(path) + '/'})
+            status = 200
+            if not os.path.isfile(full):
+                full, status = os.path.join(folder, '404.html'), 404
+                if not os.path.isfile(full):
+                    return self.answer(404, b'not found\n')
+            with open(full, 'rb') as f:
+                body = f.read()
+            ctype = mimetypes.guess_type(full)[0] or 'application/octet-stream'
+            if ctype.startswith('text/') or ctype in ('application/json', 'application/manifest+json', 'image/svg+xml'):
+                ctype += '; charset=utf-8'
+            self.answer(status, body, ctype)
+
+        do_HEAD = do_GET
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', args.port), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
+    print('Serving %s at http://127.0.0.1:%d%s  (plain files, no checks)' % (folder, server.server_address[1], base), flush=True)
+    server.serve_forever()
+    return 0
+
+
+# ---------------------------------------------------------------------------- main
+
+SCENARIOS = {
+    'offline': scenario_offline,
+    'installable': scenario_installable,
+    'tampered': scenario_tampered,
+    'update': scenario_update,
+    'file-pages': scenario_file_pages,
+    'app-data': scenario_app_data,
+}
+
+
+def main(argv=None):
+    global VERBOSE
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='See the module docstring for each scenario.')
+    sub = parser.add_subparsers(dest='scenario', required=True)
+
+    def common(p):
+        p.add_argument('--screenshot', metavar='PATH')
+        p.add_argument('--timeout', type=float, default=60, metavar='SECONDS')
+        p.add_argument('--verbose', action='store_true')
+        return p
+
+    p = common(sub.add_parser('offline', help='served from a sub-path, offline after the first load'))
+    p.add_argument('url')
+    p.add_argument('--server-pid', type=int)
+    p.add_argument('--pages', help='comma-separated paths under URL (default: the first three links of the index)')
+    p = common(sub.add_parser('installable', help='no installability errors'))
+    p.add_argument('url')
+    p = common(sub.add_parser('tampered', help='an altered file is refused and reported'))
+    p.add_argument('url')
+    p.add_argument('--path', required=True, help='the bundle path of the altered file')
+    p.add_argument('--expect-mismatch', action='store_true', help='demand a SHA-256 mismatch (a server that serves the bad bytes)')
+    p.add_argument('--swap-cmd', help='cache a good version first, then run CMD, which publishes one with the altered file')
+    p = common(sub.add_parser('update', help='a new version is offered and switched to atomically'))
+    p.add_argument('url')
+    p.add_argument('--swap-cmd', required=True)
+    p = common(sub.add_parser('file-pages', help='every page reachable from index.html works from file://'))
+    p.add_argument('url', metavar='PATH_OR_FILE_URL')
+    p.add_argument('--max-pages', type=int, default=500)
+    p = common(sub.add_parser('app-data', help='the reading-list app keeps, exports and imports its data'))
+    p.add_argument('url')
+    p.add_argument('--server-pid', type=int)
+    p.add_argument('--export-dir', help='where to keep the exported file (default: the temp folder)')
+    p = sub.add_parser('static', help='a plain static server (no checks), for a dumb-host test')
+    p.add_argument('dir')
+    p.add_argument('--base', default='/')
+    p.add_argument('--port', type=int, default=0)
+    p.add_argument('--verbose', action='store_true')
+    args = parser.parse_args(argv)
+    VERBOSE = args.verbose
+    if args.scenario == 'static':
+        return serve_static(args)
+
+    name = '%s %s' % (SCENARIO, args.scenario)
+
+    def on_alarm(*_):
+        raise Timeout()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    browser = None
+    started = time.monotonic()
+    try:
+        browser = Browser()
+        summary = SCENARIOS[args.scenario](args, browser)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        log('%s: PASS (%.1f s): %s' % (name, time.monotonic() - started, summary))
+        return 0
+    except Fail as e:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        log('%s: FAIL (%.1f s): %s' % (name, time.monotonic() - started, e))
+        return 1
+    except Timeout:
+        log('%s: FAIL: the scenario did not finish within %g s' % (name, args.timeout))
+        return 1
+    except KeyboardInterrupt:
+        log('%s: FAIL: interrupted' % name)
+        return 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if browser:
+            browser.close()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
