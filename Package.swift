@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoS3Tests", dependencies: ["PicoS3", "PicoTestSupport"]),
-        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoTestSupport"]),
+        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoImage", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),
     ],
