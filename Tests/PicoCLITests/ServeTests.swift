@@ -64,4 +64,48 @@ import Testing
         let log = server.stop()
         #expect(log.contains("refused /index.html"), "\(log)")
     }
+
+    @Test func notFoundPagesAtDeepPathsKeepTheirLinksWithABase() throws {
+        let folder = TemporaryFolder()
+        let bundle = folder.path("blog")
+        #expect(try TestEnvironment.pico("build", TestEnvironment.repository.appendingPathComponent("Examples/blog").path, "-o", bundle.path, "-q").status == 0)
+        let server = try ServerProcess(TestEnvironment.pico, ["serve", bundle.path, "--port", "0", "--base", "/a/b/"])
+        let deep = try TestEnvironment.get(server.url + "no/such/page")
+        #expect(deep.status == 404)
+        #expect(String(decoding: deep.body, as: UTF8.self).contains("<base href=\"/a/b/\">"))
+        let top = try TestEnvironment.get(server.url + "nothing-here")
+        let notFoundPage = try Data(contentsOf: bundle.appendingPathComponent("404.html"))
+        #expect(top.status == 404 && top.body == notFoundPage)
+        _ = server.stop()
+    }
+
+    @Test func watchRebuildsASiteOnChangeAndPagesAskForTheNewVersion() throws {
+        let folder = TemporaryFolder()
+        let site = folder.path("site")
+        try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
+        let server = try ServerProcess(TestEnvironment.pico, ["serve", site.path, "--watch", "--port", "0"], timeout: 60)
+        let first = try TestEnvironment.get(server.url)
+        #expect(first.status == 200 && first.cache == "no-store")
+        #expect(String(decoding: first.body, as: UTF8.self).contains("window.picoWatch=true"))
+        let version = try TestEnvironment.get(server.url + "__pico/version")
+        #expect(version.status == 200 && version.body.count == 64)
+
+        let home = site.appendingPathComponent("content/_index.md")
+        try (try String(contentsOf: home, encoding: .utf8) + "\nWatched change 42.\n").write(to: home, atomically: true, encoding: .utf8)
+        var changed = false
+        for _ in 0..<100 where !changed {
+            usleep(200_000)
+            changed = try TestEnvironment.get(server.url + "__pico/version").body != version.body
+        }
+        #expect(changed, "the version did not change within 20 s")
+        #expect(String(decoding: try TestEnvironment.get(server.url).body, as: UTF8.self).contains("Watched change 42."))
+
+        // A broken change: the error is reported, the last good build stays served.
+        try "---\ntitle: [unclosed\n---\n".write(to: site.appendingPathComponent("content/broken.md"), atomically: true, encoding: .utf8)
+        usleep(2_500_000)
+        #expect(try TestEnvironment.get(server.url).status == 200)
+        let log = server.stop()
+        #expect(log.contains("rebuild failed") && log.contains("content/broken.md"), "\(log)")
+        #expect(FileManager.default.fileExists(atPath: site.appendingPathComponent("public/index.html").path))
+    }
 }

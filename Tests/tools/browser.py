@@ -39,6 +39,13 @@ the end, and its temporary profile is removed.
       The reading-list app (Templates/app): adds items, exports them (a real download),
       imports the file into a fresh profile and compares, then goes offline, reloads, and the
       items are still there. URL may be http(s) (the worker must take control) or file://.
+  watch URL --touch-cmd CMD [--expect TEXT]
+      URL is a page of `pico serve SITE --watch`. The page must say data-pico-status="watch"
+      and have polled the server's __pico/version once; a marker is set in the page; CMD (a
+      shell command) edits a file of the site; the page must reload by itself (the marker is
+      gone) within --timeout, and with --expect its text must then contain TEXT (absent
+      before). No service worker may control the page or be registered, and the console must
+      show no error or exception from the first load on.
   static DIR [--base /a/b/] [--port 0]
       Not a scenario: a plain static server that serves DIR as it is on disk at each request
       (no manifest checks), like a dumb web host. Prints `Serving DIR at URL` and runs until
@@ -714,14 +721,14 @@ def scenario_tampered(args, browser):
     return 'the worker refused %s of %s and kept serving %s' % (args.path, short(second['id']), short(first['id']))
 
 
-def run_swap(command):
-    log('running --swap-cmd: %s' % command)
+def run_swap(command, option='--swap-cmd'):
+    log('running %s: %s' % (option, command))
     proc = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=40)
     except subprocess.TimeoutExpired:
-        raise Fail('--swap-cmd did not finish within 40 s')
+        raise Fail('%s did not finish within 40 s' % option)
     finally:
         if proc.poll() is None:
             try:
@@ -732,7 +739,7 @@ def run_swap(command):
     for line in out.decode(errors='replace').splitlines():
         log('   | ' + line)
     if proc.returncode != 0:
-        raise Fail('--swap-cmd exited with status %d' % proc.returncode)
+        raise Fail('%s exited with status %d' % (option, proc.returncode))
 
 
 def check_view(page, root, mark, manifests, expected):
@@ -984,6 +991,94 @@ def scenario_app_data(args, browser):
         'an offline ' if http else 'a ', len(items))
 
 
+WATCH_STATE_JS = r'''(async () => ({
+  status: document.documentElement.dataset.picoStatus || null, watch: window.picoWatch === true,
+  marker: window.__picoBefore === 1, text: document.body ? document.body.innerText : '',
+  uncontrolled: navigator.serviceWorker ? navigator.serviceWorker.controller === null : true,
+  registrations: navigator.serviceWorker ? (await navigator.serviceWorker.getRegistrations()).map((r) => r.scope) : [] }))()'''
+
+
+def version_polls(page, mark):
+    """(url, finished) of every request to __pico/version since mark."""
+    sent = {m['params']['requestId']: m['params']['request']['url'] for m in page.browser.events_since(mark, 'Network.requestWillBeSent', page.session)
+            if '__pico/version' in m['params']['request']['url']}
+    done = {m['params']['requestId'] for m in page.browser.events_since(mark, 'Network.loadingFinished', page.session)}
+    return [(url, rid in done) for rid, url in sent.items()]
+
+
+def fetch_text(url):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={'Cache-Control': 'no-cache'}), timeout=5) as r:
+            return r.read().decode('utf-8', 'replace').strip()
+    except (urllib.error.URLError, OSError) as e:
+        return '(%s)' % e
+
+
+def scenario_watch(args, browser):
+    started = time.monotonic()
+    page = browser.new_page()
+    first = page.navigate(args.url)
+    status = page.wait_for('(() => { const s = document.documentElement.dataset.picoStatus; '
+                           'return s && s !== "registering" && s !== "installing" ? s : null; })()',
+                           15, 'the page script to set data-pico-status')
+    if status != 'watch':
+        raise Fail('data-pico-status is %r, not "watch" (window.picoWatch=%s): the server does not run in watch mode'
+                   % (status, page.evaluate('window.picoWatch === true')))
+    # The first poll tells the page the current version; a change before it would go unseen.
+    end = time.monotonic() + 10
+    while not any(done for _, done in version_polls(page, first)):
+        if time.monotonic() > end:
+            raise Fail('the page did not poll __pico/version within 10 s')
+        time.sleep(0.05)
+    time.sleep(0.2)
+    version_url = version_polls(page, first)[0][0]
+    before_id = fetch_text(version_url)
+    page.evaluate('window.__picoBefore = 1')
+    before = page.evaluate(WATCH_STATE_JS)
+    log('data-pico-status="watch"; the page polls %s (version %s); marker set' % (version_url, short(before_id)))
+    if args.expect and args.expect in before['text']:
+        raise Fail('the page contains %r before --touch-cmd ran' % args.expect)
+    loads = browser.mark()
+    touched = time.monotonic()
+    run_swap(args.touch_cmd, '--touch-cmd')
+    left = max(5, args.timeout - (time.monotonic() - started) - 5)
+    reloaded = '(() => { if (window.__picoBefore === 1) return false; if (document.readyState !== "complete") return false; %s })()' % (
+        'return !!document.body && document.body.innerText.includes(%s);' % json.dumps(args.expect) if args.expect else 'return true;')
+    try:
+        page.wait_for(reloaded, left, 'the page to reload by itself' + (' and show %r' % args.expect if args.expect else ''))
+    except Fail as e:
+        polls = len(version_polls(page, loads))
+        state = page.evaluate(WATCH_STATE_JS)
+        raise Fail('%s (%s; %d poll(s) of __pico/version since --touch-cmd; version %s, was %s)' % (
+            e, 'the page did not reload: the marker is still there' if state['marker'] else 'the page reloaded but does not show the text',
+            polls, short(fetch_text(version_url)), short(before_id)))
+    took = time.monotonic() - touched
+    after_id = fetch_text(version_url)
+    navigations = len([m for m in browser.events_since(loads, 'Page.frameNavigated', page.session) if not m['params']['frame'].get('parentId')])
+    after = page.evaluate(WATCH_STATE_JS)
+    new_lines = [line for line in after['text'].splitlines() if line.strip() and line not in before['text'].splitlines()]
+    log('the page reloaded by itself %.1f s after --touch-cmd (%d navigation(s)); version %s -> %s' % (
+        took, navigations, short(before_id), short(after_id)))
+    for line in new_lines[:5]:
+        log('     new text: %r' % line[:120])
+    problems = []
+    if after['status'] != 'watch':
+        problems.append('after the reload data-pico-status is %r, not "watch"' % after['status'])
+    if after_id == before_id:
+        problems.append('the version at %s did not change' % version_url)
+    if not after['uncontrolled']:
+        problems.append('a service worker controls the page')
+    if after['registrations']:
+        problems.append('service worker(s) registered: %s' % ', '.join(after['registrations']))
+    problems += ['console %s in the %s: %s%s' % (c['level'], c['where'].replace('_', ' '), c['text'][:300], ' (%s)' % c['url'] if c.get('url') else '')
+                 for c in browser.console_since(first) if c['level'] in ('error', 'exception', 'assert')]
+    page.screenshot(args.screenshot)
+    if problems:
+        raise Fail('; '.join(problems))
+    log('no service worker controls the page or is registered; no console error since the first load')
+    return 'the page reloaded by itself %.1f s after the change%s' % (took, ', showing %r' % args.expect if args.expect else '')
+
+
 # ---------------------------------------------------------------------------- static server
 
 def serve_static(args):
@@ -1055,6 +1150,7 @@ SCENARIOS = {
     'update': scenario_update,
     'file-pages': scenario_file_pages,
     'app-data': scenario_app_data,
+    'watch': scenario_watch,
 }
 
 
@@ -1091,6 +1187,10 @@ def main(argv=None):
     p.add_argument('url')
     p.add_argument('--server-pid', type=int)
     p.add_argument('--export-dir', help='where to keep the exported file (default: the temp folder)')
+    p = common(sub.add_parser('watch', help='pico serve --watch reloads the page when the site changes'))
+    p.add_argument('url')
+    p.add_argument('--touch-cmd', required=True, metavar='CMD', help='a shell command that edits a file of the site')
+    p.add_argument('--expect', metavar='TEXT', help='text the reloaded page must contain')
     p = sub.add_parser('static', help='a plain static server (no checks), for a dumb-host test')
     p.add_argument('dir')
     p.add_argument('--base', default='/')
