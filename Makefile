@@ -38,6 +38,9 @@ demo: deps swift release
 	@echo "The bundle is in $(CURDIR)/$(DEMO_OUT)"
 	@echo "Open it without any server:  file://$(CURDIR)/$(DEMO_OUT)/index.html"
 	@echo "(copy the folder anywhere — a thumb drive, a web host's sub-path — it keeps working)"
+	@echo "==> Bundling and verifying Examples/app (the offline-first app example)"
+	$(PICO) build Examples/app -o .build/demo/app -q && $(PICO) verify .build/demo/app
+	@echo "Try it as an installable offline app:  $(PICO) serve .build/demo/app --port 8080  (then http://127.0.0.1:8080/)"
 
 test: deps swift venv
 	swift build --build-tests
