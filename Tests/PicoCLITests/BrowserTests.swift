@@ -11,7 +11,8 @@ import Testing
 
     /// One scenario of browser.py; its last line says PASS or FAIL and why.
     static func scenario(_ arguments: [String], screenshot: String? = nil) throws -> ProcessOutput {
-        var arguments = arguments
+        // Generous: the other suites run beside these on two cores, and Chromium starts slowly then.
+        var arguments = arguments + ["--timeout", "150"]
         if let screenshot {
             try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
             arguments += ["--screenshot", screenshots.appendingPathComponent(screenshot).path]
@@ -108,6 +109,18 @@ import Testing
         let folder = TemporaryFolder()
         let bundle = try Self.build(example, in: folder, named: example)
         let result = try Self.scenario(["file-pages", bundle.path], screenshot: "\(example)-file.png")
+        Self.expectPass(result)
+    }
+
+    @Test func watchReloadsTheOpenPageWhenTheSiteChanges() throws {
+        let folder = TemporaryFolder()
+        let site = folder.path("site")
+        try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
+        let server = try ServerProcess(TestEnvironment.pico, ["serve", site.path, "--watch", "--port", "0"], timeout: 60)
+        let home = site.appendingPathComponent("content/_index.md").path
+        let result = try Self.scenario(["watch", server.url, "--touch-cmd", "printf '\\nWatched change 42.\\n' >> '\(home)'",
+                                        "--expect", "Watched change 42"], screenshot: "blog-watch.png")
+        _ = server.stop()
         Self.expectPass(result)
     }
 

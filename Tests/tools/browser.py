@@ -250,7 +250,7 @@ class Browser:
             self.next_id += 1
             return self.next_id
 
-    def send(self, method, params=None, session=None, timeout=20):
+    def send(self, method, params=None, session=None, timeout=45):
         message_id = self._new_id()
         message = {'id': message_id, 'method': method, 'params': params or {}}
         if session:
@@ -276,7 +276,7 @@ class Browser:
         with self.lock:
             return len(self.events)
 
-    def wait_event(self, method, after, session=None, predicate=None, timeout=20, what=None):
+    def wait_event(self, method, after, session=None, predicate=None, timeout=45, what=None):
         end = time.monotonic() + timeout
         index = after
         with self.lock:
@@ -382,7 +382,7 @@ class Page:
     def _loaded(self, mark, timeout, what):
         self.browser.wait_event('Page.loadEventFired', mark, self.session, timeout=timeout, what=what)
 
-    def navigate(self, url, timeout=20):
+    def navigate(self, url, timeout=45):
         mark = self.browser.mark()
         result = self.send('Page.navigate', {'url': url}, timeout)
         if result.get('errorText'):
@@ -390,7 +390,7 @@ class Page:
         self._loaded(mark, timeout, 'the load of ' + url)
         return mark
 
-    def reload(self, timeout=20):
+    def reload(self, timeout=45):
         mark = self.browser.mark()
         self.send('Page.reload', {}, timeout)
         self._loaded(mark, timeout, 'the reload')
@@ -748,15 +748,30 @@ def check_view(page, root, mark, manifests, expected):
     differing = 0
     checked = 0
     not_from_worker = []
+    # Only responses whose body arrived whole: a request the page dropped (a navigation that
+    # replaced it, a cancelled prefetch) has no body to check.
+    finished = {m['params']['requestId'] for m in page.browser.events_since(mark, 'Network.loadingFinished', page.session)}
     for request_id, url, status, from_worker in page.responses(mark):
-        if not url.startswith(root):
+        if not url.startswith(root) or request_id not in finished:
             continue
         path = urllib.parse.unquote(urllib.parse.urlsplit(url).path[len(urllib.parse.urlsplit(root).path):])
         if path == '' or path.endswith('/'):
             path += 'index.html'
         if not any(path in f for f in files.values()) or status != 200:
             continue
-        digest = hashlib.sha256(page.body(request_id)).hexdigest()
+        body = None
+        for attempt in range(5):
+            try:
+                body = page.body(request_id)
+                break
+            except Fail as error:
+                if 'No resource with given identifier' not in str(error) and 'No data found' not in str(error):
+                    raise
+                time.sleep(0.3)
+        if body is None:
+            log('   (no body kept for %s; not checked)' % path)
+            continue
+        digest = hashlib.sha256(body).hexdigest()
         matches = [v for v, f in files.items() if f.get(path) == digest]
         if not matches:
             raise Fail('%s: its bytes (%s) belong to no known version' % (path, short(digest)))
