@@ -35,12 +35,15 @@ import Testing
         #expect(output.status == 0 && output.stdout.contains(": PASS"), "\(comment ?? "")\n\(output.stdout)\n\(output.stderr)")
     }
 
-    @Test func fromASubPathTheWorkerTakesOverAndPagesWorkWithTheServerStopped() throws {
+    /// At the top of a host and under a sub-path: the same bundle, the same worker.
+    @Test(arguments: ["/", "/a/b/"])
+    func theWorkerTakesOverAndPagesWorkWithTheServerStopped(base: String) throws {
         let folder = TemporaryFolder()
         let bundle = try Self.build("blog", in: folder, named: "blog")
-        let server = try Self.serve(bundle)
+        let server = try Self.serve(bundle, base: base)
         let result = try Self.scenario(["offline", server.url, "--server-pid", String(server.process.processIdentifier),
-                                        "--pages", "about/index.html,posts/index.html,tags/index.html"], screenshot: "blog-offline.png")
+                                        "--pages", "about/index.html,posts/index.html,tags/index.html"],
+                                       screenshot: base == "/" ? "blog-offline-root.png" : "blog-offline.png")
         _ = server.stop()
         Self.expectPass(result)
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// `pico init`, `build` and `verify` as a user runs them: exit codes, messages, `--json`.
 @Suite struct CommandTests {
-    @Test(arguments: ["blog", "docs"])
+    @Test(arguments: ["blog", "docs", "app"])
     func initGivesASiteThatBuildsAndVerifies(_ template: String) throws {
         let folder = TemporaryFolder()
         let site = folder.path("mysite").path

@@ -223,4 +223,50 @@ import Testing
         let key1 = try String(contentsOfFile: key.file, encoding: .utf8)
         #expect(!(wrongKey.stderr + noKey.stderr + down.stderr).contains(key1.split(separator: "\n").last!))
     }
+
+    @Test func severalRelaysAtOnceAndFetchFallsBackWhenOneIsDown() throws {
+        let small = try NostrTestRelay(maxContent: 4096)
+        let large = try NostrTestRelay(maxContent: 1 << 20)
+        let folder = TemporaryFolder()
+        let key = try Self.makeKey(in: folder)
+        let bundle = try BlogFixture.build(in: folder, key: key.file)
+        let published = try TestEnvironment.run(TestEnvironment.pico.path, [
+            "publish", bundle.path, "--to", small.url, "--to", large.url, "--key", key.file,
+        ])
+        #expect(published.status == 0, "\(published.stderr)")
+        // Each relay got chunks sized to its own limit.
+        #expect(published.stdout.contains("\(small.url): ") && published.stdout.contains("chunks of 3072 bytes"), "\(published.stdout)")
+        #expect(published.stdout.contains("\(large.url): "), "\(published.stdout)")
+        for relay in [small, large] {
+            let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+            #expect(checked.status == 0, "\(relay.url): \(checked.stdout)\(checked.stderr)")
+        }
+        // One relay gone: the other serves the fetch.
+        _ = small.server.stop()
+        let fetched = folder.path("fetched")
+        let fetch = try TestEnvironment.pico("fetch", "nostr:\(key.npub)?relay=\(small.url)&relay=\(large.url)", "-o", fetched.path)
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(try BlogFixture.manifest(fetched).id == BlogFixture.manifest(bundle).id)
+    }
+
+    /// A proxy drops the first two WebSocket connections halfway through the publish: pico
+    /// reconnects and sends what was not acknowledged; the relay ends up with the whole site.
+    @Test func aDroppedConnectionIsResumedOnANewOne() throws {
+        let relay = try NostrTestRelay()
+        let proxy = try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
+            TestEnvironment.repository.appendingPathComponent("Tests/tools/tcp_cut_proxy.py").path,
+            "--upstream", String(relay.url.dropFirst("ws://".count)), "--cut-after", "100000", "--cuts", "2",
+        ])
+        let folder = TemporaryFolder()
+        let key = try Self.makeKey(in: folder)
+        let bundle = try BlogFixture.build(in: folder, key: key.file)
+        let result = try TestEnvironment.run(TestEnvironment.pico.path, ["publish", bundle.path, "--to", proxy.url, "--key", key.file, "--json"])
+        let log = proxy.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(log.contains("cut 2 connection(s)"), "\(log)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((json["retries"] as? Int ?? 0) >= 1, "\(result.stdout)")
+        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+    }
 }

@@ -150,8 +150,11 @@ public actor RelayConnection {
     private func received(_ text: String) {
         switch RelayMessage.parse(text) {
         case .ok(let id, let accepted, let message):
+            // "duplicate:" means the relay has the event: done, whatever the flag says (NIP-01
+            // asks for true; nostr-relay answers false), as happens when a publish resumes.
+            let stored = accepted || message.hasPrefix("duplicate:")
             if let waiter = acknowledgements.removeValue(forKey: id) {
-                waiter.continuation.resume(returning: (accepted, message))
+                waiter.continuation.resume(returning: (stored, message))
             } else if !accepted {
                 // Some relays (nostr-relay among them) leave the id out of a refusal, so it
                 // cannot be matched to its event: every event still waiting shares the refusal.
