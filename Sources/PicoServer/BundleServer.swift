@@ -181,18 +181,8 @@ enum PageAdditions {
             tick();setInterval(tick,700);})();</script>
             """
         }
+        // Right after <head …>, so that <base> comes before any URL.
         let bytes = [UInt8](page)
-        // Right after <head ...>, so that <base> comes before any URL; else at the start.
-        var at = 0
-        if let head = bytes.indices.first(where: { i in
-            i + 5 <= bytes.count && bytes[i] == UInt8(ascii: "<") && String(decoding: bytes[(i + 1)..<(i + 5)], as: UTF8.self).lowercased() == "head"
-                && (i + 5 == bytes.count || [UInt8(ascii: ">"), UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n")].contains(bytes[i + 5]))
-        }), let end = bytes[head...].firstIndex(of: UInt8(ascii: ">")) {
-            at = end + 1
-        }
-        var out = Data(bytes[..<at])
-        out.append(contentsOf: Array(addition.utf8))
-        out.append(contentsOf: bytes[at...])
-        return out
+        return HTMLHead.inserting(addition, at: HTMLHead.startOffset(in: bytes), into: bytes)
     }
 }

@@ -134,3 +134,43 @@ enum LocalBundle {
     }
 
 }
+
+/// Files found while fetching or verifying, filled from concurrent tasks.
+final class FoundFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var files: [String: PresentFile] = [:]
+    func set(_ path: String, _ file: PresentFile) { lock.withLock { files[path] = file } }
+    var all: [String: PresentFile] { lock.withLock { files } }
+}
+
+/// Files and bytes done, reported to the publish progress callback from concurrent uploads.
+final class TransferCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var progress: TransferProgress
+    private let report: (@Sendable (TransferProgress) -> Void)?
+
+    init(totalFiles: Int, totalBytes: Int, report: (@Sendable (TransferProgress) -> Void)?) {
+        progress = TransferProgress(files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes)
+        self.report = report
+        report?(progress)
+    }
+
+    /// More to do, learnt on the way (each relay finds out what it lacks).
+    func addWork(files: Int, bytes: Int) {
+        let now = lock.withLock {
+            progress.totalFiles += files
+            progress.totalBytes += bytes
+            return progress
+        }
+        report?(now)
+    }
+
+    func add(bytes: Int) {
+        let now = lock.withLock {
+            progress.files += 1
+            progress.bytes += bytes
+            return progress
+        }
+        report?(now)
+    }
+}

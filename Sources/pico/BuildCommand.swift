@@ -68,13 +68,9 @@ struct BuildCommand: ParsableCommand {
             print("""
             Built \(result.kind.rawValue) "\(manifest.name)" into \(result.output.path)
               \(result.pageCount) pages, \(manifest.files.count) files, \(Terminal.bytes(result.totalBytes)) in \(String(format: "%.2f", seconds)) s
-              bundle id \(manifest.id)\(manifest.signature.map { "\n  signed by " + Self.npub($0.pubkey) } ?? "")
+              bundle id \(manifest.id)\(manifest.signature.map { "\n  signed by " + PublicKeyArgument.npub($0.pubkey) } ?? "")
               open file://\(result.output.path)/index.html
             """)
         }
-    }
-
-    static func npub(_ hex: String) -> String {
-        [UInt8](hex: hex).map { NIP19Entity.npub(publicKey: $0).encoded } ?? hex
     }
 }

@@ -73,8 +73,13 @@ struct KeyCommand: ParsableCommand {
     }
 }
 
-/// `--signer` and similar options: an npub or 64 hex digits, as hex.
+/// Public keys as users write and read them: an npub, or 64 hex digits.
 enum PublicKeyArgument {
+    /// The npub of a hex key, for messages (the hex itself if it is not a key).
+    static func npub(_ hex: String) -> String {
+        [UInt8](hex: hex).map { NIP19Entity.npub(publicKey: $0).encoded } ?? hex
+    }
+
     static func hex(_ text: String) throws -> String {
         if text.hasPrefix("npub1") {
             guard case .npub(let key)? = try? NIP19Entity.decode(text) else {

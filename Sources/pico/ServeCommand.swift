@@ -107,7 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                          options: [.skipsHiddenFiles]) else { return seen }
         for case let url as URL in walker {
             let path = url.standardizedFileURL.path
-            if path == outputPath || path.hasPrefix(outputPath + "/") || path.contains("/.pico-staging") || url.lastPathComponent.contains(".pico-") {
+            // The build's staging and set-aside folders are hidden (".public.pico-staging-…"), so skipped already.
+            if path == outputPath || path.hasPrefix(outputPath + "/") {
                 walker.skipDescendants()
                 continue
             }

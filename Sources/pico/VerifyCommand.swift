@@ -61,7 +61,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static func printReport(_ report: VerificationReport) {
         if report.isValid {
             let signature: String = switch report.signature {
-            case .valid(let key): "signed by \(BuildCommand.npub(key))"
+            case .valid(let key): "signed by \(PublicKeyArgument.npub(key))"
             case .unchecked(let key): "signature by \(key) not checked"
             case .absent, .invalid: "unsigned"
             }

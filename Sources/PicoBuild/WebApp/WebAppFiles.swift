@@ -200,43 +200,11 @@ enum WebAppFiles {
     /// `<head>` or the doctype when it has none). Every other byte stays as it was.
     static func injectPageScript(into html: Data, at path: String) -> Data {
         let bytes = [UInt8](html)
-        if Self.find(Array(pageScriptPath.utf8), in: bytes) != nil { return html }
+        if bytes.withUnsafeBufferPointer({ page in
+            Array(pageScriptPath.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: page) }
+        }) != nil { return html }
         let depth = path.split(separator: "/").count - 1
         let root = depth == 0 ? "./" : String(repeating: "../", count: depth)
-        let tag = Array("<script src=\"\(root)\(pageScriptPath)\" defer></script>".utf8)
-        let insertAt: Int
-        if let close = find(Array("</head".utf8), in: bytes) {
-            insertAt = close
-        } else if let open = find(Array("<head".utf8), in: bytes), let end = bytes[open...].firstIndex(of: UInt8(ascii: ">")) {
-            insertAt = end + 1
-        } else if let doctype = find(Array("<!doctype".utf8), in: bytes), let end = bytes[doctype...].firstIndex(of: UInt8(ascii: ">")) {
-            insertAt = end + 1
-        } else {
-            insertAt = 0
-        }
-        var out = Data(capacity: bytes.count + tag.count)
-        out.append(contentsOf: bytes[..<insertAt])
-        out.append(contentsOf: tag)
-        out.append(contentsOf: bytes[insertAt...])
-        return out
-    }
-
-    /// The first place `needle` (lowercase ASCII) occurs in `bytes`, ignoring ASCII case.
-    private static func find(_ needle: [UInt8], in bytes: [UInt8]) -> Int? {
-        guard bytes.count >= needle.count, let first = needle.first else { return nil }
-        var index = 0
-        while index <= bytes.count - needle.count {
-            if bytes[index] | 0x20 == first || bytes[index] == first {
-                var matched = true
-                for offset in 1..<needle.count {
-                    let byte = bytes[index + offset]
-                    let lowered = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                    if lowered != needle[offset] { matched = false; break }
-                }
-                if matched { return index }
-            }
-            index += 1
-        }
-        return nil
+        return HTMLHead.inserting("<script src=\"\(root)\(pageScriptPath)\" defer></script>", at: HTMLHead.endOffset(in: bytes), into: bytes)
     }
 }

@@ -93,15 +93,20 @@ public struct RelayChunkStore: ContentStore {
             expected += count
         }
         if !batch.isEmpty { batches.append(batch) }
+        // Contents whose answer the relay may have cut short: their batch came back full.
+        var maybeCut: Set<String> = []
         for batch in batches {
             let found = try await query(hashes: batch.map(\.sha256))
+            if found.count >= queryLimit { maybeCut.formUnion(batch.map(\.sha256)) }
             for event in found { if let x = event.tag("x")?.first { events[x, default: []].append(event) } }
         }
         var results: [String: Result<Data, FileChunks.Problem>] = [:]
         for content in contents {
-            var result = FileChunks.assemble(events[content.sha256] ?? [], sha256: content.sha256, author: author)
-            if case .failure(let problem) = result, !problem.forged {
-                // Perhaps cut short by the relay: ask for this content alone, page by page.
+            let found = events[content.sha256] ?? []
+            var result = FileChunks.assemble(found, sha256: content.sha256, author: author)
+            // A content the relay lacks costs no second question; one cut short, or with some of
+            // its chunks there, is asked for alone, page by page.
+            if case .failure(let problem) = result, !problem.forged, maybeCut.contains(content.sha256) || !found.isEmpty {
                 let alone = try await query(hashes: [content.sha256], paged: true)
                 result = FileChunks.assemble(alone, sha256: content.sha256, author: author)
             }

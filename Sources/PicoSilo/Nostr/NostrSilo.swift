@@ -306,36 +306,38 @@ public struct NostrSilo: Silo, RemoteBundle {
 struct PublishedContents: Sendable {
     let bundle: URL
     let manifest: BundleManifest
-    let manifestData: Data
-    let checksums: Data
     /// Every distinct content once.
     let all: [StoredContent]
     /// `path` tags: every file, then SHA256SUMS and pico-manifest.json.
     let pathTags: [(path: String, sha256: String)]
+    /// The describing files, by hash (they are in memory; the rest is read when sent).
+    private let inMemory: [String: Data]
     private let firstPath: [String: String]
 
     init(bundle: URL, manifest: BundleManifest, manifestData: Data, checksums: Data) {
-        (self.bundle, self.manifest, self.manifestData, self.checksums) = (bundle, manifest, manifestData, checksums)
-        pathTags = manifest.files.map { ($0.path, $0.sha256) }
-            + [(BundleManifest.checksumsFileName, SHA256Hex.of(checksums)), (BundleManifest.fileName, SHA256Hex.of(manifestData))]
+        (self.bundle, self.manifest) = (bundle, manifest)
+        let describing = [(BundleManifest.checksumsFileName, checksums), (BundleManifest.fileName, manifestData)]
+            .map { (path: $0.0, data: $0.1, sha256: SHA256Hex.of($0.1)) }
+        pathTags = manifest.files.map { ($0.path, $0.sha256) } + describing.map { ($0.path, $0.sha256) }
         var firstPath: [String: String] = [:]
         var all: [StoredContent] = []
         for file in manifest.files where firstPath[file.sha256] == nil {
             firstPath[file.sha256] = file.path
             all.append(StoredContent(sha256: file.sha256, size: file.size))
         }
-        for (data, name) in [(checksums, BundleManifest.checksumsFileName), (manifestData, BundleManifest.fileName)] {
-            let hash = SHA256Hex.of(data)
-            if firstPath[hash] == nil { all.append(StoredContent(sha256: hash, size: data.count)) }
-            firstPath[hash] = firstPath[hash] ?? name
+        var inMemory: [String: Data] = [:]
+        for file in describing {
+            if firstPath[file.sha256] == nil { all.append(StoredContent(sha256: file.sha256, size: file.data.count)) }
+            firstPath[file.sha256] = firstPath[file.sha256] ?? file.path
+            inMemory[file.sha256] = file.data
         }
         self.all = all
         self.firstPath = firstPath
+        self.inMemory = inMemory
     }
 
     func data(for sha256: String) throws -> Data {
-        if SHA256Hex.of(checksums) == sha256 { return checksums }
-        if SHA256Hex.of(manifestData) == sha256 { return manifestData }
+        if let data = inMemory[sha256] { return data }
         guard let path = firstPath[sha256] else { throw SiloError("no file with SHA-256 \(sha256)") }
         let data = try FileTree.read(atPath: bundle.path + "/" + path)
         guard SHA256Hex.of(data) == sha256 else {

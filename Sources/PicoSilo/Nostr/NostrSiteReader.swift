@@ -37,18 +37,18 @@ actor NostrSiteReader {
         case .named(let name): filter.kinds = [SiteEventKind.namedSite]; filter.tags = ["d": [name]]
         case .any: filter.kinds = [SiteEventKind.rootSite, SiteEventKind.namedSite]
         }
-        var candidates: [(event: NostrEvent, relay: String)] = []
+        var candidates: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)] = []
         var failures: [String] = []
         for session in try await openSessions() {
             do {
                 let events = try await session.run { [filter] in try await $0.query([filter]) }
-                candidates += events.filter { $0.pubkey == author && filter.kinds!.contains($0.kind) }.map { ($0, session.url) }
+                candidates += events.filter { $0.pubkey == author && filter.kinds!.contains($0.kind) }.map { ($0, session.url, $0.validity) }
             } catch {
                 failures.append("\(session.url): \(error)")
             }
         }
         if case .named(let name) = address.site { candidates = candidates.filter { $0.event.tag("d")?.first == name } }
-        let valid = candidates.filter { $0.event.validity == .valid }
+        let valid = candidates.filter { $0.validity == .valid }
         var chosen = valid.filter { $0.event.kind == SiteEventKind.rootSite }
         if chosen.isEmpty { chosen = valid }
         if address.site == .any, chosen.first?.event.kind == SiteEventKind.namedSite {
@@ -61,13 +61,13 @@ actor NostrSiteReader {
         guard let newest = chosen.max(by: { ($0.event.createdAt, $1.event.id) < ($1.event.createdAt, $0.event.id) }) else {
             if let forged = candidates.first {
                 throw SiloError("the site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered "
-                                + "(\(forged.event.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's")); nothing was fetched")
+                                + "(\(forged.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's")); nothing was fetched")
             }
             let why = (failures + unreachable).map { "\n  \($0)" }.joined()
             throw SiloError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \(address.relays.joined(separator: ", "))"
                             + " (publish one with pico publish BUNDLE --to RELAY --key KEY)\(why)")
         }
-        if let forged = candidates.first(where: { $0.event.validity != .valid && $0.event.createdAt >= newest.event.createdAt
+        if let forged = candidates.first(where: { $0.validity != .valid && $0.event.createdAt >= newest.event.createdAt
                                                  && $0.event.kind == newest.event.kind && $0.event.tag("d") == newest.event.tag("d") }) {
             throw SiloError("the newest site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered; "
                             + "refusing to fall back to an older version")
