@@ -90,6 +90,11 @@ public struct PresentFile: Sendable {
 
 /// Checks a bundle against its own manifest. The checking is separate from the reading so
 /// that folders, archives and silos all go through the same rules.
+///
+/// Every command and silo that reads a bundle takes one of these, made by
+/// `BundleVerifier.standard(expectedSigner:)` (PicoSilo), which checks signatures with
+/// secp256k1. A verifier made without a signature checker refuses every signed bundle
+/// rather than pass an unchecked signature: forgetting the checker fails closed.
 public struct BundleVerifier: Sendable {
     public var signatureChecker: (any BundleSignatureChecker)?
     /// Hex x-only public key the signature must be by (`--signer`).
@@ -98,6 +103,47 @@ public struct BundleVerifier: Sendable {
     public init(signatureChecker: (any BundleSignatureChecker)? = nil, expectedSigner: String? = nil) {
         self.signatureChecker = signatureChecker
         self.expectedSigner = expectedSigner
+    }
+
+    /// The signature of `manifest` as this verifier sees it, and the problem with it, if any.
+    /// (Also what a library index shows: "Signed" only for `.valid`.)
+    public func signatureStatus(of manifest: BundleManifest) -> (status: SignatureStatus, problems: [VerificationProblem]) {
+        var problems: [VerificationProblem] = []
+        var status = SignatureStatus.absent
+        if let signature = manifest.signature {
+            if let signatureChecker {
+                if signatureChecker.isValid(signature, bundleID: manifest.id) {
+                    status = .valid(pubkey: signature.pubkey)
+                } else {
+                    status = .invalid(pubkey: signature.pubkey)
+                    problems.append(.init(.signature, "the signature does not match the bundle id and key \(signature.pubkey)"))
+                }
+            } else {
+                status = .unchecked(pubkey: signature.pubkey)
+                problems.append(.init(.signature, "signed by \(signature.pubkey), but this verifier has no signature checker; "
+                                      + "a signature that is not checked is not accepted"))
+            }
+        }
+        if let expectedSigner {
+            if let signature = manifest.signature {
+                if signature.pubkey.lowercased() != expectedSigner.lowercased() {
+                    problems.append(.init(.signer, "signed by \(signature.pubkey), not by the required \(expectedSigner)"))
+                }
+            } else {
+                problems.append(.init(.signer, "the bundle is not signed, but a signer was required"))
+            }
+        }
+        return (status, problems)
+    }
+
+    /// Checks only what describes the bundle: the manifest, SHA256SUMS, the id, every listed
+    /// path, the signature and the signer, with no file of the bundle at hand. For readers that
+    /// check each file later, as they hand it out (`pico serve`): a file is then good when its
+    /// size and SHA-256 are the ones `report.manifest` lists.
+    public func checkDescription(target: String, manifestData: Data?, checksumsData: Data?) -> VerificationReport {
+        var report = check(target: target, manifestData: manifestData, checksumsData: checksumsData, present: [:], filesAtHand: false)
+        report.checkedFiles = 0
+        return report
     }
 
     /// Verifies a bundle folder: hashes every listed file on every core, reading each once.
@@ -133,6 +179,11 @@ public struct BundleVerifier: Sendable {
     /// The rules, applied to what was found.
     public func check(target: String, manifestData: Data?, checksumsData: Data?,
                       present: [String: PresentFile]) -> VerificationReport {
+        check(target: target, manifestData: manifestData, checksumsData: checksumsData, present: present, filesAtHand: true)
+    }
+
+    private func check(target: String, manifestData: Data?, checksumsData: Data?,
+                       present: [String: PresentFile], filesAtHand: Bool) -> VerificationReport {
         var report = VerificationReport(target: target)
         guard let manifestData else {
             report.problems.append(.init(.manifest, path: BundleManifest.fileName,
@@ -172,6 +223,7 @@ public struct BundleVerifier: Sendable {
                 problems.append(.init(.duplicate, path: file.path, "listed more than once"))
                 continue
             }
+            guard filesAtHand else { continue }
             guard let found = present[file.path] else {
                 problems.append(.init(.missing, path: file.path, "listed in the manifest but not in the bundle"))
                 continue
@@ -214,25 +266,9 @@ public struct BundleVerifier: Sendable {
             }
         }
 
-        if let signature = manifest.signature {
-            if let signatureChecker {
-                if signatureChecker.isValid(signature, bundleID: manifest.id) {
-                    report.signature = .valid(pubkey: signature.pubkey)
-                } else {
-                    report.signature = .invalid(pubkey: signature.pubkey)
-                    problems.append(.init(.signature, "the signature does not match the bundle id and key \(signature.pubkey)"))
-                }
-            } else {
-                report.signature = .unchecked(pubkey: signature.pubkey)
-            }
-        }
-        if let expectedSigner {
-            if manifest.signature == nil {
-                problems.append(.init(.signer, "the bundle is not signed, but a signer was required"))
-            } else if manifest.signature?.pubkey.lowercased() != expectedSigner.lowercased() {
-                problems.append(.init(.signer, "signed by \(manifest.signature!.pubkey), not by the required \(expectedSigner)"))
-            }
-        }
+        let signature = signatureStatus(of: manifest)
+        report.signature = signature.status
+        problems += signature.problems
 
         report.problems = problems.sorted { ($0.path ?? "").utf8.lexicographicallyPrecedes(($1.path ?? "").utf8) }
         return report

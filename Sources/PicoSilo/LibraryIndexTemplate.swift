@@ -114,6 +114,7 @@ enum LibraryIndexTemplate {
     }
     .badge.signed { margin-right: .4rem; background: var(--accent-soft); color: var(--accent); }
     .badge.unsigned { border: 1px solid var(--line); color: var(--muted); }
+    .badge.forged { margin-right: .4rem; border: 1px solid currentColor; color: #b3261e; }
     .note { margin: .9rem 0 0; padding-top: .7rem; border-top: 1px solid var(--line); color: var(--muted); font-size: .8rem; }
     details { margin: .8rem 0 0; font-size: .8rem; color: var(--muted); }
     summary { cursor: pointer; width: max-content; }
@@ -183,7 +184,7 @@ enum LibraryIndexTemplate {
               {{#built}}
               <dt>Built</dt><dd>{{built}}</dd>
               {{/built}}
-              <dt>Author</dt><dd>{{#signer}}<span class="badge signed">Signed</span><span class="signer mono" title="{{signer}}">{{signer}}</span>{{/signer}}{{^signer}}<span class="badge unsigned">Unsigned</span>{{/signer}}</dd>
+              <dt>Author</dt><dd>{{#signer}}<span class="badge signed">Signed</span><span class="signer mono" title="{{signer}}">{{signer}}</span>{{/signer}}{{#bad_signer}}<span class="badge forged">Signature does not verify</span><span class="signer mono" title="{{bad_signer}}">{{bad_signer}}</span>{{/bad_signer}}{{^signer}}{{^bad_signer}}<span class="badge unsigned">Unsigned</span>{{/bad_signer}}{{/signer}}</dd>
               <dt>Bundle id</dt><dd><span class="id mono" title="{{id}}">{{id_short}}…</span></dd>
             </dl>
             <details>

@@ -13,10 +13,48 @@ public protocol Silo: Sendable {
     var address: String { get }
     /// Puts a verified bundle on the silo: incrementally, manifest last, safe to interrupt.
     func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult
-    /// Copies the bundle to `destination`, verifying everything before it reports success.
-    func fetch(to destination: URL) async throws -> VerificationReport
+    /// Copies the bundle to `destination`, verifying everything with `verifier` (signature
+    /// included) before it reports success; nothing is left at `destination` otherwise.
+    func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport
     /// Checks what the silo holds against its manifest(s) without fetching it to disk.
     func verify(with verifier: BundleVerifier) async throws -> [VerificationReport]
+}
+
+extension BundleVerifier {
+    /// The one verification policy of pico: every hash, path and the id, and a present
+    /// signature always checked (secp256k1, BIP-340); with `expectedSigner` (hex x-only key) the
+    /// bundle must be signed by that key. Every command and silo that reads a bundle uses this.
+    public static func standard(expectedSigner: String? = nil) -> BundleVerifier {
+        BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: expectedSigner)
+    }
+}
+
+/// The end of every fetch that writes files as they arrive: the two describing files are
+/// written beside them, everything is checked, and the staging folder replaces the destination
+/// only if it all verified (else it is removed and the problems are thrown).
+enum FetchedBundle {
+    static func finish(_ staging: StagingFolder, from target: String, manifestData: Data, checksums: Data?,
+                       present: [String: PresentFile], verifier: BundleVerifier) throws -> VerificationReport {
+        do {
+            let report = verifier.check(target: target, manifestData: manifestData, checksumsData: checksums, present: present)
+            guard report.isValid else { throw SiloError.doesNotVerify(target, report) }
+            try FileTree.write(manifestData, to: BundleManifest.fileName, underPath: staging.url.path)
+            if let checksums { try FileTree.write(checksums, to: BundleManifest.checksumsFileName, underPath: staging.url.path) }
+            try staging.commit()
+            return report
+        } catch {
+            staging.discard()
+            throw error
+        }
+    }
+}
+
+extension SiloError {
+    /// A bundle that failed verification: nothing of it was fetched.
+    static func doesNotVerify(_ target: String, _ report: VerificationReport) -> SiloError {
+        SiloError("the bundle at \(target) does not verify; nothing was fetched:\n"
+                  + report.problems.map { "  \($0)" }.joined(separator: "\n"))
+    }
 }
 
 public struct PublishOptions: Sendable {

@@ -154,10 +154,12 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The folder to create.")
     var output: String
 
+    @OptionGroup var signer: SignerOption
+
     func run() async throws {
         do {
             let destination = URL(commandLinePath: output)
-            let report = try await SiloAddress.silo(for: silo).fetch(to: destination)
+            let report = try await SiloAddress.silo(for: silo).fetch(to: destination, verifier: signer.verifier)
             print("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             print("   bundle id \(report.manifest?.id ?? "")")
         } catch {

@@ -19,18 +19,13 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path, s3://bucket/prefix.", completion: .file())
     var target: String
 
-    @Option(help: "The author the bundle must be signed by: an npub1… or a hex public key.")
-    var signer: String?
-
-    func validate() throws {
-        if let signer { _ = try PublicKeyArgument.hex(signer) }
-    }
+    @OptionGroup var signer: SignerOption
 
     @Flag(help: "Print one JSON object with the result and every problem.")
     var json = false
 
     func run() async throws {
-        let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: try signer.map(PublicKeyArgument.hex))
+        let verifier = signer.verifier
         let reports: [VerificationReport]
         let url = URL(commandLinePath: target)
         do {
@@ -100,6 +95,23 @@ struct VerifyCommand: AsyncParsableCommand {
         for report in failed {
             for problem in report.problems { Terminal.error("\(URL(fileURLWithPath: report.target).lastPathComponent): \(problem)") }
         }
+    }
+}
+
+/// `--signer NPUB`, the same for every command that reads a bundle (verify, fetch, serve,
+/// unpack), and the one verifier they all use: `@OptionGroup var signer: SignerOption`, then
+/// `signer.verifier`.
+struct SignerOption: ParsableArguments {
+    @Option(help: "The author the bundle must be signed by: an npub1… or a hex public key. Without it a signature, when present, must still be valid.")
+    var signer: String?
+
+    func validate() throws {
+        if let signer { _ = try PublicKeyArgument.hex(signer) }
+    }
+
+    /// The standard verifier (signatures always checked), requiring `--signer` when given.
+    var verifier: BundleVerifier {
+        BundleVerifier.standard(expectedSigner: signer.flatMap { try? PublicKeyArgument.hex($0) })
     }
 }
 

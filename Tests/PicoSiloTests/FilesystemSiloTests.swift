@@ -91,9 +91,9 @@ import Testing
         #expect(index.contains(String(folder.bundleID(a)!.prefix(12))))
         #expect(try await drive.verify(with: BundleVerifier()).count == 2)
 
-        await #expect(throws: SiloError.self) { try await drive.fetch(to: folder.path("out")) }
+        await #expect(throws: SiloError.self) { try await drive.fetch(to: folder.path("out"), verifier: .standard()) }
         let one = FilesystemSilo(url: folder.path("drive/beta"), address: "drive/beta")
-        let report = try await one.fetch(to: folder.path("out"))
+        let report = try await one.fetch(to: folder.path("out"), verifier: .standard())
         #expect(report.isValid)
         #expect(folder.read("out/index.html") == "b")
     }
@@ -105,7 +105,7 @@ import Testing
         _ = try await drive.publish(bundle: a, options: PublishOptions())
         try Data("y".utf8).write(to: folder.path("drive/a/x.txt"))
         let one = FilesystemSilo(url: folder.path("drive/a"), address: "drive/a")
-        await #expect(throws: SiloError.self) { try await one.fetch(to: folder.path("out")) }
+        await #expect(throws: SiloError.self) { try await one.fetch(to: folder.path("out"), verifier: .standard()) }
         #expect(!FileManager.default.fileExists(atPath: folder.path("out").path))
     }
 

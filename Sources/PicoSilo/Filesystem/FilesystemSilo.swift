@@ -49,8 +49,8 @@ public struct FilesystemSilo: Silo {
     /// Verifies the bundle, works out what changed, copies new and changed files into the
     /// journal's staging folder, flushes, and writes the commit record.
     func stage(bundle source: URL, options: PublishOptions) throws -> StagedPublish {
-        let verifier = BundleVerifier()
-        let report = verifier.verify(folder: source)
+        // The same policy as every reader: a present signature must be valid.
+        let report = BundleVerifier.standard().verify(folder: source)
         guard report.isValid, let manifest = report.manifest else {
             throw SiloError("\(source.path) is not an intact bundle; pico publishes only what verifies:\n"
                             + report.problems.map { "  \($0)" }.joined(separator: "\n"))
@@ -158,7 +158,7 @@ public struct FilesystemSilo: Silo {
         return reports[0]
     }
 
-    public func fetch(to destination: URL) async throws -> VerificationReport {
+    public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
         let found = bundles()
         guard found.count == 1, let source = found.first else {
             if found.isEmpty { throw SiloError("\(url.path) holds no pico bundle") }
@@ -173,11 +173,13 @@ public struct FilesystemSilo: Silo {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
         }
         let staging = try StagingFolder(replacing: destination)
+        let manifestData: Data
+        let checksums: Data?
+        var present: [String: PresentFile] = [:]
         do {
-            let manifestData = try FileTree.read(atPath: source.path + "/" + BundleManifest.fileName)
-            let checksums = try FileTree.read(atPath: source.path + "/" + BundleManifest.checksumsFileName)
+            manifestData = try FileTree.read(atPath: source.path + "/" + BundleManifest.fileName)
+            checksums = try? FileTree.read(atPath: source.path + "/" + BundleManifest.checksumsFileName)
             let manifest = try BundleManifest.decode(manifestData)
-            var present: [String: PresentFile] = [:]
             for file in manifest.files {
                 guard BundlePath.problem(in: file.path) == nil else { continue }
                 let from = source.path + "/" + file.path
@@ -185,19 +187,12 @@ public struct FilesystemSilo: Silo {
                 let copied = try FileTree.copyHashing(from: from, to: staging.url.path + "/" + file.path, flush: true)
                 present[file.path] = PresentFile(isRegularFile: true, size: copied.size, sha256: copied.sha256)
             }
-            try manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
-            try checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
-            let report = BundleVerifier().check(target: source.path, manifestData: manifestData, checksumsData: checksums, present: present)
-            guard report.isValid else {
-                throw SiloError("the bundle at \(source.path) does not verify; nothing was fetched:\n"
-                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
-            }
-            try staging.commit()
-            return report
         } catch {
             staging.discard()
             throw error
         }
+        return try FetchedBundle.finish(staging, from: source.path, manifestData: manifestData, checksums: checksums,
+                                        present: present, verifier: verifier)
     }
 }
 

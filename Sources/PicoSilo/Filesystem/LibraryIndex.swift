@@ -23,7 +23,12 @@ struct LibraryIndex {
                 "id": manifest.id, "id_short": String(manifest.id.prefix(12)),
                 "verified_note": "Check it with pico verify \(folder.lastPathComponent), or sha256sum -c SHA256SUMS inside the folder.",
             ]
-            if let signer = manifest.signature?.pubkey { entry["signer"] = signer }
+            // "Signed" only for a signature that checks out against the id; never for one merely present.
+            switch BundleVerifier.standard().signatureStatus(of: manifest).status {
+            case .valid(let key): entry["signer"] = key
+            case .invalid(let key), .unchecked(let key): entry["bad_signer"] = key
+            case .absent: break
+            }
             if let created = manifest.created { entry["built"] = TextFormats.longDate(created) }
             entries.append(entry)
         }

@@ -252,7 +252,7 @@ public struct NostrSilo: Silo, RemoteBundle {
         return report
     }
 
-    public func fetch(to destination: URL) async throws -> VerificationReport {
+    public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
         let fm = FileManager.default
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
@@ -261,7 +261,7 @@ public struct NostrSilo: Silo, RemoteBundle {
         do {
             let retrieved = try await retrieve(with: reader)
             await reader.close()
-            let report = report(retrieved, verifier: BundleVerifier(signatureChecker: SchnorrSignatureChecker()))
+            let report = report(retrieved, verifier: verifier)
             guard report.isValid else {
                 throw SiloError("the bundle at \(address) does not verify; nothing was fetched:\n"
                                 + report.problems.map { "  \($0)" }.joined(separator: "\n"))

@@ -144,7 +144,7 @@ public struct S3Silo: Silo, RemoteBundle {
         return (Data(manifest), checksums.map { Data($0) })
     }
 
-    public func fetch(to destination: URL) async throws -> VerificationReport {
+    public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
         let fm = FileManager.default
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
@@ -179,15 +179,8 @@ public struct S3Silo: Silo, RemoteBundle {
                 }
                 if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
             }
-            try manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
-            try checksums?.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
-            let report = BundleVerifier().check(target: address, manifestData: manifestData, checksumsData: checksums,
-                                                present: found.all)
-            guard report.isValid else {
-                throw SiloError("the bundle at \(address) does not verify; nothing was fetched:\n"
-                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
-            }
-            try staging.commit()
+            let report = try FetchedBundle.finish(staging, from: address, manifestData: manifestData, checksums: checksums,
+                                                  present: found.all, verifier: verifier)
             await client.shutdown()
             return report
         } catch {
