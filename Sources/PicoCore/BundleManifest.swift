@@ -13,6 +13,31 @@ public struct BundleFile: Equatable, Sendable, Codable {
         self.sha256 = sha256
         self.type = type
     }
+
+    private enum CodingKeys: String, CodingKey { case path, size, sha256, type }
+
+    /// Sizes come from untrusted manifests: a negative or absurd one is refused here, so that
+    /// no reader's arithmetic on them can overflow.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decode(String.self, forKey: .path)
+        size = try container.decode(Int.self, forKey: .size)
+        sha256 = try container.decode(String.self, forKey: .sha256)
+        type = try container.decode(String.self, forKey: .type)
+        guard (0...BundleManifest.maximumSize).contains(size) else {
+            throw DecodingError.dataCorruptedError(forKey: .size, in: container,
+                debugDescription: "the size \(size) is \(size < 0 ? "negative" : "larger than any bundle pico reads (1 PiB)")")
+        }
+    }
+}
+
+extension Int {
+    /// `self + other`, or `Int.max` where that would overflow: for counting bytes that come
+    /// from untrusted places (listings, headers), where a trap would be a crash.
+    public func addingSaturating(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other < 0 ? Int.min : Int.max) : sum
+    }
 }
 
 /// The author's BIP-340 signature over the 32 bytes of the bundle id.
@@ -122,6 +147,35 @@ public struct BundleManifest: Equatable, Sendable, Codable {
 
     public static func decode(_ data: Data) throws -> BundleManifest {
         try JSONDecoder().decode(BundleManifest.self, from: data)
+    }
+
+    /// The largest file, and the largest whole bundle, a manifest may declare (1 PiB). Decoding
+    /// refuses more, so sums over a decoded manifest's sizes cannot overflow.
+    public static let maximumSize = 1 << 50
+
+    /// The bytes of every listed file (never more than `maximumSize` for a decoded manifest).
+    public var totalSize: Int { files.reduce(0) { $0.addingSaturating($1.size) } }
+
+    private enum CodingKeys: String, CodingKey { case format, name, entry, files, id, signature, created }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(String.self, forKey: .format)
+        name = try container.decode(String.self, forKey: .name)
+        entry = try container.decode(String.self, forKey: .entry)
+        files = try container.decode([BundleFile].self, forKey: .files)
+        id = try container.decode(String.self, forKey: .id)
+        signature = try container.decodeIfPresent(BundleSignature.self, forKey: .signature)
+        created = try container.decodeIfPresent(String.self, forKey: .created)
+        var total = 0
+        for file in files {
+            let (sum, overflow) = total.addingReportingOverflow(file.size)
+            guard !overflow, sum <= Self.maximumSize else {
+                throw DecodingError.dataCorruptedError(forKey: .files, in: container,
+                    debugDescription: "the files add up to more than any bundle pico reads (1 PiB)")
+            }
+            total = sum
+        }
     }
 }
 

@@ -148,19 +148,22 @@ public struct BundleVerifier: Sendable {
 
     /// Verifies a bundle folder: hashes every listed file on every core, reading each once.
     public func verify(folder: URL) -> VerificationReport {
-        var report = VerificationReport(target: folder.path)
-        let entries: [FileTreeEntry]
+        let walked: [FileTreeEntry]
         do {
-            entries = try FileTree.walk(folder)
+            walked = try FileTree.walk(folder)
         } catch {
-            report.problems.append(.init(.manifest, "cannot read the folder: \(error.localizedDescription)"))
-            return report
+            return VerificationReport(target: folder.path,
+                                      problems: [.init(.manifest, "cannot read the folder: \(error.localizedDescription)")])
         }
         let manifestData = try? Data(contentsOf: folder.appendingPathComponent(BundleManifest.fileName))
         let checksumsData = try? Data(contentsOf: folder.appendingPathComponent(BundleManifest.checksumsFileName))
         let listed = (manifestData.flatMap { try? BundleManifest.decode($0) })
             .map { Dictionary($0.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) } ?? [:]
 
+        // A name that is not valid UTF-8, or not NFC, can never be a listed file, and as a Swift
+        // String it would compare equal to its NFC twin: each is reported as it is, unlisted.
+        let oddNames = walked.filter { !$0.hasCanonicalName }
+        let entries = walked.filter(\.hasCanonicalName)
         // Hash only what the manifest lists with the right size; anything else is already a finding.
         let toHash = entries.filter { entry in
             entry.kind == .file && listed[entry.path].map { $0.size == entry.size } == true
@@ -173,7 +176,15 @@ public struct BundleVerifier: Sendable {
             present[entry.path] = PresentFile(isRegularFile: entry.kind == .file, size: entry.size, sha256: nil)
         }
         for (entry, hash) in zip(toHash, hashes) { present[entry.path]?.sha256 = hash }
-        return check(target: folder.path, manifestData: manifestData, checksumsData: checksumsData, present: present)
+        var report = check(target: folder.path, manifestData: manifestData, checksumsData: checksumsData, present: present)
+        if report.manifest != nil, !oddNames.isEmpty {
+            report.problems += oddNames.map { entry in
+                VerificationProblem(entry.kind == .file ? .unlisted : .notRegularFile, path: entry.path,
+                    "in the bundle but not listed in the manifest (the name is not valid UTF-8 in NFC, so no manifest can list it)")
+            }
+            report.problems.sort { ($0.path ?? "").utf8.lexicographicallyPrecedes(($1.path ?? "").utf8) }
+        }
+        return report
     }
 
     /// The rules, applied to what was found.
@@ -233,7 +244,7 @@ public struct BundleVerifier: Sendable {
                 continue
             }
             report.checkedFiles += 1
-            report.checkedBytes += found.size
+            report.checkedBytes = report.checkedBytes.addingSaturating(found.size)
             if found.size != file.size {
                 problems.append(.init(.changed, path: file.path, "size is \(found.size) bytes, the manifest says \(file.size)"))
             } else if found.sha256 != file.sha256.lowercased() {

@@ -6,10 +6,22 @@ import Glibc
 /// One entry found by walking a folder.
 public struct FileTreeEntry: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case file, symlink, other }
-    /// Relative, `/`-separated path from the walked root.
+    /// Relative, `/`-separated path from the walked root. A name that is not valid UTF-8 has
+    /// each byte outside printable ASCII written `\xHH` (so this path opens nothing).
     public let path: String
     public let kind: Kind
     public let size: Int
+    /// False when a name on the path is not valid UTF-8 or not in NFC: no manifest can list
+    /// such a path, and Swift compares strings up to normalisation, so it must never be
+    /// matched against listed paths as a `String` (an NFD twin would "equal" its listed name).
+    public let hasCanonicalName: Bool
+
+    public init(path: String, kind: Kind, size: Int, hasCanonicalName: Bool = true) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.hasCanonicalName = hasCanonicalName
+    }
 }
 
 /// Reading and writing folders the way bundles need it: deterministic order, symlinks
@@ -25,42 +37,72 @@ public enum FileTree {
     /// `descend` decides for each folder (by relative path) whether to walk into it.
     public static func walk(_ root: URL, descend: (String) -> Bool = { _ in true }) throws -> [FileTreeEntry] {
         var entries: [FileTreeEntry] = []
-        try walk(root.path, relative: "", into: &entries, descend: descend)
+        try walk(Array(root.path.utf8), relative: "", canonical: true, into: &entries, descend: descend)
         entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         return entries
     }
 
-    private static func walk(_ absolute: String, relative: String, into entries: inout [FileTreeEntry],
+    /// Folders are addressed by their raw name bytes, so a name that is not valid UTF-8 is
+    /// walked (and reported) rather than silently lost.
+    private static func walk(_ absolute: [UInt8], relative: String, canonical: Bool, into entries: inout [FileTreeEntry],
                              descend: (String) -> Bool) throws {
-        for name in try names(in: absolute) {
+        for raw in try rawNames(in: absolute) {
+            let (name, nameIsCanonical) = readable(raw)
             let path = relative.isEmpty ? name : relative + "/" + name
-            let full = absolute + "/" + name
+            let isCanonical = canonical && nameIsCanonical
+            let full = absolute + [UInt8(ascii: "/")] + raw
             var info = stat()
-            guard lstat(full, &info) == 0 else { continue }
+            guard (full + [0]).withUnsafeBufferPointer({ buffer in
+                buffer.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &info) }
+            }) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
-                if descend(path) { try walk(full, relative: path, into: &entries, descend: descend) }
+                if descend(path) { try walk(full, relative: path, canonical: isCanonical, into: &entries, descend: descend) }
             case S_IFREG:
-                entries.append(FileTreeEntry(path: path, kind: .file, size: Int(info.st_size)))
+                entries.append(FileTreeEntry(path: path, kind: .file, size: Int(info.st_size), hasCanonicalName: isCanonical))
             case S_IFLNK:
-                entries.append(FileTreeEntry(path: path, kind: .symlink, size: 0))
+                entries.append(FileTreeEntry(path: path, kind: .symlink, size: 0, hasCanonicalName: isCanonical))
             default:
-                entries.append(FileTreeEntry(path: path, kind: .other, size: 0))
+                entries.append(FileTreeEntry(path: path, kind: .other, size: 0, hasCanonicalName: isCanonical))
             }
         }
+    }
+
+    /// A name as text, and whether it is valid UTF-8 in NFC. ASCII, nearly every name, skips
+    /// the normalisation check.
+    static func readable(_ raw: [UInt8]) -> (String, Bool) {
+        if raw.allSatisfy({ $0 < 0x80 }) { return (String(decoding: raw, as: UTF8.self), true) }
+        if let text = String(validating: raw, as: UTF8.self) {
+            return (text, text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(raw))
+        }
+        let digits = Array("0123456789ABCDEF".utf8)
+        var escaped: [UInt8] = []
+        for byte in raw {
+            if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") { escaped.append(byte) }
+            else { escaped += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        }
+        return (String(decoding: escaped, as: UTF8.self), false)
     }
 
     /// The names in a folder, through `readdir` (FileManager's listing was a visible cost when
     /// walking ten thousand pages).
     static func names(in folder: String) throws -> [String] {
-        guard let stream = opendir(folder) else { throw POSIXFailure(operation: "read the folder", path: folder, code: errno) }
+        try rawNames(in: Array(folder.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The names in a folder as the bytes the file system holds.
+    static func rawNames(in folder: [UInt8]) throws -> [[UInt8]] {
+        let opened = (folder + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) }
+        }
+        guard let stream = opened else {
+            throw POSIXFailure(operation: "read the folder", path: String(decoding: folder, as: UTF8.self), code: errno)
+        }
         defer { closedir(stream) }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != ".", name != ".." { names.append(name) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            if name != [0x2E], name != [0x2E, 0x2E] { names.append(name) }
         }
         return names
     }
@@ -128,6 +170,70 @@ public enum FileTree {
             hasher.update(piece)
             try writeAll(piece, to: output, path: destination)
             size += got
+        }
+        if flush, fsync(output) != 0 { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
+        return (hasher.finalize(), size)
+    }
+
+    /// Opens `relative` under `root` for reading without following a symlink anywhere: each
+    /// folder on the way is opened with `O_NOFOLLOW | O_DIRECTORY` from the one before it, so a
+    /// symlinked folder inside a bundle cannot lead outside it. Nil when the file is not there;
+    /// `NotRegular` when it, or a folder on the way, is a symlink or not what it should be.
+    public static func openWithoutFollowing(_ relative: String, under root: String) throws -> Int32? {
+        var folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { throw POSIXFailure(operation: "open", path: root, code: errno) }
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for (index, part) in parts.enumerated() {
+            let last = index == parts.count - 1
+            let next = openat(folder, part, (last ? O_RDONLY : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+            let failure = errno
+            close(folder)
+            guard next >= 0 else {
+                if failure == ENOENT { return nil }
+                if failure == ELOOP || failure == ENOTDIR { throw NotRegular(path: relative) }
+                throw POSIXFailure(operation: "open", path: root + "/" + relative, code: failure)
+            }
+            folder = next
+        }
+        var info = stat()
+        guard fstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(folder)
+            throw NotRegular(path: relative)
+        }
+        return folder
+    }
+
+    /// A path that is a symlink, a special file, or lies under a symlinked folder.
+    public struct NotRegular: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "\(path) is a symlink or special file, or lies under a symlinked folder" }
+    }
+
+    /// Copies an open file to `destination` as `copyHashing` does, but never more than `limit`
+    /// bytes: a file larger than its manifest says is found without writing it out. `size` is
+    /// the bytes read, `limit + 1` at most.
+    public static func copyHashing(from input: Int32, sourcePath: String, to destination: String, limit: Int,
+                                   flush: Bool) throws -> (sha256: String, size: Int) {
+        try makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
+        defer { close(output) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var hasher = IncrementalSHA256()
+        var size = 0
+        while size <= limit {
+            // One byte past the limit is enough to know the file is too large.
+            let want = min(buffer.count, limit.addingSaturating(1) - size)
+            let got = Glibc.read(input, buffer.baseAddress, want)
+            if got < 0, errno == EINTR { continue }
+            guard got >= 0 else { throw POSIXFailure(operation: "read", path: sourcePath, code: errno) }
+            if got == 0 { break }
+            size += got
+            if size > limit { break }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
+            hasher.update(piece)
+            try writeAll(piece, to: output, path: destination)
         }
         if flush, fsync(output) != 0 { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
         return (hasher.finalize(), size)

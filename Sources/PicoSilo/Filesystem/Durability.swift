@@ -11,6 +11,8 @@ enum Durable {
     /// fsync, rename over the old one.
     static func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".pico-tmp"
+        // Whatever is there (a symlink planted to redirect the write) goes, and is not written through.
+        unlink(temporary)
         try FileTree.write(data, to: (temporary as NSString).lastPathComponent, underPath: (temporary as NSString).deletingLastPathComponent)
         let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
         if descriptor >= 0 { fsync(descriptor); close(descriptor) }
@@ -21,6 +23,24 @@ enum Durable {
         try FileTree.makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
         guard rename(source, destination) == 0 else {
             throw POSIXFailure(operation: "move \(source) to", path: destination, code: errno)
+        }
+    }
+
+    /// Throws unless `root` and every folder between it and `relative` (which may not exist
+    /// yet) is a real folder: a symlink planted on the way must not carry a move elsewhere.
+    static func checkNoLinks(above relative: String, in root: String) throws {
+        var current = root
+        let folders = relative.split(separator: "/").dropLast()
+        for step in [nil] + folders.map(Optional.some) {
+            if let step { current += "/" + step }
+            var info = stat()
+            if lstat(current, &info) != 0 {
+                if errno == ENOENT { return } // made later, as a real folder
+                throw POSIXFailure(operation: "look at", path: current, code: errno)
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw SiloError("\(current) is a symlink or not a folder; pico does not write through it")
+            }
         }
     }
 

@@ -1,6 +1,9 @@
 import Foundation
 import Mustache
 import PicoCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A folder or a thumb drive. Publishing puts each bundle in its own folder of a *library*
 /// (`LIB/carried-by-hand/`) and writes `LIB/index.html`, a page listing every bundle that
@@ -14,6 +17,11 @@ public struct FilesystemSilo: Silo {
         self.address = address
     }
 
+    static func isRealFolder(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
     static func isBundle(_ folder: URL) -> Bool {
         Durable.exists(folder.path + "/" + BundleManifest.fileName)
             || PublishJournal.Location(bundle: folder).read() != nil
@@ -23,9 +31,10 @@ public struct FilesystemSilo: Silo {
     public func bundles() -> [URL] {
         if Self.isBundle(url) { return [url] }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        // Real folders only: a symlink in a library is never followed.
         return names.filter { !$0.hasPrefix(".") }.sorted()
             .map { url.appendingPathComponent($0) }
-            .filter { FileTree.isDirectory($0) && Self.isBundle($0) }
+            .filter { Self.isRealFolder($0.path) && Self.isBundle($0) }
     }
 
     // MARK: publish
@@ -68,29 +77,38 @@ public struct FilesystemSilo: Silo {
             throw SiloError("\(target.path) exists and is not a pico bundle; pico will not overwrite it")
         }
         let location = PublishJournal.Location(bundle: target)
+        // Nothing outside LIB/NAME and LIB/.pico/NAME is touched: none of them may be a symlink.
+        try location.checkConfined()
 
-        // Finish or discard an earlier, interrupted publish first.
-        if let pending = location.read() {
-            try pending.apply(at: location)
-        } else {
-            try? FileManager.default.removeItem(atPath: location.folder)
+        // Finish an earlier, interrupted publish first; a journal that does not belong here is thrown away.
+        switch location.find() {
+        case .pending(let pending): try pending.apply(at: location)
+        case .foreign(let reason):
+            warnings.append("discarded the journal in \(location.folder), which does not belong to this bundle folder: \(reason)")
+            try location.discard()
+        case .none: try location.discard()
         }
 
         let oldManifest = (try? FileTree.read(atPath: target.path + "/" + BundleManifest.fileName)).flatMap { try? BundleManifest.decode($0) }
         let old = Dictionary((oldManifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        let live = FileTree.isDirectory(target) ? (try FileTree.walk(target)) : []
+        let walked = Self.isRealFolder(target.path) ? (try FileTree.walk(target)) : []
+        // Names no manifest can list (not NFC, not UTF-8) are strays, never compared with listed paths.
+        let live = walked.filter(\.hasCanonicalName)
+        let oddNames = walked.filter { !$0.hasCanonicalName }
         let livePaths = Set(live.map(\.path))
+        // Regular files as the walk found them (it never follows a symlink), by path.
+        let liveFileSizes = Dictionary(live.filter { $0.kind == .file }.map { ($0.path, $0.size) }, uniquingKeysWith: { a, _ in a })
         var journal = PublishJournal(id: manifest.id, replaced: [], added: [], removed: [])
         var unchanged = 0
         var copyBytes = 0
         for file in manifest.files {
             let present = livePaths.contains(file.path)
-            if let before = old[file.path], before.sha256 == file.sha256, Durable.size(target.path + "/" + file.path) == file.size {
+            if let before = old[file.path], before.sha256 == file.sha256, liveFileSizes[file.path] == file.size {
                 unchanged += 1
                 continue
             }
             if present { journal.replaced.append(file.path) } else { journal.added.append(file.path) }
-            copyBytes += file.size
+            copyBytes = copyBytes.addingSaturating(file.size)
         }
         for name in BundleManifest.describingFiles.sorted() {
             let live = try? FileTree.read(atPath: target.path + "/" + name)
@@ -100,19 +118,24 @@ public struct FilesystemSilo: Silo {
         }
         let newPaths = Set(manifest.files.map(\.path)).union(BundleManifest.describingFiles)
         journal.removed = live.map(\.path).filter { !newPaths.contains($0) }
+        for entry in oddNames {
+            // An NFD name is a real path and goes; one that is not UTF-8 cannot be named here.
+            if Durable.exists(target.path + "/" + entry.path) { journal.removed.append(entry.path) }
+            else { warnings.append("\(entry.path) in \(target.path) has a name that is not UTF-8; remove it by hand") }
+        }
 
         // 1. Stage every new and changed file, flushed to the drive.
         let toCopy = journal.replaced + journal.added
         let expectedHashes = Dictionary(manifest.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         var progress = TransferProgress(files: 0, totalFiles: toCopy.count, bytes: 0,
-                                        totalBytes: toCopy.reduce(0) { $0 + (Durable.size(source.path + "/" + $1) ?? 0) })
+                                        totalBytes: toCopy.reduce(0) { $0.addingSaturating(Durable.size(source.path + "/" + $1) ?? 0) })
         for path in toCopy {
             let copied = try FileTree.copyHashing(from: source.path + "/" + path, to: location.staged + "/" + path, flush: true)
             if let expected = expectedHashes[path], copied.sha256 != expected {
                 throw SiloError("\(path) changed while it was being published; run pico build again")
             }
             progress.files += 1
-            progress.bytes += copied.size
+            progress.bytes = progress.bytes.addingSaturating(copied.size)
             options.progress?(progress)
         }
         Durable.flush()
@@ -139,17 +162,25 @@ public struct FilesystemSilo: Silo {
     static func verifyBundle(at folder: URL, with verifier: BundleVerifier) -> VerificationReport {
         let location = PublishJournal.Location(bundle: folder)
         guard let journal = location.read() else { return verifier.verify(folder: folder) }
-        let live = (try? FileTree.walk(folder)) ?? []
+        let walked = (try? FileTree.walk(folder)) ?? []
+        let live = walked.filter(\.hasCanonicalName)
         var reports: [VerificationReport] = []
         for new in [true, false] {
             var files = journal.view(new: new, at: location, live: live)
             let manifest = files.removeValue(forKey: BundleManifest.fileName).flatMap { try? FileTree.read(atPath: $0) }
             let checksums = files.removeValue(forKey: BundleManifest.checksumsFileName).flatMap { try? FileTree.read(atPath: $0) }
             let present = files.mapValues { path in
-                PresentFile(isRegularFile: true, size: Durable.size(path) ?? -1,
-                            sha256: try? SHA256Hex.ofFile(at: URL(fileURLWithPath: path)).hex)
+                let size = Durable.size(path)
+                return PresentFile(isRegularFile: size != nil, size: size ?? 0,
+                                   sha256: size == nil ? nil : try? SHA256Hex.ofFile(at: URL(fileURLWithPath: path)).hex)
             }
             var report = verifier.check(target: folder.path, manifestData: manifest, checksumsData: checksums, present: present)
+            // Strays whose names no manifest can list, compared by bytes (the new version has removed them).
+            let removedNames = Set(journal.removed.map { Array($0.utf8) })
+            for entry in walked where !entry.hasCanonicalName && !(new && removedNames.contains(Array(entry.path.utf8))) {
+                report.problems.append(.init(.unlisted, path: entry.path,
+                    "in the bundle but not listed in the manifest (the name is not valid UTF-8 in NFC, so no manifest can list it)"))
+            }
             report.note = new ? "an interrupted publish: the new version is complete; run pico publish again to finish moving it in"
                               : "an interrupted publish: the previous version is intact; run pico publish again to finish the new one"
             if report.isValid { return report }
@@ -182,9 +213,23 @@ public struct FilesystemSilo: Silo {
             let manifest = try BundleManifest.decode(manifestData)
             for file in manifest.files {
                 guard BundlePath.problem(in: file.path) == nil else { continue }
-                let from = source.path + "/" + file.path
-                guard Durable.size(from) != nil else { continue }
-                let copied = try FileTree.copyHashing(from: from, to: staging.url.path + "/" + file.path, flush: true)
+                // Never through a symlink, and never more than the manifest's size.
+                let input: Int32
+                do {
+                    guard let opened = try FileTree.openWithoutFollowing(file.path, under: source.path) else { continue }
+                    input = opened
+                } catch is FileTree.NotRegular {
+                    present[file.path] = PresentFile(isRegularFile: false, size: 0, sha256: nil)
+                    continue
+                }
+                defer { close(input) }
+                var info = stat()
+                if fstat(input, &info) == 0, Int(info.st_size) != file.size {
+                    present[file.path] = PresentFile(isRegularFile: true, size: Int(info.st_size), sha256: nil)
+                    continue
+                }
+                let copied = try FileTree.copyHashing(from: input, sourcePath: source.path + "/" + file.path,
+                                                      to: staging.url.path + "/" + file.path, limit: file.size, flush: true)
                 present[file.path] = PresentFile(isRegularFile: true, size: copied.size, sha256: copied.sha256)
             }
         } catch {

@@ -14,8 +14,8 @@ struct LibraryIndex {
         for folder in silo.bundles() where folder != library {
             guard let data = try? FileTree.read(atPath: folder.path + "/" + BundleManifest.fileName),
                   let manifest = try? BundleManifest.decode(data) else { continue }
-            let size = manifest.files.reduce(0) { $0 + $1.size }
-            total += size
+            let size = manifest.totalSize
+            total = total.addingSaturating(size)
             var entry: [String: Any] = [
                 "title": manifest.name, "folder": folder.lastPathComponent,
                 "href": TextFormats.urlSegment(folder.lastPathComponent) + "/" + manifest.entry,
