@@ -65,6 +65,38 @@ bench-packages:
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
+# Fuzzing (see Fuzz/README.md): builds Fuzz/ (libFuzzer + AddressSanitizer) into .build-fuzz,
+# then runs each target for FUZZ_SECONDS from its seeds in Fuzz/corpus/TARGET; what a run
+# finds is written to Fuzz/findings/. One target: make fuzz TARGET=archive. Not part of `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := front-matter site-config manifest html css archive nostr-event relay-message s3-xml
+TARGET ?= $(FUZZ_TARGETS)
+FUZZ_SWIFT := swift build --package-path Fuzz --scratch-path .build-fuzz -c release \
+              --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+# Put before the build only, e.g. FUZZ_BUILD_PREFIX="flock /tmp/build.lock" on a shared machine.
+# The runs are niced and one process each (libFuzzer's default; -jobs/-workers would fork).
+FUZZ_BUILD_PREFIX ?=
+FUZZ_RUN := LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt nice -n 10
+
+.PHONY: fuzz
+fuzz: deps swift
+	$(FUZZ_BUILD_PREFIX) $(FUZZ_SWIFT)
+	@bin=$$($(FUZZ_BUILD_PREFIX) $(FUZZ_SWIFT) --show-bin-path); mkdir -p Fuzz/findings; failed=""; \
+	for t in $(TARGET); do \
+	  case $$t in archive) len=65536;; manifest) len=32768;; *) len=16384;; esac; \
+	  work=.build-fuzz/corpus/$$t; mkdir -p $$work .build-fuzz/logs; \
+	  echo "==> fuzz-$$t for $(FUZZ_SECONDS) s"; \
+	  if $(FUZZ_RUN) "$$bin/fuzz-$$t" -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -rss_limit_mb=2048 -timeout=10 \
+	       -print_final_stats=1 -artifact_prefix=Fuzz/findings/$$t- \
+	       $$work Fuzz/corpus/$$t > .build-fuzz/logs/$$t.log 2>&1; then \
+	    grep -E "^Done|stat::number_of_executed_units|stat::peak_rss_mb" .build-fuzz/logs/$$t.log; \
+	  else \
+	    failed="$$failed $$t"; grep -E "ERROR|^SUMMARY|Fatal error|Test unit written|^    #[0-5] " .build-fuzz/logs/$$t.log | head -12; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzzing found problems in:$$failed (inputs in Fuzz/findings/, logs in .build-fuzz/logs/)"; exit 1; fi; \
+	echo "fuzzing found nothing in $(FUZZ_SECONDS) s per target"
+
 # Installs only what is missing, so a second run costs nothing.
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

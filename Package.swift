@@ -11,6 +11,11 @@ let package = Package(
         .executable(name: "pico", targets: ["pico"]),
         .library(name: "PicoCore", targets: ["PicoCore"]),
         .library(name: "PicoBuild", targets: ["PicoBuild"]),
+        // For the fuzz targets in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "PicoHTML", targets: ["PicoHTML"]),
+        .library(name: "PicoArchive", targets: ["PicoArchive"]),
+        .library(name: "PicoNostr", targets: ["PicoNostr"]),
+        .library(name: "PicoS3", targets: ["PicoS3"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
