@@ -6,8 +6,9 @@ import NIOPosix
 import PicoCore
 
 /// `pico serve`: serves a bundle on 127.0.0.1 and checks every file against the manifest as
-/// it serves it. A file whose bytes do not match gets an error response and a log line, never
-/// the bad bytes.
+/// it serves it. The manifest itself goes through the verifier first (its id, SHA256SUMS, every
+/// path, the signature, the signer); a file whose bytes do not match gets an error response and
+/// a log line, never the bad bytes.
 public struct BundleServer: Sendable {
     public var source: any BundleSource
     public var port: Int
@@ -16,20 +17,28 @@ public struct BundleServer: Sendable {
     public var log: @Sendable (String) -> Void
     /// `pico serve --watch`: pages get a script that reloads them when the bundle changes.
     public var reloadsPages = false
+    /// The policy the manifest is checked with (`BundleVerifier.standard(expectedSigner:)`).
+    public var verifier: BundleVerifier
+    /// How long a connection may stay without a complete request part: idle keep-alive
+    /// connections, and requests whose header never ends, are closed after it.
+    public var idleTimeout: Duration = .seconds(10)
 
-    public init(source: any BundleSource, port: Int, basePath: String = "/", log: @escaping @Sendable (String) -> Void) {
+    public init(source: any BundleSource, port: Int, basePath: String = "/", verifier: BundleVerifier,
+                log: @escaping @Sendable (String) -> Void) {
         self.source = source
         self.port = port
         var base = basePath.hasPrefix("/") ? basePath : "/" + basePath
         if !base.hasSuffix("/") { base += "/" }
         self.basePath = base
+        self.verifier = verifier
         self.log = log
     }
 
     /// Runs until the process is stopped. `started` receives the URL once the port is open.
+    /// Throws `ServeRefusal` before opening the port when the bundle does not verify.
     public func run(started: @escaping @Sendable (String) -> Void) async throws {
-        let manifest = CurrentManifest(source: source, manifest: try await source.manifest(), stamp: await source.manifestStamp())
-        let responder = VerifyingResponder(source: source, manifest: manifest, basePath: basePath, log: log,
+        let bundle = try await CheckedBundle(source: source, verifier: verifier, log: log)
+        let responder = VerifyingResponder(source: source, bundle: bundle, basePath: basePath, log: log,
                                            reloadsPages: reloadsPages)
         let router = Router()
         // "**" matches one or more segments, so the root needs its own route.
@@ -40,8 +49,14 @@ public struct BundleServer: Sendable {
         let base = basePath
         var logger = Logger(label: "pico.serve")
         logger.logLevel = .error
+        Self.raiseDescriptorLimit()
+        // Hummingbird counts only whole request parts as activity, so the idle timeout also
+        // bounds how long a request's header may take to arrive (slowloris).
+        let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000
+                                             + idleTimeout.components.attoseconds / 1_000_000_000)
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: timeout)),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pico"),
             onServerRunning: { channel in
                 started("http://127.0.0.1:\(channel.localAddress?.port ?? 0)\(base)")
@@ -50,40 +65,76 @@ public struct BundleServer: Sendable {
         )
         try await app.runService()
     }
+
+    /// Every connection holds a descriptor, and the usual soft limit (1,024) is far below the
+    /// hard one: raised so that a crowd of idle connections cannot use them all up before the
+    /// idle timeout closes them.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
 }
 
-/// The manifest files are checked against: read again when the source says it changed (a
-/// bundle folder rebuilt or replaced while served), so a new version is served whole.
-actor CurrentManifest {
+/// The bundle as last checked: its manifest's files, its id and the exact describing files
+/// that passed the verifier. Read again when the source says the manifest changed (a bundle
+/// folder rebuilt or replaced while served), so a new version is served whole, and only once
+/// it has passed the same checks; until then the last good version stays served.
+actor CheckedBundle {
+    struct Version: Sendable {
+        let files: [String: BundleFile]
+        let id: String
+        let manifestData: Data
+        let checksumsData: Data?
+    }
+
     let source: any BundleSource
-    private(set) var files: [String: BundleFile]
-    private(set) var id: String
+    let verifier: BundleVerifier
+    let log: @Sendable (String) -> Void
+    private(set) var version: Version
     private var stamp: String?
 
-    init(source: any BundleSource, manifest: BundleManifest, stamp: String?) {
-        self.source = source
-        self.stamp = stamp
-        (files, id) = (Self.index(manifest), manifest.id)
+    init(source: any BundleSource, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void) async throws {
+        (self.source, self.verifier, self.log) = (source, verifier, log)
+        stamp = await source.manifestStamp()
+        version = try await Self.load(source, verifier)
     }
 
-    private static func index(_ manifest: BundleManifest) -> [String: BundleFile] {
-        Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// The files of the manifest as it is now, and its id.
-    func current() async -> (files: [String: BundleFile], id: String) {
-        let now = await source.manifestStamp()
-        if now != stamp, let manifest = try? await source.manifest() {
-            (files, id, stamp) = (Self.index(manifest), manifest.id, now)
+    private static func load(_ source: any BundleSource, _ verifier: BundleVerifier) async throws -> Version {
+        let limit = ServeLimits.maxManifestBytes
+        guard let manifestData = try await source.readWhole(BundleManifest.fileName, limit: limit) else {
+            throw ServeRefusal("\(source.description) holds no \(BundleManifest.fileName); it is not a pico bundle")
         }
-        return (files, id)
+        let checksumsData = try await source.readWhole(BundleManifest.checksumsFileName, limit: limit)
+        let report = verifier.checkDescription(target: source.description, manifestData: manifestData, checksumsData: checksumsData)
+        guard report.isValid, let manifest = report.manifest else {
+            throw ServeRefusal("refusing to serve \(source.description): it is not an intact bundle\n"
+                               + report.problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        let files = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        return Version(files: files, id: manifest.id, manifestData: manifestData, checksumsData: checksumsData)
+    }
+
+    /// The version to serve now.
+    func current() async -> Version {
+        let now = await source.manifestStamp()
+        guard now != stamp else { return version }
+        // Each new stamp is tried once: a bundle that fails stays refused until it changes again.
+        stamp = now
+        do {
+            version = try await Self.load(source, verifier)
+        } catch {
+            log("\(error)\nstill serving bundle \(version.id.prefix(12)), the last one that verified")
+        }
+        return version
     }
 }
 
 /// Maps a request to a bundle file, reads it off the event loop, checks it, answers.
 struct VerifyingResponder: Sendable {
     let source: any BundleSource
-    let manifest: CurrentManifest
+    let bundle: CheckedBundle
     let basePath: String
     let log: @Sendable (String) -> Void
     let reloadsPages: Bool
@@ -92,7 +143,8 @@ struct VerifyingResponder: Sendable {
     static let versionPath = "__pico/version"
 
     func respond(to request: Request) async throws -> Response {
-        let (files, id) = await manifest.current()
+        let version = await bundle.current()
+        let files = version.files
         let rawPath = request.uri.path
         guard rawPath.hasPrefix(basePath) || rawPath + "/" == basePath else {
             return Self.text(.notFound, "not under \(basePath): this server serves one bundle there\n")
@@ -101,60 +153,135 @@ struct VerifyingResponder: Sendable {
         guard let decoded = String(rawPath.dropFirst(basePath.count)).removingPercentEncoding else {
             return Self.text(.badRequest, "bad percent-encoding\n")
         }
-        if reloadsPages, decoded == Self.versionPath { return Self.text(.ok, id) }
-        var path = decoded.isEmpty || decoded.hasSuffix("/") ? decoded + "index.html" : decoded
+        if reloadsPages, decoded == Self.versionPath { return Self.text(.ok, version.id) }
+        let path = decoded.isEmpty || decoded.hasSuffix("/") ? decoded + "index.html" : decoded
         if files[path] == nil, files[path + "/index.html"] != nil {
             return Self.redirect(to: rawPath + "/")
         }
-        if BundleManifest.describingFiles.contains(path) {
-            return try await serve(path, expected: nil)
-        }
+        let isHead = request.method == .head
+        // The describing files as they were checked, from memory.
+        if path == BundleManifest.fileName { return Self.describing(path, version.manifestData) }
+        if path == BundleManifest.checksumsFileName, let checksums = version.checksumsData { return Self.describing(path, checksums) }
         guard BundlePath.problem(in: path) == nil, let expected = files[path] else {
             if let notFound = files["404.html"] {
-                path = notFound.path
                 // 404.html's links are relative to the top: at a deeper path a <base> keeps them working.
                 let base = decoded.contains("/") ? basePath : nil
-                var response = try await serve(path, expected: notFound, base: base)
+                var response = try await serve(notFound, base: base, isHead: isHead)
                 if response.status == .ok { response.status = .notFound }
                 return response
             }
             return Self.text(.notFound, "no \(decoded) in this bundle\n")
         }
-        return try await serve(path, expected: expected)
+        return try await serve(expected, base: nil, isHead: isHead)
     }
 
-    private func serve(_ path: String, expected: BundleFile?, base: String? = nil) async throws -> Response {
-        let source = self.source
-        let data: Data?
-        do {
-            data = try await source.read(path)
-        } catch {
-            log("refused /\(path): cannot read it from \(source.description): \(error)")
-            return Self.text(.internalServerError, "pico: /\(path) cannot be read from the bundle\n")
-        }
-        guard let data else {
-            log("refused /\(path): listed in the manifest but missing from \(source.description)")
-            return Self.text(.internalServerError, "pico: /\(path) is missing from the bundle\n")
-        }
-        if let expected {
-            let actual = SHA256Hex.of(data)
-            guard data.count == expected.size, actual == expected.sha256 else {
-                log("refused /\(path): its SHA-256 is \(actual), the manifest says \(expected.sha256)")
-                return Self.text(.internalServerError, "pico: /\(path) does not match the bundle's manifest; it was not served\n")
-            }
-        }
-        // Checked above; only now may the served bytes differ from the bundle's.
-        let type = expected?.type ?? MediaType.of(path: path)
-        var body = data
-        if type == "text/html", base != nil || reloadsPages {
-            body = PageAdditions.insert(base: base, reloadScriptFor: reloadsPages ? basePath + Self.versionPath : nil, into: data)
-        }
+    private func serve(_ file: BundleFile, base: String?, isHead: Bool) async throws -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = WebHeaders.contentType(type)
-        headers[.cacheControl] = WebHeaders.cacheControl(for: path)
-        if let expected, base == nil, !reloadsPages { headers[.eTag] = "\"\(expected.sha256)\"" }
+        headers[.contentType] = WebHeaders.contentType(file.type)
+        headers[.cacheControl] = WebHeaders.cacheControl(for: file.path)
+        if base == nil, !reloadsPages { headers[.eTag] = "\"\(file.sha256)\"" }
         if reloadsPages { headers[.cacheControl] = "no-store" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+
+        // Small files are read whole, checked, and only then sent.
+        if file.size <= ServeLimits.bufferedFileBytes {
+            let data: Data
+            switch await check(file, keepingBytes: true) {
+            case .matches(let bytes): data = bytes
+            case .refused(let response): return response
+            }
+            var body = data
+            // Checked above; only now may the served bytes differ from the bundle's.
+            if file.type == "text/html", base != nil || reloadsPages {
+                body = PageAdditions.insert(base: base, reloadScriptFor: reloadsPages ? basePath + Self.versionPath : nil, into: data)
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+
+        // A large file is checked in one streaming pass, then streamed again as it is sent
+        // (pages that large get no additions). Should its bytes change between the passes, the
+        // second pass notices at the end: it holds back the last piece and cuts the connection,
+        // so a client never gets a complete response that does not match the manifest.
+        if case .refused(let response) = await check(file, keepingBytes: false) { return response }
+        if isHead { return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { try await $0.finish(nil) }) }
+        let (source, log) = (source, log)
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { writer in
+            guard let reader = try await source.open(file.path) else {
+                log("cut off /\(file.path): it disappeared from \(source.description) after it was checked")
+                throw ServeRefusal("\(file.path) disappeared")
+            }
+            var hasher = IncrementalSHA256()
+            var sent = 0
+            var heldBack: ByteBuffer?
+            while true {
+                let chunk = try await reader.read(upTo: ServeLimits.chunkBytes)
+                if chunk.isEmpty { break }
+                sent += chunk.count
+                guard sent <= file.size else { break }
+                hasher.update(chunk)
+                if let heldBack { try await writer.write(heldBack) }
+                heldBack = ByteBuffer(bytes: chunk)
+            }
+            guard sent == file.size, hasher.finalize() == file.sha256.lowercased() else {
+                log("cut off /\(file.path): it changed in \(source.description) after it was checked; its last bytes were not sent")
+                throw ServeRefusal("\(file.path) changed while it was served")
+            }
+            if let heldBack { try await writer.write(heldBack) }
+            try await writer.finish(nil)
+        })
+    }
+
+    enum Checked {
+        case matches(Data)
+        case refused(Response)
+    }
+
+    /// Reads `file` through, hashing it, and stops as soon as it runs past the manifest's size,
+    /// so an entry that unpacks to far more than it should costs no more than one chunk.
+    private func check(_ file: BundleFile, keepingBytes: Bool) async -> Checked {
+        let reader: (any BundleFileReader)?
+        do {
+            reader = try await source.open(file.path)
+        } catch {
+            log("refused /\(file.path): cannot read it from \(source.description): \(error)")
+            return .refused(Self.text(.internalServerError, "pico: /\(file.path) cannot be read from the bundle\n"))
+        }
+        guard let reader else {
+            log("refused /\(file.path): listed in the manifest but missing from \(source.description)")
+            return .refused(Self.text(.internalServerError, "pico: /\(file.path) is missing from the bundle\n"))
+        }
+        var kept = Data()
+        var hasher = IncrementalSHA256()
+        var size = 0
+        do {
+            while size <= file.size {
+                let chunk = try await reader.read(upTo: min(ServeLimits.chunkBytes, file.size + 1 - size))
+                if chunk.isEmpty { break }
+                size += chunk.count
+                hasher.update(chunk)
+                if keepingBytes { kept.append(contentsOf: chunk) }
+            }
+        } catch {
+            log("refused /\(file.path): cannot read it from \(source.description): \(error)")
+            return .refused(Self.text(.internalServerError, "pico: /\(file.path) cannot be read from the bundle\n"))
+        }
+        var problem: String?
+        if size > file.size {
+            problem = "it is larger than the \(file.size) bytes the manifest says"
+        } else if size < file.size {
+            problem = "it is \(size) bytes, the manifest says \(file.size)"
+        } else if hasher.finalize() != file.sha256.lowercased() {
+            problem = "its SHA-256 is \(hasher.finalize()), the manifest says \(file.sha256)"
+        }
+        if let problem {
+            log("refused /\(file.path): \(problem)")
+            return .refused(Self.text(.internalServerError, "pico: /\(file.path) does not match the bundle's manifest; it was not served\n"))
+        }
+        return .matches(kept)
+    }
+
+    static func describing(_ path: String, _ data: Data) -> Response {
+        Response(status: .ok, headers: [.contentType: WebHeaders.contentType(MediaType.of(path: path)), .cacheControl: WebHeaders.cacheControl(for: path)],
+                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {

@@ -15,7 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
         (s3://bucket/prefix), read object by object, or on nostr relays \
         (nostr:npub1…?relay=ws://… or nostr:naddr1…), read event by event. Every response is checked against \
         the manifest's SHA-256: a file that does not match gets an error response and a log \
-        line, never its bytes. --base serves the bundle under a sub-path, to try it as it \
+        line, never its bytes. The manifest is verified first (id, SHA256SUMS, paths, and a \
+        signature when there is one, which must be valid; with --signer it must be that \
+        author's): a bundle that fails is not served at all. Idle connections, and requests \
+        whose header does not arrive, are closed after 10 s. --base serves the bundle under a sub-path, to try it as it \
         would be on any host.
         """
     )
@@ -31,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(help: "With a pico site: rebuild on every change and reload open pages.")
     var watch = false
+
+    @OptionGroup var signer: SignerOption
 
     func run() async throws {
         let source: any BundleSource
@@ -57,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
             let url = URL(commandLinePath: target)
             source = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
         }
-        var server = BundleServer(source: source, port: port, basePath: base) { line in
+        var server = BundleServer(source: source, port: port, basePath: base, verifier: signer.verifier) { line in
             Terminal.error("pico serve: \(line)")
         }
         server.reloadsPages = watch
