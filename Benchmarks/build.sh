@@ -3,15 +3,14 @@
 #
 # usage: Benchmarks/build.sh [PAGES]        (default 10000; needs hugo and GNU time: `make bench`)
 #
-# Both tools build the corpus of ../shared/bench/gen_corpus.py (the same Markdown pages as a
-# pico site and as a Hugo site) into fresh output folders on the same disk, alternating runs
+# Both tools build the corpus of Benchmarks/corpus.py (the same Markdown pages as a pico site
+# and as a Hugo site) into fresh output folders on the same disk, alternating runs
 # so that neither gets a warmer cache or a quieter file system. Prints the median wall time,
 # the peak memory (max RSS) of each, and the ratios against the targets of the spine issue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAGES=${1:-10000}
 RUNS=${RUNS:-3}
-shared=$(cd ../shared && pwd)
 command -v hugo >/dev/null || { echo "hugo is missing: run 'make bench' (it installs Debian's hugo)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: run 'make bench'"; exit 1; }
 
@@ -19,7 +18,7 @@ swift build -c release --product pico >/dev/null
 pico=$PWD/.build/release/pico
 work=$(mktemp -d "${TMPDIR:-/tmp}/pico-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-python3 "$shared/bench/gen_corpus.py" "$work/corpus" --pages "$PAGES" >/dev/null
+python3 Benchmarks/corpus.py "$work/corpus" --pages "$PAGES" >/dev/null
 echo "corpus: $PAGES pages in $work/corpus ($(nproc) cores)"
 
 # One untimed run each warms the page cache for both.

@@ -7,7 +7,7 @@ import Testing
     @Test(.enabled(if: TestEnvironment.hasProgram("hugo"), "needs Debian's hugo (make test installs it)"))
     func hugoOutputBecomesAPortableBundle() throws {
         let folder = TemporaryFolder()
-        let generator = TestEnvironment.shared.appendingPathComponent("bench/gen_corpus.py").path
+        let generator = TestEnvironment.corpusGenerator.path
         try #require(try TestEnvironment.run("python3", [generator, folder.path("corpus").path, "--pages", "60"]).status == 0)
         let hugo = try TestEnvironment.run("hugo", ["--quiet", "-s", folder.path("corpus/hugo").path, "-d", folder.path("public").path])
         try #require(hugo.status == 0, "\(hugo.stderr)")
@@ -17,7 +17,7 @@ import Testing
         #expect(built.stdout.contains("finished site"))
         let bundle = folder.path("public.bundle")
         // Hugo writes root-relative and folder links; the bundle has none left.
-        let hugoIndex = try String(contentsOf: folder.path("public/s00/page-00000/index.html"), encoding: .utf8)
+        let hugoIndex = try String(contentsOf: folder.path("public/part-00/note-00000/index.html"), encoding: .utf8)
         #expect(hugoIndex.contains("/\""))
         let check = try TestEnvironment.run("python3", [TestEnvironment.repository.appendingPathComponent("Tests/tools/check_bundle_links.py").path, bundle.path])
         #expect(check.status == 0, "\(check.stdout)")

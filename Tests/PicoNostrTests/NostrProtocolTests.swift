@@ -4,10 +4,10 @@ import PicoCore
 import PicoTestSupport
 import Testing
 
-/// NIP-19, NIP-01 and BIP-340 signing against ../shared/vectors.
+/// NIP-19, NIP-01 and BIP-340 signing against the vectors in Tests/Vectors.
 @Suite struct NostrProtocolTests {
     static var vectors: [String: Any] {
-        let url = TestEnvironment.shared.appendingPathComponent("vectors/nostr-vectors.json")
+        let url = TestEnvironment.vectors.appendingPathComponent("nostr/nostr-vectors.json")
         guard let data = try? Data(contentsOf: url) else { return [:] }
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
@@ -80,7 +80,7 @@ import Testing
     }
 
     static let signingRows: [SigningRow] = {
-        let url = TestEnvironment.shared.appendingPathComponent("vectors/bip340-test-vectors.csv")
+        let url = TestEnvironment.vectors.appendingPathComponent("bip340/bip340-test-vectors.csv")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         return text.split(whereSeparator: \.isNewline).dropFirst().compactMap { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

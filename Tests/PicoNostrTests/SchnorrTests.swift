@@ -1,9 +1,10 @@
 import Foundation
 import PicoCore
 import PicoNostr
+import PicoTestSupport
 import Testing
 
-/// Every verification row of the BIP-340 test vectors (../shared/vectors).
+/// Every verification row of the BIP-340 test vectors (Tests/Vectors/bip340).
 @Suite struct SchnorrTests {
     struct Row: Sendable, CustomStringConvertible {
         var index: String, publicKey: String, message: String, signature: String, expected: Bool, comment: String
@@ -11,8 +12,7 @@ import Testing
     }
 
     static let rows: [Row] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/vectors/bip340-test-vectors.csv")
+        let url = TestEnvironment.vectors.appendingPathComponent("bip340/bip340-test-vectors.csv")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

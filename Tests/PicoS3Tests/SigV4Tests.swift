@@ -6,7 +6,7 @@ import Testing
 
 /// Signature V4 against AWS's own test suite and against botocore signing the same S3 requests.
 @Suite struct SigV4Tests {
-    static let suite = TestEnvironment.shared.appendingPathComponent("vectors/aws-sigv4/aws-sig-v4-test-suite")
+    static let suite = TestEnvironment.vectors.appendingPathComponent("aws-sigv4/aws-sig-v4-test-suite")
     static let suiteCredentials = S3Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
     /// Every case of the suite that applies to S3. Left out: `normalize-path/*` except
@@ -22,7 +22,7 @@ import Testing
     }()
 
     @Test func theSuiteIsThere() {
-        // The vectors are read from ../shared; without them the next test would check nothing.
+        // The vectors are read from Tests/Vectors; without them the next test would check nothing.
         #expect(Self.cases.count == 24, "found \(Self.cases.count) cases in \(Self.suite.path)")
     }
 

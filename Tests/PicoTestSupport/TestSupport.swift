@@ -45,8 +45,11 @@ public enum TestEnvironment {
         return url
     }()
 
-    /// `../shared` beside the repository (test vectors, the corpus generator).
-    public static let shared = repository.deletingLastPathComponent().appendingPathComponent("shared")
+    /// The public test vectors kept in the repository (`Tests/Vectors`, with their licences).
+    public static let vectors = repository.appendingPathComponent("Tests/Vectors")
+
+    /// The benchmark corpus generator (a pico site and the same pages as a Hugo site).
+    public static let corpusGenerator = repository.appendingPathComponent("Benchmarks/corpus.py")
 
     /// The `pico` executable built next to the test bundle.
     public static let pico: URL = {
