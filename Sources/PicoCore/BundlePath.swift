@@ -1,7 +1,9 @@
 import Foundation
 
 /// A path inside a bundle: relative, `/`-separated, NFC, with no `.` or `..` segment, no
-/// backslash, no leading `/`, no control characters and no empty segment.
+/// backslash, no leading `/`, no control characters (C0, DEL, C1), no bidirectional
+/// formatting characters (they make a name display as another) and no empty segment. The
+/// paths of one bundle together must also be able to exist on a disk: see `conflicts(among:)`.
 ///
 /// Paths come from manifests, archives and relays, so every path is untrusted until it has
 /// been through `BundlePath(validating:)`.
@@ -9,7 +11,7 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     public let string: String
 
     public enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
-        case empty, absolute, backslash, dotSegment, emptySegment, controlCharacter, notNFC
+        case empty, absolute, backslash, dotSegment, emptySegment, controlCharacter, bidiControl, notNFC
 
         public var description: String {
             switch self {
@@ -19,6 +21,7 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
             case .dotSegment: "the path has a '.' or '..' segment"
             case .emptySegment: "the path has an empty segment ('//' or a trailing '/')"
             case .controlCharacter: "the path contains a control character"
+            case .bidiControl: "the path contains a bidirectional formatting character (it would display as another name)"
             case .notNFC: "the path is not in Unicode NFC form"
             }
         }
@@ -37,7 +40,8 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
         if string.hasPrefix("/") { return .absolute }
         for scalar in string.unicodeScalars {
             if scalar == "\\" { return .backslash }
-            if scalar.value < 0x20 || scalar.value == 0x7F { return .controlCharacter }
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return .controlCharacter }
+            if Self.isBidiControl(scalar) { return .bidiControl }
         }
         for segment in string.split(separator: "/", omittingEmptySubsequences: false) {
             if segment.isEmpty { return .emptySegment }
@@ -49,6 +53,83 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
             return .notNFC
         }
         return nil
+    }
+
+    /// LRM, RLM, ALM, the embeddings and overrides (U+202A-202E) and the isolates (U+2066-2069).
+    static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x200E, 0x200F, 0x061C, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
+    /// Two paths of one bundle that cannot both exist on a disk.
+    public struct Conflict: Sendable, Equatable, CustomStringConvertible {
+        public enum Kind: Sendable, Equatable {
+            /// `first` is a file and also a folder of `second` (`a` and `a/b`).
+            case fileIsAlsoAFolder
+            /// The two differ only in case: one overwrites the other on a case-insensitive
+            /// disk (macOS, Windows, FAT32/exFAT drives).
+            case caseTwins
+        }
+        public let kind: Kind
+        public let first: String
+        public let second: String
+
+        public init(kind: Kind, first: String, second: String) {
+            self.kind = kind
+            self.first = first
+            self.second = second
+        }
+
+        public var description: String {
+            switch kind {
+            case .fileIsAlsoAFolder: "\(first) is a file, but \(second) needs it to be a folder"
+            case .caseTwins: "\(first) and \(second) differ only in case: a case-insensitive disk holds only one of them"
+            }
+        }
+    }
+
+    /// Every pair among a bundle's file paths that cannot exist side by side on a disk: a file
+    /// that is also a folder of another path, and paths (or folders on them) that differ only
+    /// in case. The build and verify both refuse a bundle with any. `paths` should each be
+    /// safe (`problem(in:)` is nil); the result is sorted by the second path's bytes.
+    public static func conflicts(among paths: some Sequence<String>) -> [Conflict] {
+        var files = Set<[UInt8]>()
+        var folders: [[UInt8]: String] = [:]     // folder bytes -> a path that needs it
+        var spellings: [String: String] = [:]     // case-folded -> first spelling seen (files and folders)
+        var conflicts: [Conflict] = []
+        let sorted = paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        func fold(_ text: String) -> String {
+            text.utf8.allSatisfy({ $0 < 0x80 }) ? text.lowercased() : text.folding(options: [.caseInsensitive], locale: nil)
+        }
+        func spell(_ text: String) {
+            let folded = fold(text)
+            if let seen = spellings[folded] {
+                if !seen.utf8.elementsEqual(text.utf8) {
+                    conflicts.append(Conflict(kind: .caseTwins, first: seen, second: text))
+                }
+            } else {
+                spellings[folded] = text
+            }
+        }
+        for path in sorted {
+            files.insert(Array(path.utf8))
+            var prefix = ""
+            for segment in path.split(separator: "/").dropLast() {
+                prefix += prefix.isEmpty ? String(segment) : "/" + segment
+                let bytes = Array(prefix.utf8)
+                if folders[bytes] == nil {
+                    folders[bytes] = path
+                    spell(prefix)
+                }
+            }
+            spell(path)
+        }
+        for (folder, needing) in folders where files.contains(folder) {
+            conflicts.append(Conflict(kind: .fileIsAlsoAFolder, first: String(decoding: folder, as: UTF8.self), second: needing))
+        }
+        return conflicts.sorted { $0.second.utf8.lexicographicallyPrecedes($1.second.utf8) }
     }
 
     public var description: String { string }

@@ -252,6 +252,10 @@ public struct BundleVerifier: Sendable {
                     "SHA-256 is \(found.sha256 ?? "unreadable"), the manifest says \(file.sha256)"))
             }
         }
+        // Paths that are each safe but cannot all exist on one disk.
+        for conflict in BundlePath.conflicts(among: seen) {
+            problems.append(.init(.unsafePath, path: conflict.second, conflict.description))
+        }
         if !seen.contains(manifest.entry) {
             problems.append(.init(.manifest, path: manifest.entry, "the entry page is not a file of the bundle"))
         }
