@@ -1,11 +1,15 @@
 import Foundation
 import PicoCore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file the bundle will hold, and how to get its bytes.
 struct PlannedFile: Sendable {
     enum Content: Sendable {
-        case rendered(@Sendable () -> Data)
+        /// Made on demand; a template that cannot render throws rather than giving an empty page.
+        case rendered(@Sendable () throws(FileError) -> Data)
         case file(URL)
     }
 
@@ -28,7 +32,7 @@ struct PlannedFile: Sendable {
     var content: Content
     var origin: Origin
 
-    init(path: String, origin: Origin, render: @escaping @Sendable () -> Data) {
+    init(path: String, origin: Origin, render: @escaping @Sendable () throws(FileError) -> Data) {
         self.path = path
         self.content = .rendered(render)
         self.origin = origin
@@ -49,6 +53,9 @@ struct BundleAssembler: Sendable {
     /// Finds source positions of links in generated pages (site folder, for reading sources).
     var sourceRoot: URL?
     var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    var limits = InputLimits()
+    /// `[build] include`: a file it names exactly may hold key material.
+    var include: [String] = []
 
     struct Output: Sendable {
         var files: [BundleFile]
@@ -70,8 +77,17 @@ struct BundleAssembler: Sendable {
                                         at: SourceLocation(file: file.origin.shown, line: 1, column: 1), hint: "rename the file"))
             }
         }
+        // Paths that cannot exist side by side on a disk (`a` and `a/b`, `A.png` and `a.png`)
+        // would give a bundle that fails its own verify or loses a file when copied.
+        for conflict in BundlePath.conflicts(among: Array(seen.keys) + Array(BundleManifest.describingFiles)) {
+            let origin = seen[conflict.second]?.shown ?? seen[conflict.first]?.shown ?? conflict.second
+            let other = seen[conflict.first].map { " (\($0.shown) writes /\(conflict.first))" } ?? " (pico writes it)"
+            errors.append(FileError("cannot write /\(conflict.second): \(conflict)\(other)",
+                                    at: SourceLocation(file: origin, line: 1, column: 1), hint: "rename one of them"))
+        }
         if !errors.isEmpty { throw FileErrors(errors) }
 
+        let keysAllowed = PathFilter(include: include)
         let rewriter = PortableURLRewriter(files: Set(planned.map(\.path)).union(BundleManifest.describingFiles))
         let folderPath = folder.path
         let done = Counter()
@@ -82,7 +98,9 @@ struct BundleAssembler: Sendable {
                 let count = done.increment()
                 if count % 64 == 0 || count == total { progress?(count, total) }
             }
-            return Result { () throws(FileError) in try produce(file, rewriter: rewriter, into: folderPath) }
+            return Result { () throws(FileError) in
+                try produce(file, rewriter: rewriter, into: folderPath, keysAllowed: keysAllowed.namesExactly(file.path))
+            }
         }
 
         var files: [BundleFile] = []
@@ -101,15 +119,23 @@ struct BundleAssembler: Sendable {
         return Output(files: files, warnings: allowBrokenLinks ? broken : [])
     }
 
-    private func produce(_ file: PlannedFile, rewriter: PortableURLRewriter,
-                         into folder: String) throws(FileError) -> (BundleFile, [FileError]) {
+    private func produce(_ file: PlannedFile, rewriter: PortableURLRewriter, into folder: String,
+                         keysAllowed: Bool) throws(FileError) -> (BundleFile, [FileError]) {
         let kind = PortableURLRewriter.kind(of: file.path)
         let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
         var data: Data
         switch file.content {
         case .rendered(let render):
-            data = render()
+            data = try render()
         case .file(let url):
+            // Key material by content, whatever the file is called: the first few KB of every
+            // file but media (pages were scanned whole when parsed).
+            if !keysAllowed, !KeyMaterial.isMedia(file.path) {
+                let head = KeyMaterial.leadingBytes(ofFile: url.path)
+                if let key = KeyMaterial.find(in: head, path: file.path) {
+                    throw KeyMaterial.error(key, file: file.origin.shown, in: head)
+                }
+            }
             if kind == nil {
                 // Media and other files: copied in chunks while hashed, never whole in memory.
                 do {
@@ -119,9 +145,15 @@ struct BundleAssembler: Sendable {
                     throw FileError("cannot copy the file: \(error.localizedDescription)", at: where_)
                 }
             }
+            // HTML and CSS are read whole to be rewritten: bounded first.
+            var info = stat()
+            if stat(url.path, &info) == 0, let tooLarge = limits.pageTooLarge(Int(info.st_size), file: file.origin.shown) {
+                throw tooLarge
+            }
             do { data = try FileTree.read(atPath: url.path) } catch {
                 throw FileError("cannot read the file: \(error.localizedDescription)", at: where_)
             }
+            if let tooLarge = limits.pageTooLarge(data.count, file: file.origin.shown) { throw tooLarge }
         }
         var brokenLinks: [FileError] = []
         if let kind {

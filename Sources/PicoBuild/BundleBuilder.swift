@@ -1,5 +1,8 @@
 import Foundation
 import PicoCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `pico build`, top to bottom. This file is the data flow of the whole build:
 ///
@@ -56,7 +59,16 @@ public struct BundleBuilder: Sendable {
     public func build() throws -> Result {
         let input = options.input.standardizedFileURL
         guard FileTree.isDirectory(input) else { throw Failure.input("\(input.path) is not a folder") }
-        let isPicoSite = FileManager.default.fileExists(atPath: input.appendingPathComponent(SiteConfig.fileName).path)
+        // A site folder that is itself a link could lead anywhere (`public -> ~`): build the
+        // folder, not a link to it.
+        var rootInfo = stat()
+        if lstat(input.path, &rootInfo) == 0, rootInfo.st_mode & S_IFMT == S_IFLNK {
+            let target = SiteLinks.realPath(input.path) ?? "?"
+            throw Failure.input("\(input.path) is a symbolic link (to \(target)); pico builds a folder, not a link to one: pass \(target) if you mean it")
+        }
+        let links = try SiteLinks(siteFolder: input)
+        var configInfo = stat()
+        let isPicoSite = lstat(input.appendingPathComponent(SiteConfig.fileName).path, &configInfo) == 0
         let output = (options.output ?? Self.defaultOutput(for: input, isPicoSite: isPicoSite)).standardizedFileURL
         try Self.checkOutput(output, input: input, isPicoSite: isPicoSite)
 
@@ -66,21 +78,25 @@ public struct BundleBuilder: Sendable {
         let name: String
         var webApp: WebAppFiles.Input
         var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
+        var limits = InputLimits()
+        var include: [String] = []
         if isPicoSite {
-            let config = try SiteConfig.load(siteFolder: input)
-            let site = try SiteLoader(siteFolder: input, config: config).load()
+            let config = try SiteConfig.load(siteFolder: input, links: links)
+            let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
             clock.lap("load+parse")
-            let templates = try TemplateSet.load(siteFolder: input)
+            let templates = try TemplateSet.load(siteFolder: input, links: links, limits: config.limits)
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = config.title
+            limits = config.limits
+            include = config.include
             webApp = WebAppFiles.Input(app: config.app, title: config.title, description: config.description,
                                        language: config.language, configFile: SiteConfig.fileName)
             if created == nil, let newest = site.pages.compactMap(\.date).max() {
                 created = String(newest.prefix(10)) + "T00:00:00Z"
             }
         } else {
-            planned = try FinishedSite(folder: input, excluding: [output]).plan()
+            planned = try FinishedSite(folder: input, excluding: [output], links: links).plan()
             name = input.lastPathComponent
             webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil)
         }
@@ -95,7 +111,8 @@ public struct BundleBuilder: Sendable {
         // rewrite → hash → write, into a staging folder beside OUT.
         let staging = try StagingFolder(replacing: output)
         do {
-            var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks, sourceRoot: input)
+            var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks, sourceRoot: input,
+                                            limits: limits, include: include)
             if let report = options.progress {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
@@ -170,6 +187,7 @@ struct StageClock {
 struct FinishedSite: Sendable {
     let folder: URL
     let excluding: [URL]
+    let links: SiteLinks
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         let filter = PathFilter()
@@ -189,10 +207,9 @@ struct FinishedSite: Sendable {
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
         for entry in entries where filter.admits(entry.path) && !BundleManifest.describingFiles.contains(entry.path) {
-            guard entry.kind == .file else {
-                errors.append(FileError("is a symbolic link or special file; pico copies only regular files",
-                                        at: SourceLocation(file: entry.path, line: 1, column: 1),
-                                        hint: "replace the link with a copy of the file it points to"))
+            if entry.kind == .other {
+                errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
+                                        at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "remove it from the folder"))
                 continue
             }
             if let problem = BundlePath.problem(in: entry.path) {
@@ -200,8 +217,12 @@ struct FinishedSite: Sendable {
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
                 continue
             }
-            planned.append(PlannedFile(path: entry.path, file: folder.appendingPathComponent(entry.path),
-                                       origin: .copied(from: entry.path)))
+            let source: String
+            switch links.file(at: root + "/" + entry.path, shown: entry.path) {
+            case .success(let path): source = path
+            case .failure(let error): errors.append(error); continue
+            }
+            planned.append(PlannedFile(path: entry.path, file: URL(fileURLWithPath: source), origin: .copied(from: entry.path)))
         }
         if !errors.isEmpty { throw FileErrors(errors) }
         return planned

@@ -56,6 +56,12 @@ struct FrontMatter: Sendable {
     }
 
     private mutating func readYAML(_ header: String, file: String, text: String) throws(FileError) {
+        // Bounded before Yams sees it: its composer recurses once per level, and a few thousand
+        // nested brackets overflowed the stack. The front matter starts on line 2 of the file.
+        if let line = YAMLNesting.firstLine(exceeding: InputLimits.maxValueDepth, in: header) {
+            throw FileError("the YAML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
+                            line: line + 1, column: 1, hint: "front matter holds page settings; flatten the lists and maps")
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: header, .basic)
@@ -65,6 +71,14 @@ struct FrontMatter: Sendable {
             throw FileError("could not read the YAML front matter: \(error)", file: file, text: text, line: 2, column: 1)
         }
         guard let node else { return }
+        // Aliases share one node in Yams' tree, but every use is a copy once converted: count
+        // the values as expanded, and stop at the budget (a 396-byte alias bomb took 1.2 GB).
+        var budget = InputLimits.maxFrontMatterValues
+        guard Self.fits(node, within: &budget) else {
+            throw FileError("the YAML front matter expands to more than \(InputLimits.maxFrontMatterValues) values (through aliases: *name)",
+                            file: file, text: text, line: 2, column: 1,
+                            hint: "write the values out, or use fewer nested aliases")
+        }
         guard case .mapping(let mapping) = node else {
             throw FileError("the YAML front matter must be a mapping of keys to values", file: file, text: text,
                             line: 2, column: 1, hint: "write it as `key: value` lines, e.g. `title: My page`")
@@ -73,6 +87,23 @@ struct FrontMatter: Sendable {
             guard let name = key.string else { continue }
             values[name] = MetaValue(yaml: value)
             if let mark = value.mark { positions[name] = (mark.line + 1, mark.column) }
+        }
+    }
+
+    /// Whether `node`, with its aliases expanded, holds no more than `budget` values; stops
+    /// counting as soon as the budget is spent.
+    private static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        if budget < 0 { return false }
+        switch node {
+        case .scalar: return true
+        case .sequence(let sequence):
+            for item in sequence where !fits(item, within: &budget) { return false }
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) { return false }
+            return true
+        @unknown default: return true
         }
     }
 
@@ -93,16 +124,45 @@ struct FrontMatter: Sendable {
     }
 
     private mutating func readTOML(_ header: String, file: String, text: String) throws(FileError) {
+        // toml++ stops at 256 nested brackets, but dotted keys (a.b.c…) nest without any, and
+        // converting thousands of levels overflowed the stack.
+        if let line = TOMLNesting.firstLine(exceeding: InputLimits.maxValueDepth, in: header) {
+            throw FileError("the TOML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
+                            line: line + 1, column: 1, hint: "front matter holds page settings; flatten the tables and arrays")
+        }
         do {
             let table = try TOMLTable(string: header)
             values = MetaValue.table(toml: table)
+            // The front matter starts on line 2 of the file.
+            for (key, position) in Self.tomlKeyPositions(in: header) where values[key] != nil {
+                positions[key] = (position.line + 1, position.column)
+            }
         } catch let error as TOMLParseError {
+            let looksUnquoted = !error.description.contains("nested")
             throw FileError("could not read the TOML front matter: \(error.description)", file: file, text: text,
                             line: error.source.begin.line + 1, column: error.source.begin.column,
-                            hint: "TOML strings need quotes: title = \"My page\"")
+                            hint: looksUnquoted ? "TOML strings need quotes: title = \"My page\"" : nil)
         } catch {
             throw FileError("could not read the TOML front matter: \(error)", file: file, text: text, line: 2, column: 1)
         }
+    }
+
+    /// Line and column (1-based, within `header`) of each top-level `key = value`'s value,
+    /// read from the text: TOMLKit keeps no positions. Keys after the first `[table]` header
+    /// belong to that table and are not top-level.
+    static func tomlKeyPositions(in header: String) -> [String: (line: Int, column: Int)] {
+        var positions: [String: (line: Int, column: Int)] = [:]
+        for (index, line) in header.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            if trimmed.hasPrefix("[") { break }
+            guard let equals = trimmed.firstIndex(of: "=") else { continue }
+            var key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
+            if key.count >= 2, key.first == "\"" || key.first == "'", key.last == key.first { key = String(key.dropFirst().dropLast()) }
+            guard !key.isEmpty, positions[key] == nil else { continue }
+            let valueStart = trimmed[trimmed.index(after: equals)...].firstIndex(where: { $0 != " " && $0 != "\t" }) ?? trimmed.endIndex
+            positions[key] = (index + 1, line.distance(from: line.startIndex, to: valueStart) + 1)
+        }
+        return positions
     }
 
     /// An error about the value of `key`, placed at the value when its position is known.

@@ -1,8 +1,11 @@
 import Foundation
+import PicoCore
 
 /// Decides which input files may enter a bundle. Dotfiles and dot-folders (`.git`, `.env`,
-/// `.DS_Store`), and files that look like secret keys, stay out unless `[build] include`
-/// names them; `[build] exclude` leaves out more.
+/// `.DS_Store`) stay out unless `[build] include` matches them; files that look like keys or
+/// credentials (by name here, by content in `KeyMaterial`) stay out unless an include pattern
+/// names them without wildcards, so `include = [".*"]` taken for `.htaccess` does not also take
+/// `.htpasswd`. `[build] exclude` leaves out more.
 public struct PathFilter: Sendable {
     public var include: [String]
     public var exclude: [String]
@@ -14,26 +17,62 @@ public struct PathFilter: Sendable {
 
     /// File names that hold keys or credentials.
     static let secretNames: Set<String> = [
-        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "credentials", "pico.key", "nsec",
+        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", "credentials", "pico.key", "nsec",
+        ".npmrc", ".pypirc", ".netrc", ".pgpass", ".htpasswd", ".git-credentials", ".dockercfg", ".s3cfg", ".boto",
+        ".env", "terraform.tfstate", "terraform.tfstate.backup",
     ]
-    static let secretExtensions: Set<String> = ["key", "pem", "p12", "pfx", "nsec", "keystore", "jks", "asc", "gpg"]
+    /// Folders that hold nothing but keys and credentials.
+    static let secretFolders: Set<String> = [".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker"]
+    /// Endings of key, keystore and password-database files; any ending of the name counts,
+    /// so `server.key.orig` and `site.pem.bak` are caught too.
+    static let secretExtensions: Set<String> = [
+        "key", "pem", "p12", "pfx", "nsec", "keystore", "jks", "asc", "gpg", "ppk", "kdbx", "kdb", "tfstate", "p8",
+    ]
+    /// Names of settings files that usually hold secrets, with the endings such files have.
+    static let secretStems: Set<String> = ["secrets", "secret", "credentials", "service-account"]
+    static let dataExtensions: Set<String> = ["json", "yml", "yaml", "toml", "ini", "env", "txt", "csv", "xml", "conf", "cfg", "properties"]
+    static let sshKeyPrefixes = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
 
     /// Whether the file or folder at `path` (relative, `/`-separated) is taken.
     public func admits(_ path: String) -> Bool {
         if exclude.contains(where: { Glob.matches($0, path) }) { return false }
-        if Self.isHiddenByDefault(path) {
+        if Self.looksSecret(path) {
+            return include.contains { !Glob.hasWildcard($0) && (Glob.matches($0, path) || Glob.matchesPrefix($0, of: path)) }
+        }
+        if Self.isDotted(path) {
             return include.contains { Glob.matches($0, path) || Glob.matchesPrefix($0, of: path) }
         }
         return true
     }
 
+    /// Whether an include pattern names exactly this file (what it takes to let in a file that
+    /// looks secret).
+    func namesExactly(_ path: String) -> Bool {
+        include.contains { !Glob.hasWildcard($0) && Glob.matches($0, path) }
+    }
+
     public static func isHiddenByDefault(_ path: String) -> Bool {
-        for segment in path.split(separator: "/") where segment.hasPrefix(".") { return true }
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        if secretNames.contains(name) { return true }
-        if let dot = name.lastIndex(of: "."), secretExtensions.contains(name[name.index(after: dot)...].lowercased()) {
-            return true
-        }
+        isDotted(path) || looksSecret(path)
+    }
+
+    static func isDotted(_ path: String) -> Bool {
+        path.split(separator: "/").contains { $0.hasPrefix(".") }
+    }
+
+    /// A key or credential file by its name (or a folder of them).
+    static func looksSecret(_ path: String) -> Bool {
+        let segments = path.split(separator: "/")
+        if segments.dropLast().contains(where: { secretFolders.contains(String($0)) }) { return true }
+        guard let last = segments.last else { return false }
+        let name = String(last)
+        if secretNames.contains(name) || secretFolders.contains(name) { return true }
+        let lower = name.lowercased()
+        // id_rsa.bak, id_ed25519.old …, but not the public half (id_rsa.pub).
+        if sshKeyPrefixes.contains(where: { lower.hasPrefix($0) }), !lower.hasSuffix(".pub") { return true }
+        if lower.hasPrefix(".env.") { return true }
+        let parts = lower.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count > 1, parts.dropFirst().contains(where: { secretExtensions.contains(String($0)) }) { return true }
+        if parts.count == 2, secretStems.contains(String(parts[0])), dataExtensions.contains(String(parts[1])) { return true }
         return false
     }
 }
@@ -41,6 +80,10 @@ public struct PathFilter: Sendable {
 /// Shell-style globs over `/`-separated paths: `*` and `?` stay within a segment, `**` spans
 /// segments. A pattern without a `/` matches the file name at any depth.
 enum Glob {
+    static func hasWildcard(_ pattern: String) -> Bool {
+        pattern.contains("*") || pattern.contains("?")
+    }
+
     static func matches(_ pattern: String, _ path: String) -> Bool {
         if !pattern.contains("/") {
             let name = path.split(separator: "/").last.map(String.init) ?? path
@@ -86,5 +129,108 @@ enum Glob {
             return match(p.dropFirst(), s.dropFirst())
         }
         return false
+    }
+}
+
+/// Secret keys recognised by what a file holds, whatever it is called: a pico key file
+/// renamed to `notes.txt` must not enter a bundle. Only the first `scannedBytes` of a file are
+/// looked at, and media files not at all, so the scan costs one small read per text file.
+enum KeyMaterial {
+    static let scannedBytes = 4096
+
+    /// Endings of files that are never key files (images, audio, video, fonts, archives).
+    static let mediaExtensions: Set<String> = [
+        "png", "jpg", "jpeg", "gif", "webp", "avif", "ico", "bmp", "tif", "tiff", "heic", "svgz",
+        "mp4", "webm", "mov", "m4v", "mkv", "avi", "mp3", "m4a", "ogg", "oga", "opus", "wav", "flac",
+        "woff", "woff2", "ttf", "otf", "eot", "pdf", "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "wasm",
+    ]
+
+    static func isMedia(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: ".") else { return false }
+        return mediaExtensions.contains(path[path.index(after: dot)...].lowercased())
+    }
+
+    struct Found: Equatable {
+        /// What was found, e.g. "a PEM private key".
+        var kind: String
+        /// Where it starts in the bytes scanned.
+        var offset: Int
+    }
+
+    /// The first key the bytes hold, or nil. `path` exempts files that hold a bare hash.
+    static func find(in bytes: UnsafeBufferPointer<UInt8>, path: String) -> Found? {
+        if let at = offset(of: "PRIVATE KEY-----", in: bytes) ?? offset(of: "PRIVATE KEY BLOCK-----", in: bytes) {
+            let begin = offset(of: "-----BEGIN", in: bytes).map { min($0, at) } ?? at
+            let kind = offset(of: "-----BEGIN OPENSSH PRIVATE KEY", in: bytes) != nil ? "an OpenSSH private key" : "a PEM private key"
+            return Found(kind: kind, offset: begin)
+        }
+        if let at = offset(of: "PuTTY-User-Key-File-", in: bytes) { return Found(kind: "a PuTTY private key", offset: at) }
+        if let at = nsecOffset(in: bytes) { return Found(kind: "a nostr secret key (nsec1…)", offset: at) }
+        let lower = path.lowercased()
+        let hashFile = [".sha256", ".sha256sum", ".sum", ".hash", ".digest", ".checksum"].contains { lower.hasSuffix($0) }
+        if !hashFile, let at = bareHexKeyOffset(in: bytes) {
+            return Found(kind: "a secret key (one line of 64 hex digits, as in a pico key file)", offset: at)
+        }
+        return nil
+    }
+
+    /// The build error for a key found in `file`: where it is, never the key itself.
+    static func error(_ found: Found, file: String, in text: Data) -> FileError {
+        let position = TextPosition(of: found.offset, in: text)
+        return FileError("holds \(found.kind); pico keeps key material out of bundles",
+                         at: SourceLocation(file: file, line: position.line, column: position.column),
+                         hint: "remove the key from the site (and replace it: it may have been shared); if the file truly belongs in the bundle, name it in [build] include in pico.toml")
+    }
+
+    static func find(in data: Data, path: String) -> Found? {
+        data.withUnsafeBytes { find(in: $0.bindMemory(to: UInt8.self), path: path) }
+    }
+
+    /// The first bytes of a file (nothing if it cannot be opened: the copy reports that).
+    static func leadingBytes(ofFile path: String) -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: scannedBytes)) ?? Data()
+    }
+
+    private static func offset(of needle: String, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        Array(needle.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: bytes) }
+    }
+
+    private static let bech32: Set<UInt8> = Set("qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8)
+
+    /// `nsec1` and the 58 data characters of a 32-byte key, not inside a longer word.
+    private static func nsecOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let prefix = Array("nsec1".utf8)
+        var start = 0
+        while start + prefix.count + 58 <= bytes.count {
+            let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+            guard let found = prefix.withUnsafeBufferPointer({ ByteSearch.firstOffset(of: $0, in: rest) }) else { return nil }
+            let at = start + found
+            let before = at > 0 ? bytes[at - 1] : 0x20
+            var end = at + prefix.count
+            while end < bytes.count, bech32.contains(bytes[end]) { end += 1 }
+            let wordBefore = bech32.contains(before) || (before >= 0x41 && before <= 0x5A)
+            if !wordBefore, end - at - prefix.count == 58 { return at }
+            start = at + 1
+        }
+        return nil
+    }
+
+    /// A whole small file that is one line of 64 hex digits, `#` comments aside: the other
+    /// form of a pico key file.
+    private static func bareHexKeyOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard bytes.count < 1024 else { return nil }
+        var keyLine: Int? = nil
+        var lineStart = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            defer { lineStart += line.count + 1 }
+            let trimmed = line.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+            let hex = trimmed.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
+            guard keyLine == nil, hex, trimmed.count == 64 else { return nil }
+            keyLine = lineStart
+        }
+        return keyLine
     }
 }

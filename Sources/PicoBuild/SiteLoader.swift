@@ -1,6 +1,9 @@
 import Foundation
 import PicoCore
 import PicoMarkdown
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Load and parse: reads `content/` and `static/` of a pico site into a `Site` — front matter
 /// read, Markdown turned into HTML (on every core), drafts left out, sections and their order
@@ -9,23 +12,28 @@ struct SiteLoader: Sendable {
     let siteFolder: URL
     let config: SiteConfig
     let filter: PathFilter
+    let links: SiteLinks
 
-    init(siteFolder: URL, config: SiteConfig) {
+    init(siteFolder: URL, config: SiteConfig, links: SiteLinks) {
         self.siteFolder = siteFolder
         self.config = config
         self.filter = PathFilter(include: config.include, exclude: config.exclude)
+        self.links = links
     }
 
     func load() throws(FileErrors) -> Site {
         var errors: [FileError] = []
-        let contentFolder = siteFolder.appendingPathComponent("content")
-        let staticFolder = siteFolder.appendingPathComponent("static")
 
         // 1. Find the files.
-        var pageSources: [(path: String, isSectionIndex: Bool)] = []
+        var pageSources: [PageSource] = []
         var assets: [String: URL] = [:]
         var assetOrigins: [String: String] = [:]
-        for (folderName, folder) in [("content", contentFolder), ("static", staticFolder)] {
+        for folderName in ["content", "static"] {
+            let folder: URL
+            do { folder = try links.folder(folderName, in: siteFolder) } catch {
+                errors.append(error)
+                continue
+            }
             guard FileTree.isDirectory(folder) else { continue }
             let entries: [FileTreeEntry]
             do {
@@ -37,10 +45,9 @@ struct SiteLoader: Sendable {
             }
             for entry in entries where filter.admits(entry.path) {
                 let shown = "\(folderName)/\(entry.path)"
-                guard entry.kind == .file else {
-                    errors.append(FileError("is a symbolic link or special file; pico copies only regular files",
-                                            at: SourceLocation(file: shown, line: 1, column: 1),
-                                            hint: "replace the link with a copy of the file it points to"))
+                if entry.kind == .other {
+                    errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
+                                            at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove it from the site"))
                     continue
                 }
                 if let problem = BundlePath.problem(in: entry.path) {
@@ -48,20 +55,26 @@ struct SiteLoader: Sendable {
                                             at: SourceLocation(file: shown, line: 1, column: 1), hint: "rename the file"))
                     continue
                 }
+                // A regular file, or a link to one inside the site (never outside it).
+                let file: String
+                switch links.file(at: folder.path + "/" + entry.path, shown: shown) {
+                case .success(let path): file = path
+                case .failure(let error): errors.append(error); continue
+                }
                 let name = entry.path.split(separator: "/").last!
                 let lower = name.lowercased()
                 if folderName == "content", lower == "_index.md" {
-                    pageSources.append((entry.path, true))
+                    pageSources.append(PageSource(path: entry.path, file: file, isSectionIndex: true, mayHoldKeys: filter.namesExactly(entry.path)))
                 } else if folderName == "content",
                           lower.hasSuffix(".md") || lower.hasSuffix(".markdown") || lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
-                    pageSources.append((entry.path, false))
+                    pageSources.append(PageSource(path: entry.path, file: file, isSectionIndex: false, mayHoldKeys: filter.namesExactly(entry.path)))
                 } else {
                     if let other = assetOrigins[entry.path] {
                         errors.append(FileError("is also written by \(other); both would be /\(entry.path) in the bundle",
                                                 at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove or rename one of them"))
                         continue
                     }
-                    assets[entry.path] = folder.appendingPathComponent(entry.path)
+                    assets[entry.path] = URL(fileURLWithPath: file)
                     assetOrigins[entry.path] = shown
                 }
             }
@@ -70,10 +83,10 @@ struct SiteLoader: Sendable {
         var clock = StageClock()
         clock.lap("  walk")
         // 2. Parse every page on every core.
-        let parser = PageParser(sitePath: siteFolder.path)
+        let parser = PageParser(limits: config.limits)
         let results = Parallel.map(pageSources) { source in
             Result { () throws(FileError) -> Page? in
-                try parser.parse(contentPath: source.path, isSectionIndex: source.isSectionIndex)
+                try parser.parse(source)
             }
         }
         var pages: [Page] = []
@@ -159,14 +172,36 @@ struct SiteLoader: Sendable {
     }
 }
 
+/// A content file to parse: its path under `content/` and the file to read (the real file
+/// when it is a link inside the site).
+struct PageSource: Sendable {
+    var path: String
+    var file: String
+    var isSectionIndex: Bool
+    /// `[build] include` names it, so key material in it is taken as the author's choice.
+    var mayHoldKeys = false
+}
+
 /// Reads one content file into a `Page`.
 struct PageParser: Sendable {
-    let sitePath: String
+    let limits: InputLimits
 
-    func parse(contentPath: String, isSectionIndex: Bool) throws(FileError) -> Page? {
+    func parse(_ page: PageSource) throws(FileError) -> Page? {
+        let (contentPath, source, isSectionIndex) = (page.path, page.file, page.isSectionIndex)
         let file = "content/" + contentPath
-        guard let data = try? FileTree.read(atPath: sitePath + "/" + file) else {
+        // Bounded before it is read: a 200 MB page took more than 8 GB through cmark and the rewriter.
+        var info = stat()
+        guard stat(source, &info) == 0 else {
             throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        if let tooLarge = limits.pageTooLarge(Int(info.st_size), file: file) { throw tooLarge }
+        guard let data = try? FileTree.read(atPath: source) else {
+            throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        if let tooLarge = limits.pageTooLarge(data.count, file: file) { throw tooLarge }
+        // The page is in memory already, so all of it is scanned, not only its start.
+        if !page.mayHoldKeys, let key = KeyMaterial.find(in: data, path: file) {
+            throw KeyMaterial.error(key, file: file, in: data)
         }
         guard var text = String(data: data, encoding: .utf8) else {
             throw FileError("is not UTF-8 text", at: SourceLocation(file: file, line: 1, column: 1),
@@ -222,8 +257,21 @@ struct PageParser: Sendable {
                 throw front.error("`\(key)` must be text", key: key, file: file, text: text)
             }
         }
-        if let slug = values["slug"]?.string, slug.isEmpty || slug.contains("/") || slug.hasPrefix(".") {
-            throw front.error("`slug` must be one path segment, not empty and not starting with '.'", key: "slug", file: file, text: text)
+        if let slug = values["slug"]?.string {
+            if slug.isEmpty || slug.contains("/") || slug.hasPrefix(".") {
+                throw front.error("`slug` must be one path segment, not empty and not starting with '.'", key: "slug", file: file, text: text)
+            }
+            // The slug becomes a folder name in the bundle: the bundle's own path rules decide,
+            // so a build never writes what its verify would refuse (`a\b`, NFD, `C:`, NUL).
+            if slug.contains(":") {
+                throw front.error("`slug` cannot be a folder name in a bundle: a ':' makes it a drive or stream name on Windows",
+                                  key: "slug", file: file, text: text, hint: "use letters, digits and '-' (e.g. slug: my-page)")
+            }
+            let path = (folder.isEmpty ? "" : folder + "/") + slug + "/index.html"
+            if let problem = BundlePath.problem(in: path) {
+                throw front.error("`slug` cannot be a folder name in a bundle: \(String(describing: problem).replacingOccurrences(of: "the path", with: "it"))",
+                                  key: "slug", file: file, text: text, hint: "use letters, digits and '-' (e.g. slug: my-page)")
+            }
         }
 
         // Where it goes.
@@ -244,6 +292,11 @@ struct PageParser: Sendable {
 
         let body = String(Substring(front.body))
         let isMarkdown = !(fileName.lowercased().hasSuffix(".html") || fileName.lowercased().hasSuffix(".htm"))
+        if isMarkdown, let line = MarkdownRenderer.firstLine(nestingDeeperThan: InputLimits.maxMarkdownNesting, in: body) {
+            throw FileError("block quotes and lists nest more than \(InputLimits.maxMarkdownNesting) levels deep here",
+                            file: file, text: text, line: front.bodyFirstLine + line - 1, column: 1,
+                            hint: "nest less deeply (text indented by more than \(InputLimits.maxMarkdownNesting * 2) columns counts as nested)")
+        }
         let renderer = MarkdownRenderer()
         let html = isMarkdown ? renderer.html(from: body) : body
         let summary: String

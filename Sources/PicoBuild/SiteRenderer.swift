@@ -23,10 +23,10 @@ struct SiteRenderer: Sendable {
                 continue
             }
             let html = page.html
-            planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) {
+            planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) { () throws(FileError) -> Data in
                 if name == "none" { return Data(html.utf8) }
                 let context = contexts.context(root: Self.root(of: page.outputPath), page: contexts.fullPage(index))
-                return Data(templates.render(context, with: name).utf8)
+                return try templates.render(context, with: name, for: page.source)
             })
         }
 
@@ -38,28 +38,29 @@ struct SiteRenderer: Sendable {
                 continue
             }
             let key = section.key
-            planned.append(PlannedFile(path: section.outputPath, origin: .generated(from: section.index?.source ?? "content/\(key)")) {
+            let source = section.index?.source ?? "content/\(key)"
+            planned.append(PlannedFile(path: section.outputPath, origin: .generated(from: source)) { () throws(FileError) -> Data in
                 let context = contexts.sectionContext(key, root: Self.root(of: section.outputPath))
-                return Data(templates.render(context, with: name).utf8)
+                return try templates.render(context, with: name, for: source)
             })
         }
 
         if templates.has("tags") {
-            planned.append(PlannedFile(path: "tags/index.html", origin: .generated(from: "templates/tags.mustache")) {
-                Data(templates.render(contexts.tagsIndexContext(root: "../"), with: "tags").utf8)
+            planned.append(PlannedFile(path: "tags/index.html", origin: .generated(from: "templates/tags.mustache")) { () throws(FileError) -> Data in
+                try templates.render(contexts.tagsIndexContext(root: "../"), with: "tags", for: "tags/index.html")
             })
         }
         if templates.has("tag") {
             for tag in contexts.tagNames {
                 let slug = Site.slug(tag)
-                planned.append(PlannedFile(path: "tags/\(slug)/index.html", origin: .generated(from: "templates/tag.mustache")) {
-                    Data(templates.render(contexts.tagContext(tag, root: "../../"), with: "tag").utf8)
+                planned.append(PlannedFile(path: "tags/\(slug)/index.html", origin: .generated(from: "templates/tag.mustache")) { () throws(FileError) -> Data in
+                    try templates.render(contexts.tagContext(tag, root: "../../"), with: "tag", for: "tags/\(slug)/index.html")
                 })
             }
         }
         if templates.has("404") {
-            planned.append(PlannedFile(path: "404.html", origin: .generated(from: "templates/404.mustache")) {
-                Data(templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404").utf8)
+            planned.append(PlannedFile(path: "404.html", origin: .generated(from: "templates/404.mustache")) { () throws(FileError) -> Data in
+                try templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404", for: "404.html")
             })
         }
 

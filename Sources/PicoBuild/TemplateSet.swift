@@ -9,15 +9,25 @@ struct TemplateSet: Sendable {
     let library: MustacheLibrary
     let names: Set<String>
 
-    static func load(siteFolder: URL) throws(FileErrors) -> TemplateSet {
+    static func load(siteFolder: URL, links: SiteLinks, limits: InputLimits) throws(FileErrors) -> TemplateSet {
         var library = MustacheLibrary()
         var names = Set<String>()
         var errors: [FileError] = []
-        let folder = siteFolder.appendingPathComponent("templates")
+        let folder: URL
+        do { folder = try links.folder("templates", in: siteFolder) } catch { throw FileErrors([error]) }
         let entries = (try? FileTree.walk(folder)) ?? []
-        for entry in entries where entry.kind == .file && entry.path.hasSuffix(".mustache") {
+        for entry in entries where entry.kind != .other && entry.path.hasSuffix(".mustache") {
             let shown = "templates/" + entry.path
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent(entry.path)),
+            let file: String
+            switch links.file(at: folder.path + "/" + entry.path, shown: shown) {
+            case .success(let path): file = path
+            case .failure(let error): errors.append(error); continue
+            }
+            if let tooLarge = limits.pageTooLarge(entry.size, file: shown) {
+                errors.append(tooLarge)
+                continue
+            }
+            guard let data = try? FileTree.read(atPath: file), data.count <= limits.maxPageBytes,
                   let text = String(data: data, encoding: .utf8) else {
                 errors.append(FileError("cannot read the template as UTF-8 text", at: SourceLocation(file: shown, line: 1, column: 1)))
                 continue
@@ -49,8 +59,15 @@ struct TemplateSet: Sendable {
 
     func has(_ name: String) -> Bool { names.contains(name) }
 
-    func render(_ context: [String: Any], with name: String) -> String {
-        library.render(context, withTemplate: name) ?? ""
+    /// Renders `page` (the source shown in errors) with the template `name`. A render that
+    /// fails is an error naming both, never an empty page.
+    func render(_ context: [String: Any], with name: String, for page: String) throws(FileError) -> Data {
+        guard let html = library.render(context, withTemplate: name) else {
+            throw FileError("the template \"\(name)\" could not be rendered for this page",
+                            at: SourceLocation(file: page, line: 1, column: 1),
+                            hint: "check templates/\(name).mustache and the partials and parents it names")
+        }
+        return Data(html.utf8)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -49,4 +49,64 @@ public struct MarkdownRenderer: Sendable {
         defer { free(rendered) }
         return String(cString: rendered)
     }
+
+    /// The first line (1-based) whose block quotes and list items nest deeper than `limit`,
+    /// read from the text before cmark sees it: cmark's time grows with nesting depth times the
+    /// text inside (5,000 nested list items over a line of brackets took minutes). Counts the
+    /// container markers opening a line plus its indentation in steps of two columns (the
+    /// least a nested list item needs), so it may over-count text indented by hundreds of
+    /// columns but never under-counts; fenced code at the top is skipped.
+    public static func firstLine(nestingDeeperThan limit: Int, in markdown: String) -> Int? {
+        var lineNumber = 0
+        var fence: (byte: UInt8, count: Int)? = nil
+        for line in markdown.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let bytes = Array(line)
+            var i = 0
+            var columns = 0
+            var markers = 0
+            func skipSpace() {
+                while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 {
+                    columns += bytes[i] == 0x09 ? 4 : 1
+                    i += 1
+                }
+            }
+            skipSpace()
+            scan: while i < bytes.count {
+                let byte = bytes[i]
+                switch byte {
+                case UInt8(ascii: ">"):
+                    markers += 1
+                    i += 1
+                case UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "+"):
+                    guard i + 1 < bytes.count, bytes[i + 1] == 0x20 || bytes[i + 1] == 0x09 else { break scan }
+                    markers += 1
+                    i += 1
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    var j = i
+                    while j < bytes.count, j - i < 9, bytes[j] >= 0x30, bytes[j] <= 0x39 { j += 1 }
+                    guard j + 1 < bytes.count, bytes[j] == UInt8(ascii: ".") || bytes[j] == UInt8(ascii: ")"),
+                          bytes[j + 1] == 0x20 || bytes[j + 1] == 0x09 else { break scan }
+                    markers += 1
+                    i = j + 1
+                default:
+                    break scan
+                }
+                skipSpace()
+            }
+            // Inside fenced code every line is text, however indented. Only fences at the top are
+            // skipped: one inside a quote or list ends where its container does.
+            var run = 0
+            if i < bytes.count, bytes[i] == UInt8(ascii: "`") || bytes[i] == UInt8(ascii: "~") {
+                while i + run < bytes.count, bytes[i + run] == bytes[i] { run += 1 }
+            }
+            if let open = fence {
+                if run >= open.count, bytes[i] == open.byte { fence = nil }
+                continue
+            }
+            if run >= 3, markers == 0, columns < 4 { fence = (bytes[i], run) }
+            if markers + columns / 2 > limit { return lineNumber }
+        }
+        return nil
+    }
 }

@@ -161,7 +161,7 @@ enum WebAppFiles {
         let data: Data?
         switch file.content {
         case .file(let url): data = try? Data(contentsOf: url)
-        case .rendered(let render): data = render()
+        case .rendered(let render): data = try? render()
         }
         guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             return [FileError("manifest.webmanifest is not a JSON object; browsers ignore it", at: where_)]
