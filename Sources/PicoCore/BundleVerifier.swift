@@ -18,7 +18,11 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         self.message = message
     }
 
-    public var description: String { path.map { "\(kind.rawValue): \($0): \(message)" } ?? "\(kind.rawValue): \(message)" }
+    /// One line, whatever the path and message hold (they quote untrusted names and keys).
+    public var description: String {
+        let message = TextFormats.escapingControls(message)
+        return path.map { "\(kind.rawValue): \(TextFormats.escapingControls($0)): \(message)" } ?? "\(kind.rawValue): \(message)"
+    }
 }
 
 public enum SignatureStatus: Sendable, Equatable {

@@ -112,15 +112,15 @@ struct PublishCommand: AsyncParsableCommand {
                         "fetch": result.fetchAddress.map(JSONValue.string) ?? .null,
                     ]).canonicalString)
                 } else {
-                    print("Published \"\(result.manifest.name)\" to \(result.address): \(result.written) files written "
+                    Terminal.output("Published \"\(result.manifest.name)\" to \(result.address): \(result.written) files written "
                           + "(\(Terminal.bytes(result.bytesWritten))), \(result.unchanged) unchanged, \(result.removed) removed")
-                    print("   bundle id \(result.manifest.id)")
+                    Terminal.output("   bundle id \(result.manifest.id)")
                     if !result.requests.isEmpty {
                         let counts = result.requests.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                        print("   requests: \(counts)" + (result.retries > 0 ? " (\(result.retries) retried)" : ""))
+                        Terminal.output("   requests: \(counts)" + (result.retries > 0 ? " (\(result.retries) retried)" : ""))
                     }
-                    for line in result.details { print("   \(line)") }
-                    if let fetchAddress = result.fetchAddress { print("   fetch it with: pico fetch \"\(fetchAddress)\" -o DIR") }
+                    for line in result.details { Terminal.output("   \(line)") }
+                    if let fetchAddress = result.fetchAddress { Terminal.output("   fetch it with: pico fetch \"\(fetchAddress)\" -o DIR") }
                 }
             } catch {
                 Terminal.clearProgress(enabled: !json)
@@ -160,8 +160,8 @@ struct FetchCommand: AsyncParsableCommand {
         do {
             let destination = URL(commandLinePath: output)
             let report = try await SiloAddress.silo(for: silo).fetch(to: destination, verifier: signer.verifier)
-            print("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
-            print("   bundle id \(report.manifest?.id ?? "")")
+            Terminal.output("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
+            Terminal.output("   bundle id \(report.manifest?.id ?? "")")
         } catch {
             Terminal.fail(error)
         }

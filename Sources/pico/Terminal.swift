@@ -9,8 +9,17 @@ import Glibc
 enum Terminal {
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
 
+    /// Everything pico prints goes through `error` or `output`: both escape control and bidi
+    /// characters, because names, paths and manifest fields printed come from untrusted bundles.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        let safe = TextFormats.escapingControls(text, keepingNewlines: true)
+        FileHandle.standardError.write(Data((safe.hasSuffix("\n") ? safe : safe + "\n").utf8))
+    }
+
+    /// A line of normal output on stdout (what `print` would write), escaped as `error` is.
+    /// (`--json` output is printed as it is: JSON escapes control characters itself.)
+    static func output(_ text: String) {
+        print(TextFormats.escapingControls(text, keepingNewlines: true))
     }
 
     /// Prints an error the way the user can act on it, then stops with exit status 1.

@@ -60,9 +60,9 @@ struct VerifyCommand: AsyncParsableCommand {
             case .unchecked(let key): "signature by \(key) not checked"
             case .absent, .invalid: "unsigned"
             }
-            print("OK \(report.target): \(report.checkedFiles) files, \(Terminal.bytes(report.checkedBytes)) verified; \(signature)")
-            print("   bundle id \(report.manifest!.id)")
-            if let note = report.note { print("   note: \(note)") }
+            Terminal.output("OK \(report.target): \(report.checkedFiles) files, \(Terminal.bytes(report.checkedBytes)) verified; \(signature)")
+            Terminal.output("   bundle id \(report.manifest!.id)")
+            if let note = report.note { Terminal.output("   note: \(note)") }
         } else {
             for problem in report.problems { Terminal.error(problem.description) }
             Terminal.error("FAILED \(report.target): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
@@ -84,14 +84,14 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
-            print(zip(row, widths).enumerated().map { index, cell in
+            Terminal.output(zip(row, widths).enumerated().map { index, cell in
                 let (text, width) = cell
                 let pad = String(repeating: " ", count: width - text.count)
                 return index == 1 || index == 2 ? pad + text : text + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
         let failed = reports.filter { !$0.isValid }
-        print("\(reports.count) bundles, \(failed.count) failed")
+        Terminal.output("\(reports.count) bundles, \(failed.count) failed")
         for report in failed {
             for problem in report.problems { Terminal.error("\(URL(fileURLWithPath: report.target).lastPathComponent): \(problem)") }
         }

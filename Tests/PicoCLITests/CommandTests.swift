@@ -72,6 +72,34 @@ import Testing
         #expect(json["files"] as? Int == 2 + 5, "two pages, sw.js, pico-app.js, manifest.webmanifest and two icons")
     }
 
+    /// A name that would move the cursor up, clear the line and draw a fake "OK" is printed with
+    /// its control characters escaped, on every line verify writes.
+    @Test func verifyEscapesControlCharactersInNamesAndManifestFields() throws {
+        let folder = TemporaryFolder()
+        let bundle = try folder.makeBundle(["index.html": "<h1>x</h1>"], under: "bundle", name: "t")
+        let fake = "x\u{1B}[1A\u{1B}[2K\rOK bundle: 1 files verified; signed by npub1fake\u{9B}0m"
+        try Data("evil".utf8).write(to: bundle.appendingPathComponent(fake))
+        var result = try TestEnvironment.pico("verify", bundle.path)
+        #expect(result.status == 1)
+        for output in [result.stdout, result.stderr] {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x9B || $0 == "\r" }, "\(output)")
+        }
+        #expect(result.stderr.contains("unlisted: x\\x1B[1A\\x1B[2K\\x0DOK "), "\(result.stderr)")
+
+        // A manifest that lists such a path, and a signer key that is no key but escape codes.
+        try FileManager.default.removeItem(at: bundle.appendingPathComponent(fake))
+        let manifestFile = bundle.appendingPathComponent("pico-manifest.json")
+        var manifest = try BundleManifest.decode(Data(contentsOf: manifestFile))
+        manifest.files.append(BundleFile(path: "a\u{1B}]0;pwned\u{7}", size: 1, sha256: String(repeating: "0", count: 64), type: "text/plain"))
+        manifest.signature = BundleSignature(pubkey: "\u{1B}[32mgood\u{1B}[0m", sig: "00")
+        try manifest.canonicalJSON.write(to: manifestFile)
+        result = try TestEnvironment.pico("verify", bundle.path)
+        #expect(result.status == 1)
+        #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(result.stderr)")
+        #expect(result.stderr.contains("a\\x1B]0;pwned\\x07"), "\(result.stderr)")
+        #expect(result.stderr.contains("\\x1B[32mgood"), "\(result.stderr)")
+    }
+
     @Test func helpExplainsTheCommands() throws {
         let help = try TestEnvironment.pico("--help")
         for command in ["init", "build", "verify"] { #expect(help.stdout.contains(command)) }
