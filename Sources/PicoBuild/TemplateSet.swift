@@ -13,6 +13,7 @@ struct TemplateSet: Sendable {
         var library = MustacheLibrary()
         var names = Set<String>()
         var errors: [FileError] = []
+        var texts: [String: String] = [:]
         let folder: URL
         do { folder = try links.folder("templates", in: siteFolder) } catch { throw FileErrors([error]) }
         let entries = (try? FileTree.walk(folder)) ?? []
@@ -33,6 +34,7 @@ struct TemplateSet: Sendable {
                 continue
             }
             let name = String(entry.path.dropLast(".mustache".count))
+            texts[name] = text
             do {
                 let template = try MustacheTemplate(string: text)
                 library.register(template, named: name)
@@ -50,6 +52,7 @@ struct TemplateSet: Sendable {
                 errors.append(FileError("template error: \(error)", at: SourceLocation(file: shown, line: 1, column: 1)))
             }
         }
+        if errors.isEmpty { errors = TemplateCycles.find(in: texts) }
         if !errors.isEmpty { throw FileErrors(errors) }
         for (name, text) in BuiltInTemplates.all where !names.contains(name) {
             try? library.register(text, named: name)
@@ -109,4 +112,98 @@ enum BuiltInTemplates {
 
     """
     static let all: [(String, String)] = [("page", page), ("section", section)]
+}
+
+/// Templates that include themselves with nothing to stop them (`{{>page}}` in page, or a
+/// partial and its parent including each other outside any section): swift-mustache would
+/// recurse until the stack overflows and the build crashed. An include inside a section
+/// (`{{#children}}{{>tree}}{{/children}}`) is left alone: the data decides where it ends.
+enum TemplateCycles {
+    struct Include {
+        var target: String
+        var line: Int
+    }
+
+    static func find(in texts: [String: String]) -> [FileError] {
+        func resolve(_ name: String) -> String? {
+            if texts[name] != nil { return name }
+            if texts["partials/" + name] != nil { return "partials/" + name }
+            return nil
+        }
+        var graph: [String: [Include]] = [:]
+        for (name, text) in texts {
+            graph[name] = unconditionalIncludes(in: text).compactMap { include in
+                resolve(include.target).map { Include(target: $0, line: include.line) }
+            }
+        }
+        var errors: [FileError] = []
+        var reported = Set<String>()
+        for start in texts.keys.sorted() where !reported.contains(start) {
+            // Depth-first from `start`, looking for a way back to it.
+            var path: [(name: String, include: Include)] = []
+            var visited = Set<String>()
+            func walk(_ name: String) -> Bool {
+                for include in graph[name] ?? [] {
+                    path.append((name, include))
+                    if include.target == start { return true }
+                    if visited.insert(include.target).inserted, walk(include.target) { return true }
+                    path.removeLast()
+                }
+                return false
+            }
+            guard walk(start), let first = path.first else { continue }
+            let chain = ([start] + path.map(\.include.target)).joined(separator: " → ")
+            reported.formUnion(path.map(\.name))
+            errors.append(FileError("this template includes itself with nothing to stop it (\(chain)); rendering would never end",
+                                    file: "templates/\(start).mustache", text: texts[start]!, line: first.include.line, column: 1,
+                                    hint: "put the include inside a section ({{#children}}…{{/children}}) so the data ends it"))
+        }
+        return errors
+    }
+
+    /// `{{>name}}` and `{{<name}}` not inside any `{{#…}}` or `{{^…}}` section, with their lines.
+    /// Follows set-delimiter tags (`{{=<% %>=}}`), so an include cannot hide behind them.
+    static func unconditionalIncludes(in text: String) -> [Include] {
+        let bytes = Array(text.utf8)
+        var open = Array("{{".utf8), close = Array("}}".utf8)
+        var sections: [Bool] = [] // true for a conditional section
+        var includes: [Include] = []
+        var line = 1
+        var i = 0
+        func matches(_ delimiter: [UInt8], at index: Int) -> Bool {
+            index + delimiter.count <= bytes.count && Array(bytes[index..<index + delimiter.count]) == delimiter
+        }
+        while i < bytes.count {
+            if bytes[i] == 0x0A { line += 1 }
+            guard matches(open, at: i) else { i += 1; continue }
+            let tagLine = line
+            var j = i + open.count
+            var end = j
+            while end < bytes.count, !matches(close, at: end) { end += 1 }
+            guard end < bytes.count else { break }
+            var tag = String(decoding: bytes[j..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            j = end + close.count
+            if tag.hasPrefix("{"), j < bytes.count, bytes[j] == UInt8(ascii: "}") { j += 1 } // {{{raw}}}
+            line += bytes[i..<min(j, bytes.count)].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            i = j
+            guard let sigil = tag.first else { continue }
+            tag.removeFirst()
+            let name = tag.trimmingCharacters(in: .whitespaces)
+            switch sigil {
+            case "#", "^": sections.append(true)
+            case "$": sections.append(false)
+            case "<":
+                if !sections.contains(true) { includes.append(Include(target: name, line: tagLine)) }
+                sections.append(false)
+            case "/": if !sections.isEmpty { sections.removeLast() }
+            case ">":
+                if !sections.contains(true) { includes.append(Include(target: name, line: tagLine)) }
+            case "=":
+                let parts = name.dropLast(name.hasSuffix("=") ? 1 : 0).split(separator: " ", omittingEmptySubsequences: true)
+                if parts.count == 2 { open = Array(parts[0].utf8); close = Array(parts[1].utf8) }
+            default: break
+            }
+        }
+        return includes
+    }
 }

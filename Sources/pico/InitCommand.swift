@@ -21,11 +21,12 @@ struct InitCommand: ParsableCommand {
         let destination = URL(commandLinePath: directory)
         let fm = FileManager.default
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
-            Terminal.fail(VerifyFailure("error: \(destination.path) already exists and is not empty; pico init creates a new site"))
+            // Terminal.fail adds the "error: " itself.
+            Terminal.fail(VerifyFailure("\(destination.path) already exists and is not empty; pico init creates a new site"))
         }
         guard let source = StarterTemplates.folder(named: template.rawValue) else {
             Terminal.fail(VerifyFailure("""
-                error: cannot find the starter templates (Templates/\(template.rawValue))
+                cannot find the starter templates (Templates/\(template.rawValue))
                 hint: run pico from its source tree, install it with `make install`, or set PICO_TEMPLATES to the Templates folder
                 """))
         }
