@@ -111,26 +111,112 @@ public final class S3Client: Sendable {
         _ = try await send("DELETE", key: key)
     }
 
+    /// One object of a listing. Its key is kept as the bytes S3 holds: two keys may differ only
+    /// in Unicode normalisation (which Swift's `==` on strings ignores) or not be UTF-8 at all,
+    /// and each is still an object a web server serves.
     public struct ListedObject: Sendable, Equatable {
-        public var key: String
+        public var keyBytes: [UInt8]
         public var size: Int
+        /// The key as text with exactly its scalars (U+FFFD where it is not UTF-8); for
+        /// comparing keys use `keyBytes`.
+        public var key: String { String(decoding: keyBytes, as: UTF8.self) }
+        public var isValidUTF8: Bool { String(validating: keyBytes, as: UTF8.self) != nil }
+
+        public init(keyBytes: [UInt8], size: Int) { (self.keyBytes, self.size) = (keyBytes, size) }
+        public init(key: String, size: Int) { self.init(keyBytes: Array(key.utf8), size: size) }
     }
 
-    /// Every object whose key starts with `prefix`, following continuation tokens.
-    public func listObjects(prefix: String) async throws(S3Error) -> [ListedObject] {
-        var objects: [ListedObject] = []
-        var token: String?
-        repeat {
-            var query: [(String, String?)] = [("list-type", "2"), ("prefix", prefix)]
-            if let token { query.append(("continuation-token", token)) }
-            let xml = String(decoding: try await send("GET", key: "", query: query), as: UTF8.self)
+    /// What a hostile or broken server may make one listing cost before pico gives up.
+    public struct ListingLimits: Sendable {
+        public var maxPages = 10_000
+        public var maxKeys = 1_000_000
+        /// Truncated pages in a row that bring no key (a server that only ever says "more").
+        public var maxEmptyPages = 100
+        public var maxPageBytes = 32 << 20
+        public init() {}
+    }
+
+    /// One page of a ListObjectsV2 answer.
+    public struct ListingPage: Sendable, Equatable {
+        public var objects: [ListedObject]
+        public var isTruncated: Bool
+        public var nextToken: String?
+
+        /// Reads a page. With `<EncodingType>url</EncodingType>` keys are percent-decoded to
+        /// their bytes (S3 writes a space as `+`, as botocore reads it); without, the key is
+        /// the XML text.
+        public static func parse(_ xml: String) -> ListingPage {
+            let urlEncoded = XMLText.first("EncodingType", in: xml) == "url"
+            var objects: [ListedObject] = []
             for block in XMLText.blocks("Contents", in: xml) {
                 let text = String(block)
                 guard let key = XMLText.first("Key", in: text) else { continue }
-                objects.append(ListedObject(key: key, size: Int(XMLText.first("Size", in: text) ?? "") ?? 0))
+                let bytes = urlEncoded ? percentDecoded(key) : Array(key.utf8)
+                objects.append(ListedObject(keyBytes: bytes, size: max(0, Int(XMLText.first("Size", in: text) ?? "") ?? 0)))
             }
-            token = XMLText.first("IsTruncated", in: xml) == "true" ? XMLText.first("NextContinuationToken", in: xml) : nil
-        } while token != nil
+            return ListingPage(objects: objects, isTruncated: XMLText.first("IsTruncated", in: xml) == "true",
+                               nextToken: XMLText.first("NextContinuationToken", in: xml))
+        }
+
+        static func percentDecoded(_ text: String) -> [UInt8] {
+            var out: [UInt8] = []
+            let bytes = Array(text.utf8)
+            var index = 0
+            func hex(_ byte: UInt8) -> UInt8? {
+                switch byte {
+                case 0x30...0x39: byte - 0x30
+                case 0x41...0x46: byte - 0x41 + 10
+                case 0x61...0x66: byte - 0x61 + 10
+                default: nil
+                }
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
+                    out.append(high << 4 | low)
+                    index += 3
+                } else {
+                    out.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                    index += 1
+                }
+            }
+            return out
+        }
+    }
+
+    /// Every object whose key starts with `prefix`, following continuation tokens, within
+    /// `limits`: a server that never stops saying "more", repeats a token or sends huge pages
+    /// gets a clear error, not an endless loop.
+    public func listObjects(prefix: String, limits: ListingLimits = ListingLimits()) async throws(S3Error) -> [ListedObject] {
+        var objects: [ListedObject] = []
+        var token: String?
+        var seenTokens: Set<String> = []
+        var pages = 0, emptyPagesInARow = 0
+        let listing = "the listing of s3://\(location.bucket)/\(prefix)"
+        repeat {
+            var query: [(String, String?)] = [("list-type", "2"), ("prefix", prefix), ("encoding-type", "url")]
+            if let token { query.append(("continuation-token", token)) }
+            let xml = String(decoding: try await send("GET", key: "", query: query, limit: limits.maxPageBytes), as: UTF8.self)
+            let page = ListingPage.parse(xml)
+            pages += 1
+            objects += page.objects
+            emptyPagesInARow = page.objects.isEmpty ? emptyPagesInARow + 1 : 0
+            guard page.isTruncated else { break }
+            guard let next = page.nextToken, !next.isEmpty else {
+                throw S3Error(.refused, "\(listing) at \(location.endpoint.url) says it is truncated but gives no NextContinuationToken")
+            }
+            // Tokens are remembered by hash: a hostile server's tokens may be large.
+            guard seenTokens.insert(SigV4Signer.hex(SHA256.hash(data: Data(next.utf8)))).inserted else {
+                throw S3Error(.refused, "\(listing) at \(location.endpoint.url) does not advance: it gave the same continuation token twice "
+                              + "(after \(pages) pages, \(objects.count) keys)")
+            }
+            if pages >= limits.maxPages || objects.count > limits.maxKeys || emptyPagesInARow >= limits.maxEmptyPages {
+                throw S3Error(.refused, "\(listing) at \(location.endpoint.url) did not end after \(pages) pages and \(objects.count) keys "
+                              + "(pico stops at \(limits.maxPages) pages, \(limits.maxKeys) keys or \(limits.maxEmptyPages) empty pages in a row); "
+                              + "the server keeps answering IsTruncated=true")
+            }
+            token = next
+        } while true
         return objects
     }
 
@@ -186,14 +272,22 @@ public final class S3Client: Sendable {
 
     static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    /// Sends one request and returns the body of the answer.
+    /// Sends one request and returns the body of the answer (at most `limit` bytes).
     private func send(_ method: String, key: String, query: [(String, String?)] = [], headers extra: [(String, String)] = [],
                       body: Data? = nil, bodySHA256: String? = nil,
+                      limit: Int = 1 << 20,
                       responseHeaders: (HTTPHeaders) -> Void = { _ in }) async throws(S3Error) -> [UInt8] {
         var collected: [UInt8] = []
         try await send(method, key: key, query: query, headers: extra, body: body, bodySHA256: bodySHA256,
                        responseHeaders: responseHeaders, restart: { collected.removeAll() },
-                       receive: { collected.append(contentsOf: $0) })
+                       receive: { chunk in
+                           // Answers pico reads whole are small; a server that sends more is not believed.
+                           guard collected.count + chunk.count <= limit else {
+                               throw S3Error(.refused, "\(method) s3://\(self.location.bucket)/\(key) at \(self.location.endpoint.url) "
+                                             + "answered with more than \(limit) bytes")
+                           }
+                           collected.append(contentsOf: chunk)
+                       })
         return collected
     }
 

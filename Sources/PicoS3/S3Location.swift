@@ -84,7 +84,9 @@ public struct S3Location: Sendable, CustomStringConvertible {
         if let endpointText {
             guard let parts = URLComponents(string: endpointText), let scheme = parts.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", let host = parts.host, !host.isEmpty else {
-                throw S3Error(.address, "the endpoint \"\(endpointText)\" is not an http:// or https:// URL")
+                // Without any user:password@ part: credentials are never printed.
+                let shown = endpointText.range(of: "@").map { "…" + endpointText[$0.upperBound...] } ?? endpointText
+                throw S3Error(.address, "the endpoint \"\(shown)\" is not an http:// or https:// URL")
             }
             endpoint = Endpoint(scheme: scheme, host: host, port: parts.port)
         } else {

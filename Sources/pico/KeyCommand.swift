@@ -83,12 +83,12 @@ enum PublicKeyArgument {
     static func hex(_ text: String) throws -> String {
         if text.hasPrefix("npub1") {
             guard case .npub(let key)? = try? NIP19Entity.decode(text) else {
-                throw ValidationError("\(text) is not a valid npub (bad checksum or length)")
+                throw ValidationError("\(KeyMaterial.shown(text)) is not a valid npub (bad checksum or length)")
             }
             return key.hexString
         }
         guard let bytes = [UInt8](hex: text), bytes.count == 32 else {
-            throw ValidationError("\(text) is not a public key: give an npub1… or 64 hex digits")
+            throw ValidationError("\(KeyMaterial.shown(text)) is not a public key: give an npub1… or 64 hex digits")
         }
         return text.lowercased()
     }

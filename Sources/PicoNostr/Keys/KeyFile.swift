@@ -29,22 +29,28 @@ public enum KeyFile {
         guard fsync(descriptor) == 0 else { throw KeyFileError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Reads a key file, refusing one that others may read.
+    /// Reads a key file, refusing one that others may read. `path` is shown in messages
+    /// unless it looks like a key itself (someone gave the key where a path belongs).
     public static func read(_ path: String) throws -> AuthorKey {
+        let shown = KeyMaterial.shown(path)
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw KeyFileError(description: "cannot read the key file \(path): \(String(cString: strerror(errno))) (make one with pico key new -o \(path))")
+            if KeyMaterial.mightBeKey(path) {
+                throw KeyFileError(description: "\(shown): no such key file; --key takes the path of a key file, not the key itself")
+            }
+            throw KeyFileError(description: "cannot read the key file \(shown): \(String(cString: strerror(errno))) (make one with pico key new -o \(shown))")
         }
         if info.st_mode & 0o077 != 0 {
-            throw KeyFileError(description: String(format: "%@ can be read by others (mode %03o); run chmod 600 %@", path, info.st_mode & 0o777, path))
+            throw KeyFileError(description: String(format: "%@ can be read by others (mode %03o); run chmod 600 %@", shown, info.st_mode & 0o777, shown))
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeyFileError(description: "cannot read the key file \(path)")
+            throw KeyFileError(description: "cannot read the key file \(shown)")
         }
-        return try parse(String(decoding: data, as: UTF8.self), source: path)
+        return try parse(String(decoding: data, as: UTF8.self), source: shown)
     }
 
-    /// The key in a key file's text (or in PICO_KEY when it holds the key itself).
+    /// The key in a key file's text (or in PICO_KEY when it holds the key itself). No message
+    /// quotes the text: whatever is in it may be a secret.
     public static func parse(_ text: String, source: String) throws -> AuthorKey {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
@@ -52,7 +58,7 @@ public enum KeyFile {
             throw KeyFileError(description: "\(source): expected one line with an nsec1… key")
         }
         let secret: [UInt8]
-        if line.hasPrefix("nsec1") {
+        if line.lowercased().hasPrefix("nsec1") {
             guard case .nsec(let bytes)? = try? NIP19Entity.decode(line) else {
                 throw KeyFileError(description: "\(source): the nsec1… key is damaged (bad bech32 checksum or length)")
             }
@@ -69,10 +75,37 @@ public enum KeyFile {
         }
     }
 
-    /// `--key FILE`, else `PICO_KEY` (a key file's path, or an nsec itself).
+    /// `--key FILE`, else `PICO_KEY` (a key file's path, or the key itself: nsec1… or 64 hex digits).
     public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthorKey? {
         if let option { return try read(option) }
         guard let value = environment["PICO_KEY"], !value.isEmpty else { return nil }
-        return value.hasPrefix("nsec1") ? try parse(value, source: "PICO_KEY") : try read(value)
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if KeyMaterial.mightBeKey(trimmed), !FileManager.default.fileExists(atPath: trimmed) {
+            return try parse(trimmed, source: "PICO_KEY")
+        }
+        do { return try read(value) } catch let error as KeyFileError {
+            throw KeyFileError(description: "PICO_KEY: \(error.description)")
+        }
+    }
+}
+
+/// Text that may be a secret key, kept out of every message.
+public enum KeyMaterial {
+    /// An nsec anywhere, or a run of 32 or more hex digits (a secret written in hex, perhaps
+    /// cut or padded): such text is never printed.
+    public static func mightBeKey(_ text: String) -> Bool {
+        if text.lowercased().contains("nsec1") { return true }
+        var run = 0
+        for byte in text.utf8 {
+            let isHex = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
+            run = isHex ? run + 1 : 0
+            if run >= 32 { return true }
+        }
+        return false
+    }
+
+    /// `text` for a message, or a placeholder when it may be a key.
+    public static func shown(_ text: String) -> String {
+        mightBeKey(text) ? "the value given (not shown: it looks like a secret key)" : text
     }
 }

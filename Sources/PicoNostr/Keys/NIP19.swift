@@ -37,7 +37,9 @@ public enum NIP19Entity: Equatable, Sendable {
     public static func decode(_ text: String) throws -> NIP19Entity {
         let (hrp, data): (String, [UInt8])
         do { (hrp, data) = try Bech32.decode(text) } catch {
-            throw DecodeError(description: "\(text.prefix(24))… is not valid bech32 (\(error)); copy the whole npub, nsec or naddr")
+            // Never a piece of an nsec in a message: part of a secret is still a secret.
+            let shown = KeyMaterial.mightBeKey(text) ? "the nsec1… given" : "\(text.prefix(24))…"
+            throw DecodeError(description: "\(shown) is not valid bech32 (\(error)); copy the whole npub, nsec or naddr")
         }
         func exactly32(_ bytes: [UInt8]) throws -> [UInt8] {
             guard bytes.count == 32 else { throw DecodeError(description: "\(hrp): expected 32 bytes, found \(bytes.count)") }

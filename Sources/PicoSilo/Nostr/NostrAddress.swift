@@ -20,6 +20,10 @@ public struct NostrSiteAddress: Sendable, CustomStringConvertible {
     public let description: String
 
     public init(parsing address: String) throws {
+        // An address holding a secret key is refused without being repeated.
+        guard !KeyMaterial.mightBeKey(address) else {
+            throw SiloError("the address given holds a secret key (nsec); a bundle on nostr is named by the author's npub, nprofile or naddr")
+        }
         description = address
         guard address.hasPrefix("nostr:") else { throw SiloError("\(address): a nostr address starts with nostr:") }
         let (entityText, query) = QueryItems.split(String(address.dropFirst("nostr:".count)))

@@ -66,22 +66,26 @@ public struct S3Silo: Silo, RemoteBundle {
         }
 
         var removed = 0
+        var warnings = client.bodyChecksum.usesMD5
+            ? ["\(address) does not take x-amz-checksum-sha256; uploads were checked with Content-MD5 instead"] : []
         if options.prune {
-            let keep = Set(manifest.files.map(\.path) + BundleManifest.describingFiles)
-            let stale = try await client.listObjects(prefix: location.prefix.isEmpty ? "" : location.prefix + "/")
-                .map { relativePath(ofKey: $0.key) }
-                .filter { !keep.contains($0) }
-            try await Parallel.forEach(stale, limit: connections) { path in
-                try await client.deleteObject(key: path)
+            let unlisted = try await unlistedObjects(client: client, listed: manifest.files.map(\.path))
+            let removable = unlisted.filter(\.isValidUTF8)
+            try await Parallel.forEach(removable, limit: connections) { object in
+                try await client.deleteObject(key: object.relativePath)
             }
-            removed = stale.count
+            removed = removable.count
+            // S3 itself takes only UTF-8 keys; another server's other keys cannot be named in a request pico signs.
+            for object in unlisted where !object.isValidUTF8 {
+                warnings.append("\(address): the object \(object.shown) is not in the manifest, but its key is not UTF-8 "
+                                + "and pico cannot delete it; remove it with the server's own tools")
+            }
         }
         let sent = toSend.count + (manifestUnchanged && toSend.isEmpty ? 0 : 2)
         return PublishResult(address: address, manifest: manifest, written: sent,
                              unchanged: manifest.files.count - toSend.count, removed: removed,
                              bytesWritten: toSend.reduce(0) { $0 + $1.size },
-                             warnings: client.bodyChecksum.usesMD5
-                                ? ["\(address) does not take x-amz-checksum-sha256; uploads were checked with Content-MD5 instead"] : [],
+                             warnings: warnings,
                              requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
     }
 
@@ -128,8 +132,47 @@ public struct S3Silo: Silo, RemoteBundle {
         }
     }
 
-    private func relativePath(ofKey key: String) -> String {
-        location.prefix.isEmpty ? key : String(key.dropFirst(location.prefix.count + 1))
+    /// An object under the prefix that the manifest does not list.
+    struct UnlistedObject: Sendable {
+        /// The key's bytes after the prefix and its `/`.
+        var relativeBytes: [UInt8]
+        var size: Int
+        var isValidUTF8: Bool { String(validating: relativeBytes, as: UTF8.self) != nil }
+        var relativePath: String { String(decoding: relativeBytes, as: UTF8.self) }
+        /// The name for messages: control characters and bytes that are not UTF-8 escaped.
+        var shown: String { S3KeyText.visible(relativeBytes) }
+    }
+
+    /// Every object under the prefix whose key is not, byte for byte, the key of a listed file
+    /// or a describing file. Bytes, not Swift strings: `==` on strings ignores Unicode
+    /// normalisation, so `café` written decomposed would pass for the listed `café`.
+    func unlistedObjects(client: S3Client, listed: [String]) async throws -> [UnlistedObject] {
+        try await listedObjects(client: client).unlisted(besides: listed)
+    }
+
+    /// The objects under the prefix, keyed by their bytes after it.
+    func listedObjects(client: S3Client) async throws -> ObjectsUnderPrefix {
+        let prefixBytes = location.prefix.isEmpty ? [] : Array((location.prefix + "/").utf8)
+        let objects = try await client.listObjects(prefix: location.prefix.isEmpty ? "" : location.prefix + "/")
+        var found = ObjectsUnderPrefix()
+        for object in objects where object.keyBytes.starts(with: prefixBytes) {
+            let relative = Array(object.keyBytes.dropFirst(prefixBytes.count))
+            if found.sizes[relative] == nil { found.order.append(relative) }
+            found.sizes[relative] = object.size
+        }
+        return found
+    }
+
+    struct ObjectsUnderPrefix {
+        var sizes: [[UInt8]: Int] = [:]
+        var order: [[UInt8]] = []
+
+        func size(of path: String) -> Int? { sizes[Array(path.utf8)] }
+
+        func unlisted(besides listed: [String]) -> [UnlistedObject] {
+            let known = Set((listed + BundleManifest.describingFiles).map { Array($0.utf8) })
+            return order.filter { !known.contains($0) }.map { UnlistedObject(relativeBytes: $0, size: sizes[$0] ?? 0) }
+        }
     }
 
     // MARK: Fetch and verify
@@ -195,14 +238,15 @@ public struct S3Silo: Silo, RemoteBundle {
         let client = S3Client(location: location, connections: connections)
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
-            let listed = try await client.listObjects(prefix: location.prefix.isEmpty ? "" : location.prefix + "/")
-            let sizes = Dictionary(listed.map { (relativePath(ofKey: $0.key), $0.size) }, uniquingKeysWith: { first, _ in first })
+            let objects = try await listedObjects(client: client)
             let files = (try? BundleManifest.decode(manifestData))?.files ?? []
             let found = FoundFiles()
             // Objects of the wrong size are already a finding; only the others are read.
-            let toRead = files.filter { BundlePath.problem(in: $0.path) == nil && sizes[$0.path] == $0.size }
-            for file in files where sizes[file.path] != nil && sizes[file.path] != file.size {
-                found.set(file.path, PresentFile(isRegularFile: true, size: sizes[file.path]!, sha256: nil))
+            let toRead = files.filter { BundlePath.problem(in: $0.path) == nil && objects.size(of: $0.path) == $0.size }
+            for file in files {
+                if let size = objects.size(of: file.path), size != file.size {
+                    found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: nil))
+                }
             }
             try await Parallel.forEach(toRead, limit: connections) { file in
                 var hasher = IncrementalSHA256()
@@ -214,11 +258,15 @@ public struct S3Silo: Silo, RemoteBundle {
                 if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
             }
             var report = verifier.check(target: address, manifestData: manifestData, checksumsData: checksums, present: found.all)
-            let known = Set(files.map(\.path) + BundleManifest.describingFiles)
-            let extra = sizes.keys.filter { !known.contains($0) }.count
-            if extra > 0 {
-                report.note = "\(extra) object\(extra == 1 ? "" : "s") under \(address) not in the manifest "
-                    + "(left by earlier publishes; pico publish --prune removes them)"
+            // Every object under the prefix is served as part of the site: one the manifest
+            // does not list fails the bundle, whatever its name looks like.
+            let listedPaths = files.map(\.path)
+            for object in objects.unlisted(besides: listedPaths) {
+                let twin = listedPaths.first { $0 == object.relativePath && Array($0.utf8) != object.relativeBytes }
+                let why = !object.isValidUTF8 ? " (its key is not valid UTF-8)"
+                    : twin.map { " (its name differs from the listed \(S3KeyText.visible(Array($0.utf8))) only in Unicode normalisation)" } ?? ""
+                report.problems.append(VerificationProblem(.unlisted, path: object.shown,
+                    "an object under \(address) that the manifest does not list\(why); pico publish --prune removes it"))
             }
             await client.shutdown()
             return [report]
@@ -243,4 +291,43 @@ final class S3BundleReader: RemoteBundleReader {
     }
 
     func close() async { await client.shutdown() }
+}
+
+/// An S3 key as a message shows it: control characters and bytes that are not UTF-8 as
+/// `\u{…}` and `\x..` escapes, so a key cannot draw on the terminal or hide in a name.
+enum S3KeyText {
+    static func visible(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            // The longest valid UTF-8 run, then one byte that is not.
+            var end = rest.startIndex
+            var decoder = UTF8()
+            var iterator = rest.makeIterator()
+            var scalars: [Unicode.Scalar] = []
+            var consumed = 0
+            loop: while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue(let scalar):
+                    scalars.append(scalar)
+                    consumed += UTF8.width(scalar)
+                case .emptyInput, .error: break loop
+                }
+            }
+            end = rest.startIndex + consumed
+            for scalar in scalars {
+                if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+            rest = rest[end...]
+            if let byte = rest.first {
+                out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                rest = rest.dropFirst()
+            }
+        }
+        return out
+    }
 }
