@@ -50,8 +50,9 @@ public enum ServeLimits {
     /// The describing files are read whole; the same bound as for archives everywhere.
     public static let maxManifestBytes = ArchiveLimits.forArchive(size: 0).maxManifestBytes
     /// Files up to this size are read whole, checked and then sent; larger ones are checked in
-    /// one streaming pass and sent in a second.
-    public static let bufferedFileBytes = 8 << 20
+    /// one streaming pass and sent in a second. So a request holds at most this much, however
+    /// many of them there are at once.
+    public static let bufferedFileBytes = 1 << 20
     /// One read of a streamed file.
     public static let chunkBytes = 256 << 10
 }
