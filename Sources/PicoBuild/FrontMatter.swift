@@ -58,9 +58,9 @@ struct FrontMatter: Sendable {
     private mutating func readYAML(_ header: String, file: String, text: String) throws(FileError) {
         // Bounded before Yams sees it: its composer recurses once per level, and a few thousand
         // nested brackets overflowed the stack. The front matter starts on line 2 of the file.
-        if let line = YAMLNesting.firstLine(exceeding: InputLimits.maxValueDepth, in: header) {
+        if let at = YAMLShape.firstPosition(exceeding: InputLimits.maxValueDepth, in: header) {
             throw FileError("the YAML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
-                            line: line + 1, column: 1, hint: "front matter holds page settings; flatten the lists and maps")
+                            line: at.line + 1, column: at.column, hint: "front matter holds page settings; flatten the lists and maps")
         }
         let node: Node?
         do {

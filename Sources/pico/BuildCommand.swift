@@ -17,6 +17,10 @@ struct BuildCommand: ParsableCommand {
         not hold fails the build with its file:line:column. The bundle gets SHA256SUMS and \
         pico-manifest.json. OUT is replaced only when the whole build succeeded.
 
+        Links inside SITE are followed only while they stay inside it; files that hold keys \
+        (by name or by content) are left out or fail the build. Pages, templates and the HTML \
+        and CSS pico rewrites are read up to 16 MiB each ([build] max_page_mib in pico.toml).
+
         OUT defaults to SITE/public for a pico site and to NAME.bundle beside a finished site.
         """
     )
