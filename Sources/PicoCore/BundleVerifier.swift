@@ -159,8 +159,20 @@ public struct BundleVerifier: Sendable {
             return VerificationReport(target: folder.path,
                                       problems: [.init(.manifest, "cannot read the folder: \(error.localizedDescription)")])
         }
-        let manifestData = try? Data(contentsOf: folder.appendingPathComponent(BundleManifest.fileName))
-        let checksumsData = try? Data(contentsOf: folder.appendingPathComponent(BundleManifest.checksumsFileName))
+        // The describing files are read as the others are: never through a symlink.
+        var describingProblems: [VerificationProblem] = []
+        func describing(_ name: String) -> Data? {
+            do {
+                return try FileTree.readWithoutFollowing(name, under: folder.path)
+            } catch is FileTree.NotRegular {
+                describingProblems.append(.init(.notRegularFile, path: name, "is a symlink or special file, not a regular file"))
+            } catch {
+                describingProblems.append(.init(.manifest, path: name, "unreadable: \(error)"))
+            }
+            return nil
+        }
+        let manifestData = describing(BundleManifest.fileName)
+        let checksumsData = describing(BundleManifest.checksumsFileName)
         let listed = (manifestData.flatMap { try? BundleManifest.decode($0) })
             .map { Dictionary($0.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) } ?? [:]
 
@@ -181,6 +193,7 @@ public struct BundleVerifier: Sendable {
         }
         for (entry, hash) in zip(toHash, hashes) { present[entry.path]?.sha256 = hash }
         var report = check(target: folder.path, manifestData: manifestData, checksumsData: checksumsData, present: present)
+        report.problems = describingProblems + report.problems
         if report.manifest != nil, !oddNames.isEmpty {
             report.problems += oddNames.map { entry in
                 VerificationProblem(entry.kind == .file ? .unlisted : .notRegularFile, path: entry.path,

@@ -203,6 +203,35 @@ public enum FileTree {
         return folder
     }
 
+    /// A small file (a manifest) under `root`, read without following a symlink anywhere, and
+    /// never more than `limit` bytes. Nil when it is not there; `NotRegular` when it is a link.
+    public static func readWithoutFollowing(_ relative: String, under root: String, limit: Int = 256 << 20) throws -> Data? {
+        guard let descriptor = try openWithoutFollowing(relative, under: root) else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw POSIXFailure(operation: "look at", path: root + "/" + relative, code: errno) }
+        guard Int(info.st_size) <= limit else { throw TooLarge(path: relative, limit: limit) }
+        var data = Data(count: Int(info.st_size))
+        var filled = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while filled < buffer.count {
+                let got = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                if got < 0, errno == EINTR { continue }
+                guard got >= 0 else { throw POSIXFailure(operation: "read", path: root + "/" + relative, code: errno) }
+                if got == 0 { break }
+                filled += got
+            }
+        }
+        data.count = filled
+        return data
+    }
+
+    public struct TooLarge: Error, CustomStringConvertible {
+        public let path: String
+        public let limit: Int
+        public var description: String { "\(path) is larger than \(limit >> 20) MiB, more than pico reads" }
+    }
+
     /// A path that is a symlink, a special file, or lies under a symlinked folder.
     public struct NotRegular: Error, CustomStringConvertible {
         public let path: String

@@ -154,6 +154,9 @@ enum LocalBundle {
         if Checksums.render(manifest.files) != checksums || Checksums.bundleID(of: checksums) != manifest.id {
             problems.append("\(BundleManifest.checksumsFileName) and \(BundleManifest.fileName) disagree")
         }
+        // The one policy here too: a present signature must be valid, the paths must fit on a disk.
+        problems += BundleVerifier.standard().signatureStatus(of: manifest).problems.map(\.description)
+        problems += BundlePath.conflicts(among: manifest.files.map(\.path)).map(\.description)
         for file in manifest.files {
             if let problem = BundlePath.problem(in: file.path) {
                 problems.append("\(file.path): \(problem)")

@@ -102,6 +102,35 @@ import Testing
         try Self.victimIsIntact(victim)
     }
 
+    @Test func anNFDTwinInALibraryIsUnlistedAndThenRemovedByPublish() throws {
+        let folder = TemporaryFolder()
+        let bundle = try folder.makeBundle(["index.html": "<h1>v1</h1>", "caf\u{E9}.html": "<p>listed</p>"], under: "v1", name: "Site")
+        let lib = folder.path("lib")
+        try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
+        #expect(try TestEnvironment.pico("publish", bundle.path, "--to", lib.path).status == 0)
+        // Foundation would normalise the name: write it with the bytes of NFD.
+        let twin = Array(lib.appendingPathComponent("site").path.utf8) + Array("/cafe\u{301}.html".utf8) + [0]
+        let descriptor = twin.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+        try #require(descriptor >= 0)
+        close(descriptor)
+        let verified = try TestEnvironment.pico("verify", lib.path)
+        #expect(verified.status == 1 && verified.stderr.contains("unlisted: cafe\u{301}.html"), "\(verified.stdout)\(verified.stderr)")
+        #expect(try TestEnvironment.pico("publish", bundle.path, "--to", lib.path).status == 0)
+        #expect(try TestEnvironment.pico("verify", lib.path).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lib.appendingPathComponent("site").path).count == 4)
+    }
+
+    @Test func aSymlinkedManifestIsNotABundleFile() throws {
+        let folder = TemporaryFolder()
+        let bundle = try folder.makeBundle(["index.html": "<h1>x</h1>"], under: "b", name: "B")
+        let real = folder.path("elsewhere.json")
+        try FileManager.default.moveItem(at: bundle.appendingPathComponent("pico-manifest.json"), to: real)
+        try FileManager.default.createSymbolicLink(at: bundle.appendingPathComponent("pico-manifest.json"), withDestinationURL: real)
+        let verified = try TestEnvironment.pico("verify", bundle.path)
+        #expect(verified.status == 1 && verified.stderr.contains("not-a-regular-file: pico-manifest.json"), "\(verified.stderr)")
+        #expect(try TestEnvironment.pico("fetch", bundle.path, "-o", folder.path("out").path).status == 1)
+    }
+
     @Test func hugeDeclaredSizesNeitherTrapNorPassVerify() throws {
         let folder = TemporaryFolder()
         let (lib, bundle, _) = try Self.library(in: folder)

@@ -127,5 +127,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out.path))
         let verified = try s3.pico(["verify", "s3://sites/blog"])
         #expect(verified.status == 1)
+
+        // Nor does a forged bundle get published to S3 (or any silo).
+        let republished = try s3.pico(["publish", signed.bundle.path, "--to", "s3://sites/forged"])
+        #expect(republished.status == 1 && republished.stderr.contains("signature: the signature does not match"), "\(republished.stderr)")
+        #expect(try s3.aws(["s3", "ls", "s3://sites/forged/"]).stdout.isEmpty)
     }
 }

@@ -208,8 +208,11 @@ public struct FilesystemSilo: Silo {
         let checksums: Data?
         var present: [String: PresentFile] = [:]
         do {
-            manifestData = try FileTree.read(atPath: source.path + "/" + BundleManifest.fileName)
-            checksums = try? FileTree.read(atPath: source.path + "/" + BundleManifest.checksumsFileName)
+            guard let found = try FileTree.readWithoutFollowing(BundleManifest.fileName, under: source.path) else {
+                throw SiloError("\(source.path) has no \(BundleManifest.fileName)")
+            }
+            manifestData = found
+            checksums = try FileTree.readWithoutFollowing(BundleManifest.checksumsFileName, under: source.path)
             let manifest = try BundleManifest.decode(manifestData)
             for file in manifest.files {
                 guard BundlePath.problem(in: file.path) == nil else { continue }
