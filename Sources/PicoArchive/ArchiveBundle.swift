@@ -113,7 +113,7 @@ public struct ArchiveVerifier: Sendable {
     public func verify(archive: URL) -> VerificationReport {
         let size = (try? FileManager.default.attributesOfItem(atPath: archive.path)[.size] as? Int64) ?? 0
         do {
-            let pass = try ArchivePass.run(archive.path, limits: .forArchive(size: size ?? 0), stopAtFirstProblem: false)
+            let pass = try ArchivePass.run(archive.path, limits: .forArchive(size: size), stopAtFirstProblem: false)
             var report = verifier.check(target: archive.path, manifestData: pass.manifestData,
                                         checksumsData: pass.checksumsData, present: pass.present)
             report.problems = (pass.problems + report.problems)
@@ -141,9 +141,13 @@ public struct BundleUnpacker: Sendable {
         }
         let parent = destination.deletingLastPathComponent()
         try FileTree.makeFolders(parent.path)
-        let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).pico-unpack-\(getpid())")
-        try? fm.removeItem(at: staging)
-        try FileTree.makeFolders(staging.path)
+        // mkdtemp creates a new folder of its own or fails: a name planted beside DIR (a
+        // symlink in a shared /tmp) is never followed or reused.
+        var template = Array((parent.path + "/.\(destination.lastPathComponent).pico-unpack-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw POSIXFailure(operation: "create a staging folder in", path: parent.path, code: errno)
+        }
+        let staging = URL(fileURLWithPath: String(cString: made), isDirectory: true)
         do {
             let size = (try fm.attributesOfItem(atPath: archive.path)[.size] as? Int64) ?? 0
             let root = staging.path
@@ -166,7 +170,9 @@ public struct BundleUnpacker: Sendable {
                 throw ArchiveError("refusing \(archive.path): it is not an intact bundle\n"
                                    + report.problems.map { "  \($0)" }.joined(separator: "\n"))
             }
-            if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
+            // mkdtemp made it 0700; the unpacked folder is an ordinary one.
+            guard chmod(staging.path, 0o755) == 0 else { throw POSIXFailure(operation: "set the mode of", path: staging.path, code: errno) }
+            // rename(2) replaces an empty folder at DIR in one step, and fails on anything else.
             try fm.moveItemReplacing(staging, to: destination)
             return report
         } catch {

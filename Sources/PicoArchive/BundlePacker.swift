@@ -69,21 +69,11 @@ public struct BundlePacker: Sendable {
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 guard descriptor >= 0 else { throw ArchiveError("\(file.path) is listed in the manifest but cannot be read: \(String(cString: strerror(errno)))") }
                 defer { close(descriptor) }
-                hashing.begin()
                 try writer.addFile(path: file.path, size: file.size, compress: !Self.storedTypes.contains(file.type)) { sink in
-                    var left = file.size
-                    while left > 0 {
-                        let buffer = hashing.nextBuffer()
-                        let got = read(descriptor, buffer.baseAddress, min(buffer.count, left))
-                        if got < 0, errno == EINTR { continue }
-                        guard got > 0 else { throw ArchiveError("\(file.path) is shorter than the manifest says") }
-                        let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
-                        hashing.hash(piece)   // on the other core…
-                        try sink(piece)       // …while libarchive writes the same bytes
-                        left -= got
+                    try hashing.stream(file.path, size: file.size, expecting: file.sha256, to: sink) { buffer in
+                        read(descriptor, buffer.baseAddress, buffer.count)
                     }
                 }
-                hashing.end(expecting: file.sha256, for: file.path)
                 bytes += file.size
             }
             if let mismatch = hashing.firstMismatch() {
@@ -99,12 +89,14 @@ public struct BundlePacker: Sendable {
     }
 }
 
-/// Hashes files on a second thread while the caller writes them: the caller only queues work
-/// (begin, chunks, end) and never waits for a file's result; mismatches are collected and read
-/// once at the end. Buffers take turns, and one is handed out again only after its hashing.
+/// Hashes files on a second thread while the caller writes them. The caller never waits for
+/// a file's result: mismatches are collected and read once at the end. One call streams a
+/// whole file, so the turns of the buffers (each handed out again only after its hashing)
+/// stay inside this type, whatever the read does (short reads, EINTR, errors).
 final class OverlappedHasher: @unchecked Sendable {
-    // The caller's thread touches `turn` and `handedOut`; the queue touches `hasher` and
-    // `mismatches`, which the caller reads only through `queue.sync`.
+    // `turn` is touched by the caller's thread only; `hasher` and `mismatches` by the queue
+    // only (the caller reads them through `queue.sync`). Each buffer's semaphore is waited on
+    // once before the buffer is filled and signalled once when nothing uses it any more.
     private static let count = 4
     private let queue = DispatchQueue(label: "pico.pack.hash")
     private let buffers = (0..<OverlappedHasher.count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: FileTree.chunkSize, alignment: 64) }
@@ -112,39 +104,38 @@ final class OverlappedHasher: @unchecked Sendable {
     private var turn = 0
     private var hasher = IncrementalSHA256()
     private var mismatches: [String] = []
-    /// A buffer handed out by `nextBuffer` and not yet passed to `hash` (packing stopped on an
-    /// error in between): libdispatch refuses to free a semaphore below its starting value.
-    private var handedOut = Array(repeating: false, count: OverlappedHasher.count)
 
     // Queued work holds the hasher, so deinit runs only after the last of it, possibly on the
     // queue itself: there is nothing to wait for here, and `queue.sync` would trap.
-    deinit {
-        for index in 0..<Self.count where handedOut[index] { free[index].signal() }
-        for buffer in buffers { buffer.deallocate() }
-    }
+    deinit { for buffer in buffers { buffer.deallocate() } }
 
-    func begin() { queue.async { self.hasher = IncrementalSHA256() } }
-
-    /// The next buffer to read into; waits only if its earlier hashing is not done yet.
-    func nextBuffer() -> UnsafeMutableRawBufferPointer {
-        turn = (turn + 1) % Self.count
-        free[turn].wait()
-        handedOut[turn] = true
-        return buffers[turn]
-    }
-
-    /// Hashes the first `count` bytes of the buffer `nextBuffer` gave last.
-    func hash(_ chunk: UnsafeRawBufferPointer) {
-        let index = turn
-        let count = chunk.count
-        handedOut[index] = false
-        queue.async {
-            self.hasher.update(UnsafeRawBufferPointer(rebasing: self.buffers[index][..<count]))
-            self.free[index].signal()
+    /// Passes `size` bytes, got by `read` (which returns what `read(2)` returns), to `sink`,
+    /// hashing them meanwhile; the hash is compared with `sha256` on the hashing thread.
+    func stream(_ path: String, size: Int, expecting sha256: String,
+                to sink: (UnsafeRawBufferPointer) throws -> Void,
+                read: (UnsafeMutableRawBufferPointer) -> Int) throws {
+        queue.async { self.hasher = IncrementalSHA256() }
+        var left = size
+        while left > 0 {
+            let index = turn
+            turn = (turn + 1) % Self.count
+            free[index].wait()
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: buffers[index][..<min(buffers[index].count, left)])
+            var got: Int
+            repeat { got = read(buffer) } while got < 0 && errno == EINTR
+            guard got > 0 else {
+                free[index].signal()
+                throw ArchiveError(got < 0 ? "\(path) cannot be read: \(String(cString: strerror(errno)))"
+                                           : "\(path) is shorter than the manifest says")
+            }
+            let count = got
+            queue.async {   // on the other core…
+                self.hasher.update(UnsafeRawBufferPointer(rebasing: self.buffers[index][..<count]))
+                self.free[index].signal()
+            }
+            try sink(UnsafeRawBufferPointer(rebasing: buffers[index][..<got]))  // …while libarchive writes the same bytes
+            left -= got
         }
-    }
-
-    func end(expecting sha256: String, for path: String) {
         queue.async { if self.hasher.finalize() != sha256 { self.mismatches.append(path) } }
     }
 

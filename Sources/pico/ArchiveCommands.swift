@@ -60,8 +60,11 @@ struct UnpackCommand: ParsableCommand {
         discussion: """
         Refuses entries that would land outside DIR (.., absolute paths), symlinks, hard links, \
         devices, duplicate names, and archives that unpack to far more than their size or hold \
-        too many entries (zip bombs). Writes into a temporary folder beside DIR and moves it \
-        into DIR only after the whole bundle verified.
+        too many entries (zip bombs), and archives that other readers (unzip, GNU tar, bsdtar, \
+        Python) would read as other files. Writes into a new temporary folder beside DIR and \
+        moves it into DIR only after the whole bundle verified, its signature included: a \
+        signature that does not check is refused, and with --signer so is a bundle that is \
+        unsigned or signed by anyone else.
         """
     )
 
@@ -71,13 +74,22 @@ struct UnpackCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The folder to create (must not exist, or be empty).")
     var output: String
 
+    @Option(help: "The author the bundle must be signed by: an npub1… or a hex public key.")
+    var signer: String?
+
+    func validate() throws {
+        if let signer { _ = try PublicKeyArgument.hex(signer) }
+    }
+
     func run() throws {
         let destination = URL(commandLinePath: output)
         do {
-            let report = try BundleUnpacker(BundleVerifier(signatureChecker: SchnorrSignatureChecker()))
+            let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: try signer.map(PublicKeyArgument.hex))
+            let report = try BundleUnpacker(verifier)
                 .unpack(archive: URL(commandLinePath: file), to: destination)
             print("Unpacked and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             print("   bundle id \(report.manifest?.id ?? "")")
+            if case .valid(let key) = report.signature { print("   signed by \(PublicKeyArgument.npub(key))") } else { print("   unsigned") }
         } catch {
             Terminal.fail(error)
         }

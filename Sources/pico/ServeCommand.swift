@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PicoArchive
 import PicoBuild
 import PicoCore
 import PicoServer
@@ -60,6 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
             source = SiloSource(silo: remote)
         } else {
             let url = URL(commandLinePath: target)
+            if !FileTree.isDirectory(url) {
+                // Once, before serving: no archive at all, or one other readers see differently, is refused.
+                do { try ArchiveReader.checkLayout(of: url) } catch { Terminal.fail(error) }
+            }
             source = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
         }
         var server = BundleServer(source: source, port: port, basePath: base, verifier: signer.verifier) { line in

@@ -68,4 +68,140 @@ import Testing
         #expect(report.problems.map(\.kind) == [.changed])
         #expect(report.problems.first?.path == "index.html")
     }
+
+    // MARK: - files that are not archives at all
+
+    static let unreadable = ["zip", "tar", "tar.gz", "tar.zst"].flatMap { ending in
+        ["empty", "random", "text", "cut"].map { "unreadable-\($0).\(ending)" }
+    }
+
+    /// These crashed pico (a double free in ArchiveReader) and left unpack's staging folder.
+    @Test(arguments: unreadable)
+    func aFileThatIsNoArchiveIsSaidToBeOne(_ name: String) throws {
+        let archive = Self.corpus.appendingPathComponent(name)
+        try #require(FileManager.default.fileExists(atPath: archive.path), "the corpus was not generated")
+        let report = ArchiveVerifier(BundleVerifier()).verify(archive: archive)
+        #expect(!report.isValid)
+        #expect(report.problems.contains { $0.message.contains("not an archive pico can read") }, "\(report.problems)")
+        let folder = TemporaryFolder()
+        #expect {
+            try BundleUnpacker(BundleVerifier()).unpack(archive: archive, to: folder.path("work/out"))
+        } throws: { "\($0)".contains("not an archive pico can read") }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: folder.path("work").path)) ?? [] == [])
+    }
+
+    // MARK: - archives other readers read as other files
+
+    static let differentials = [
+        "tar-plus-zip.zip", "tar-plus-zip.tar", "tar-plus-zip.tar.gz", "gzip-trailing.tar.gz", "tar-trailing.tar",
+        "zip-comment.zip", "zip-prefix.zip", "zip-name-mismatch.zip", "zip-unicode-path.zip", "zip-hidden-local.zip",
+        "zip-no-utf8-flag.zip", "pax-path.tar", "pax-path.tar.gz", "pax-path.tar.zst", "pax-size.tar", "pax-global.tar", "pax-cut-collision.tar",
+    ]
+
+    @Test(arguments: differentials)
+    func anArchiveOtherReadersSeeDifferentlyIsRefused(_ name: String) throws {
+        let archive = Self.corpus.appendingPathComponent(name)
+        try #require(FileManager.default.fileExists(atPath: archive.path), "the corpus was not generated")
+        let report = ArchiveVerifier(BundleVerifier()).verify(archive: archive)
+        #expect(!report.isValid)
+        #expect(report.problems.contains {
+            $0.message.contains("other archive readers would see other files") || $0.message.contains("not an archive pico can read")
+        }, "\(report.problems)")
+        let folder = TemporaryFolder()
+        #expect(throws: (any Error).self) { try BundleUnpacker(BundleVerifier()).unpack(archive: archive, to: folder.path("work/out")) }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: folder.path("work").path)) ?? [] == [])
+    }
+
+    /// The corpus really is what it claims: in each archive, some other reader sees files that
+    /// pico's libarchive (bsdtar, seeking) does not.
+    @Test func otherReadersReallySeeOtherFilesInTheDifferentials() throws {
+        func lines(_ output: ProcessOutput) -> Set<String> { Set(output.stdout.split(separator: "\n").map(String.init)) }
+        func corpus(_ name: String) -> String { Self.corpus.appendingPathComponent(name).path }
+        let bundle: Set<String> = ["pico-manifest.json", "SHA256SUMS", "index.html"]
+        for name in ["tar-plus-zip.zip", "tar-plus-zip.tar", "tar-plus-zip.tar.gz"] {
+            #expect(lines(try TestEnvironment.run("bsdtar", ["-tf", corpus(name)])) == bundle, "\(name)")
+            #expect(lines(try TestEnvironment.run("unzip", ["-Z1", corpus(name)])).contains("evil.html"), "\(name)")
+        }
+        #expect(lines(try TestEnvironment.run("unzip", ["-Z1", corpus("zip-name-mismatch.zip")])).contains("index.html"))
+        #expect(lines(try TestEnvironment.run("bsdtar", ["-tf", corpus("zip-name-mismatch.zip")])).contains("indey.html"))
+        #expect(lines(try TestEnvironment.run("unzip", ["-Z1", corpus("zip-unicode-path.zip")])).contains("evil.html"))
+        let python = try TestEnvironment.run("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+                                                        corpus("zip-unicode-path.zip")])
+        #expect(lines(python).contains("index.html"), "\(python.stderr)")
+        // A streaming reader walks local headers and finds the entry the central directory hides.
+        let streamed = try TestEnvironment.run("/bin/sh", ["-c", "cat '\(corpus("zip-hidden-local.zip"))' | bsdtar -tf -"])
+        #expect(lines(streamed).contains("evil.html"))
+        #expect(!lines(try TestEnvironment.run("unzip", ["-Z1", corpus("zip-hidden-local.zip")])).contains("evil.html"))
+        let cp437 = try TestEnvironment.run("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+                                                       corpus("zip-no-utf8-flag.zip")])
+        let libarchiveNames = lines(try TestEnvironment.run("bsdtar", ["-tf", corpus("zip-no-utf8-flag.zip")]))
+        #expect(!lines(cp437).contains("caf\u{E9}.html") && libarchiveNames.contains("caf\u{E9}.html"))
+        // A reader that ignores pax headers takes the ustar name field.
+        let ustar = try TestEnvironment.run("python3", ["-c", "import sys; d = open(sys.argv[1], 'rb').read(); print(d[3072:3172].rstrip(b'\\0').decode())",
+                                                       corpus("pax-path.tar")])
+        #expect(ustar.stdout == "other.html\n")
+        #expect(lines(try TestEnvironment.run("tar", ["-tf", corpus("pax-path.tar")])).contains("index.html"))
+        let gzip = try TestEnvironment.run("gzip", ["-t", corpus("gzip-trailing.tar.gz")])
+        #expect(gzip.stderr.contains("trailing garbage"), "\(gzip.stderr)")
+    }
+
+    /// What other tools write is read as before: the checks refuse ambiguity, not writers.
+    @Test func bundlesPackedByOtherToolsStillVerify() throws {
+        let folder = TemporaryFolder()
+        var files: [String: String] = ["index.html": "<h1>Home</h1>", "posts/caf\u{E9}/index.html": "<p>accent</p>",
+                                        "a/" + String(repeating: "long-folder-name/", count: 9) + "page.html": "<p>deep</p>",
+                                        "b/" + String(repeating: "x", count: 120) + ".html": "<p>a long name</p>",
+                                        String(repeating: "q", count: 150) + "/" + String(repeating: "r", count: 150) + "/"
+                                            + String(repeating: "s", count: 110) + ".html": "<p>longer than ustar can split</p>"]
+        files["img/blob.bin"] = String(repeating: "\u{1}\u{7F}", count: 5000)
+        let bundle = try folder.makeBundle(files, created: "2024-05-06T07:08:09Z")
+        let sources = try FileManager.default.contentsOfDirectory(atPath: bundle.path).sorted()
+        let writers: [(String, [String])] = [
+            ("gnu.tar", ["tar", "--format=gnu", "-cf"]), ("posix.tar", ["tar", "--format=posix", "-cf"]),
+            ("gnu.tar.gz", ["tar", "--format=gnu", "-czf"]), ("posix.tar.zst", ["tar", "--format=posix", "--zstd", "-cf"]),
+            ("bsd.tar", ["bsdtar", "--format", "paxr", "-cf"]), ("bsd.zip", ["bsdtar", "--format", "zip", "-cf"]),
+            ("bsd.tar.xz", ["bsdtar", "-cJf"]),
+        ]
+        for (name, command) in writers {
+            let out = folder.path(name).path
+            let made = try TestEnvironment.run(command[0], Array(command.dropFirst()) + [out] + sources, in: bundle)
+            try #require(made.status == 0, "\(name): \(made.stderr)")
+            let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path(name))
+            #expect(report.isValid, "\(name): \(report.problems)")
+        }
+        let script = """
+        import os, sys, tarfile, zipfile
+        root, out = sys.argv[1], sys.argv[2]
+        paths = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+        with zipfile.ZipFile(out + '/py.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+            for p in paths: z.write(os.path.join(root, p), p)
+        for fmt, name in ((tarfile.PAX_FORMAT, 'py-pax.tar'), (tarfile.GNU_FORMAT, 'py-gnu.tar')):
+            with tarfile.open(out + '/' + name, 'w', format=fmt) as t:
+                for p in paths: t.add(os.path.join(root, p), p)
+        """
+        let python = try TestEnvironment.run("python3", ["-c", script, bundle.path, folder.url.path])
+        try #require(python.status == 0, "\(python.stderr)")
+        for name in ["py.zip", "py-pax.tar", "py-gnu.tar"] {
+            let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path(name))
+            #expect(report.isValid, "\(name): \(report.problems)")
+        }
+        // pico's own packs of the same bundle.
+        for ending in ["zip", "tar", "tar.gz", "tar.zst"] {
+            _ = try BundlePacker().pack(bundle: bundle, to: folder.path("pico.\(ending)"))
+            let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("pico.\(ending)"))
+            #expect(report.isValid, "pico.\(ending): \(report.problems)")
+        }
+        // Info-ZIP's zip: ASCII names verify; its non-ASCII names (no UTF-8 flag, a Unicode Path
+        // field instead) read differently in Python, so they are refused.
+        if TestEnvironment.hasProgram("zip") {
+            let ascii = try folder.makeBundle(["index.html": "<h1>Home</h1>", "css/site.css": "body{}"], under: "ascii")
+            let zipped = try TestEnvironment.run("zip", ["-qr", folder.path("infozip.zip").path, "."], in: ascii)
+            try #require(zipped.status == 0, "\(zipped.stderr)")
+            let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("infozip.zip"))
+            #expect(report.isValid, "infozip.zip: \(report.problems)")
+            _ = try TestEnvironment.run("zip", ["-qr", folder.path("infozip-accents.zip").path, "."], in: bundle)
+            let accents = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("infozip-accents.zip"))
+            #expect(accents.problems.contains { $0.message.contains("without the zip's UTF-8 flag") }, "\(accents.problems)")
+        }
+    }
 }

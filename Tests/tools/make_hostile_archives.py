@@ -26,12 +26,41 @@ report each one as failed.
   flipped-byte        a bundle whose index.html differs in one byte (same size) from what
                       the manifest says: not hostile, just corrupt       .zip .tar .tar.gz
 
-The output is deterministic (fixed times, owners and gzip headers). Standard library only.
+Archives other readers would read as other files (parser differentials): each holds the
+correct bundle as pico's libarchive reads it, and something else for another reader.
+
+  tar-plus-zip        the bundle's tar with a zip (evil.html) appended    .zip .tar .tar.gz
+                      (named .zip, unzip lists evil.html; as .tar.gz, after the gzip stream)
+  gzip-trailing       the bundle's tar.gz with random bytes after the gzip stream   .tar.gz
+  tar-trailing        the bundle's tar with random bytes after its end-of-archive blocks .tar
+  zip-comment         the bundle's zip with a comment after its end record            .zip
+  zip-prefix          a shell script, then the bundle's zip (a self-extractor)        .zip
+  zip-name-mismatch   index.html's local header names indey.html                      .zip
+  zip-unicode-path    index.html carries an Info-ZIP Unicode Path field: evil.html     .zip
+  zip-hidden-local    a local entry evil.html that the central directory leaves out   .zip
+  zip-no-utf8-flag    a non-ASCII name (café.html) without the UTF-8 flag             .zip
+  pax-path            index.html's ustar name is other.html, its pax path index.html  .tar .tar.gz .tar.zst
+  pax-size            a pax size that differs from the ustar size field                .tar
+  pax-global          a global pax header that sets a path                            .tar
+  pax-cut-collision   a file named a*100, and a*100 + "b.html", whose ustar name (its first
+                      100 bytes, as Python writes it) is the first file's name        .tar
+
+Files pico cannot read at all (each must give "not an archive pico can read"):
+
+  unreadable-empty    a file of no bytes                     .zip .tar .tar.gz .tar.zst
+  unreadable-random   4 KiB of random bytes (fixed seed)     .zip .tar .tar.gz .tar.zst
+  unreadable-text     a line of text                         .zip .tar .tar.gz .tar.zst
+  unreadable-cut      the bundle's archive cut in half       .zip .tar .tar.gz .tar.zst
+
+(.tar.zst files need the zstd program; without it they are left out.)
+
+The output is deterministic (fixed times, owners and gzip headers). Standard library only,
+and the zstd program for .tar.zst.
 
 usage: make_hostile_archives.py OUTDIR [--small]
        (--small leaves out the two bombs and too-many-entries, the slow ones)
 """
-import gzip, hashlib, io, json, os, sys, tarfile, warnings, zipfile
+import gzip, hashlib, io, json, os, random, shutil, struct, subprocess, sys, tarfile, warnings, zipfile, zlib
 
 EPOCH = 1700000000                 # every time stamp in every archive
 ZIP_TIME = (2023, 11, 14, 22, 13, 20)
@@ -142,6 +171,55 @@ class Zeros(io.RawIOBase):
         return ZEROS[:n]
 
 
+# --- raw zip, for layouts zipfile will not write ------------------------------------------------
+
+def raw_zip(entries, comment=b""):
+    """entries: dicts with name (str), data (bytes) and optionally local_name, local_extra,
+    cd_extra, in_cd (default True), utf8_flag (default: set for non-ASCII names).
+    Stored entries, no data descriptors, written exactly as described."""
+    out = bytearray()
+    central = bytearray()
+    count = 0
+    for e in entries:
+        name = e["name"].encode()
+        local_name = e.get("local_name", e["name"]).encode()
+        data = e["data"]
+        crc = zlib.crc32(data)
+        flags = 0x0800 if e.get("utf8_flag", any(b >= 0x80 for b in name)) else 0
+        local_extra, cd_extra = e.get("local_extra", b""), e.get("cd_extra", b"")
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 0, 0x6E00, 0x5781, crc, len(data), len(data),
+                           len(local_name), len(local_extra)) + local_name + local_extra + data
+        if e.get("in_cd", True):
+            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x031E, 20, flags, 0, 0x6E00, 0x5781, crc,
+                                   len(data), len(data), len(name), len(cd_extra), 0, 0, 0, 0o100644 << 16,
+                                   offset) + name + cd_extra
+            count += 1
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), start, len(comment)) + comment
+    return bytes(out)
+
+
+def unicode_path_field(name, header_name):
+    """Info-ZIP Unicode Path extra field (0x7075): version 1, CRC-32 of the header's name."""
+    body = struct.pack("<BI", 1, zlib.crc32(header_name.encode())) + name.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
+
+
+def tar_bytes(entries, gz=False):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for info, fileobj in tar_members(entries):
+            tf.addfile(info, fileobj)
+    data = buffer.getvalue()
+    return gzip.compress(data, compresslevel=6, mtime=0) if gz else data
+
+
+def zstd_bytes(data):
+    return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
 # --- the corpus -------------------------------------------------------------------------------
 
 def main(out, small=False):
@@ -225,6 +303,90 @@ def main(out, small=False):
 
     flipped = [(n, INDEX.replace(b"Nothing", b"nothing") if n == "index.html" else d) for n, d in BASE]
     both("flipped-byte", flipped, flipped, "index.html differs in one byte from its manifest entry", gz=True)
+
+    # --- parser differentials ---------------------------------------------------------------
+    def write(name, data, what):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+        done(name, what)
+
+    evil_html = b"<h1>The attacker's page</h1>\n"
+    evil_zip = raw_zip([{"name": "index.html", "data": evil_html}, {"name": "evil.html", "data": evil_html}])
+    plain_tar = tar_bytes(BASE)
+    write("tar-plus-zip.zip", plain_tar + evil_zip, "the bundle's tar, then a zip with evil.html")
+    write("tar-plus-zip.tar", plain_tar + evil_zip, "the bundle's tar, then a zip with evil.html")
+    write("tar-plus-zip.tar.gz", tar_bytes(BASE, gz=True) + evil_zip, "the bundle's tar.gz, then a zip")
+    rng = random.Random(12)
+    noise = bytes(rng.randrange(256) for _ in range(4096))
+    write("gzip-trailing.tar.gz", tar_bytes(BASE, gz=True) + noise, "random bytes after the gzip stream")
+    write("tar-trailing.tar", plain_tar + noise, "random bytes after the end-of-archive blocks")
+
+    bundle_zip = raw_zip([{"name": n, "data": d} for n, d in BASE])
+    write("zip-comment.zip", bundle_zip[:-2] + struct.pack("<H", 11) + b"hello there", "a comment after the end record")
+    write("zip-prefix.zip", b"#!/bin/sh\nexit 0\n" + bundle_zip, "a shell script before the zip")
+    write("zip-name-mismatch.zip",
+          raw_zip([{"name": n, "data": d, **({"local_name": "indey.html"} if n == "index.html" else {})} for n, d in BASE]),
+          "index.html's local header names indey.html")
+    write("zip-unicode-path.zip",
+          raw_zip([{"name": n, "data": d, **({"cd_extra": unicode_path_field("evil.html", n),
+                                              "local_extra": unicode_path_field("evil.html", n)} if n == "index.html" else {})}
+                   for n, d in BASE]),
+          "index.html with a Unicode Path field saying evil.html")
+    write("zip-hidden-local.zip",
+          raw_zip([{"name": n, "data": d} for n, d in BASE[:2]] + [{"name": "evil.html", "data": evil_html, "in_cd": False}]
+                  + [{"name": n, "data": d} for n, d in BASE[2:]]),
+          "a local entry evil.html missing from the central directory")
+    cafe = bundle({"index.html": INDEX, "caf\u00e9.html": b"<p>caf\xc3\xa9</p>\n"})
+    write("zip-no-utf8-flag.zip", raw_zip([{"name": n, "data": d, "utf8_flag": False} for n, d in cafe]),
+          "a non-ASCII name without the UTF-8 flag")
+
+    def pax_path_entries():
+        entries = []
+        for n, d in BASE:
+            info = tinfo("other.html" if n == "index.html" else n, len(d))
+            if n == "index.html":
+                info.pax_headers = {"path": "index.html"}
+            entries.append((info, d))
+        return entries
+
+    def pax_tar(entries, gz=False, global_headers=None):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT, pax_headers=global_headers) as tf:
+            for info, d in entries:
+                tf.addfile(info, io.BytesIO(d))
+        data = buffer.getvalue()
+        return gzip.compress(data, compresslevel=6, mtime=0) if gz else data
+
+    write("pax-path.tar", pax_tar(pax_path_entries()), "ustar name other.html, pax path index.html")
+    write("pax-path.tar.gz", pax_tar(pax_path_entries(), gz=True), "ustar name other.html, pax path index.html")
+    if shutil.which("zstd"):
+        write("pax-path.tar.zst", zstd_bytes(pax_tar(pax_path_entries())), "ustar name other.html, pax path index.html")
+    sized = []
+    for n, d in BASE:
+        info = tinfo(n, len(d))
+        if n == "index.html":
+            info.pax_headers = {"size": str(len(d) + 512)}
+        sized.append((info, d))
+    data = bytearray(pax_tar(sized))
+    write("pax-size.tar", bytes(data), "index.html's pax size is 512 bytes more than its ustar size")
+    write("pax-global.tar", pax_tar([(tinfo(n, len(d)), d) for n, d in BASE], global_headers={"path": "evil.html"}),
+          "a global pax header with path=evil.html")
+
+    long_name = "a" * 100
+    collide = bundle({"index.html": INDEX, long_name: b"first\n", long_name + "b.html": b"second\n"})
+    write("pax-cut-collision.tar", pax_tar([(tinfo(n, len(d)), d) for n, d in collide]),
+          "a*100 + b.html's ustar name is the name of the file a*100")
+
+    # --- not archives at all, or cut short -----------------------------------------------------
+    forms = {"zip": bundle_zip, "tar": plain_tar, "tar.gz": tar_bytes(BASE, gz=True)}
+    if shutil.which("zstd"):
+        forms["tar.zst"] = zstd_bytes(plain_tar)
+    for ending, whole in forms.items():
+        write(f"unreadable-empty.{ending}", b"", "no bytes")
+        write(f"unreadable-random.{ending}", bytes(rng.randrange(256) for _ in range(4096)), "random bytes")
+        write(f"unreadable-text.{ending}", b"This is a plain text file, not an archive.\n", "a line of text")
+        cut = 1800 if ending == "tar" else len(whole) // 2   # a tar cut inside its second entry
+        write(f"unreadable-cut.{ending}", whole[:cut], "the bundle's archive cut short")
 
     return 0
 
