@@ -96,6 +96,65 @@ import Testing
         #expect(listings > 0 && listings <= 2 * 101, "\(listings) listing requests for two commands")
     }
 
+    // MARK: Nostr: one hostile relay among good ones (point 6)
+
+    /// A run of pico under GNU time: its output, and its peak resident memory in MiB.
+    static func measured(_ arguments: [String]) throws -> (result: ProcessOutput, peakMiB: Int, seconds: Double) {
+        let started = Date()
+        let result = try TestEnvironment.run("/usr/bin/time", ["-v", TestEnvironment.pico.path] + arguments)
+        let line = result.stderr.split(separator: "\n").first { $0.contains("Maximum resident set size (kbytes)") }
+        let kilobytes = line.flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? Int.max
+        return (result, kilobytes == Int.max ? Int.max : kilobytes / 1024, Date().timeIntervalSince(started))
+    }
+
+    /// The bound this suite states for a fetch under attack: well above the ~60 MiB a fetch of
+    /// the blog takes, far below the gigabytes a flood used to cost.
+    static let peakMemoryBoundMiB = 300
+
+    @Test(arguments: ["flood", "huge", "forged-newer", "forged-newer-sig", "paging"])
+    func oneHostileRelayAmongGoodOnesCannotStopAFetch(mode: String) throws {
+        let good = try NostrTestRelay(maxContent: 1 << 20)
+        let folder = TemporaryFolder()
+        let key = try NostrSiloTests.makeKey(in: folder)
+        let bundle = try BlogFixture.build(in: folder, key: key.file)
+        _ = try NostrSiloTests.publish(bundle, to: good, key: key.file)
+        let hostile = try ServerProcess(URL(fileURLWithPath: TestEnvironment.venvPython), [
+            Self.tools.appendingPathComponent("hostile_relay.py").path,
+            "--mode", mode == "forged-newer-sig" ? "forged-newer" : mode, "--forge", mode == "forged-newer-sig" ? "sig" : "id",
+            "--d", "carried-by-hand",  // the blog's site: the forgery claims to be its newer version
+        ])
+        if mode == "paging" {
+            // The hostile relay holds a valid and newer site event (a real publish, a second
+            // later), so it is the first asked for the files, and then pages without end.
+            Thread.sleep(forTimeInterval: 1.1)
+            let published = try TestEnvironment.pico("publish", bundle.path, "--to", hostile.url, "--key", key.file)
+            try #require(published.status == 0, "\(published.stderr)")
+        }
+
+        let fetched = folder.path("fetched")
+        let (fetch, peak, seconds) = try Self.measured(["fetch", "nostr:\(key.npub)?relay=\(hostile.url)&relay=\(good.url)", "-o", fetched.path])
+        #expect(fetch.status == 0, "\(mode): \(fetch.stderr)")
+        #expect(fetch.stderr.contains("warning: \(hostile.url)"), "\(mode): the hostile relay is named: \(fetch.stderr)")
+        #expect(peak < Self.peakMemoryBoundMiB, "\(mode): peak memory \(peak) MiB")
+        #expect(seconds < 60, "\(mode): took \(seconds) s")
+        if fetch.status == 0 {
+            #expect(try BlogFixture.manifest(fetched).id == BlogFixture.manifest(bundle).id)
+            let verified = try TestEnvironment.pico("verify", fetched.path, "--signer", key.npub)
+            #expect(verified.status == 0, "\(verified.stderr)")
+        }
+
+        // verify reads through the same reader; serve too.
+        let (remote, remotePeak, _) = try Self.measured(["verify", "nostr:\(key.npub)?relay=\(hostile.url)&relay=\(good.url)", "--signer", key.npub])
+        #expect(remote.status == 0 && remotePeak < Self.peakMemoryBoundMiB, "\(mode): \(remote.stdout)\(remote.stderr)")
+
+        // Alone, the hostile relay gives a clear error, still bounded.
+        let (alone, alonePeak, aloneSeconds) = try Self.measured(["fetch", "nostr:\(key.npub)?relay=\(hostile.url)", "-o", folder.path("alone").path])
+        #expect(alone.status == 1 && alone.stderr.contains(hostile.url), "\(mode): \(alone.stderr)")
+        #expect(alonePeak < Self.peakMemoryBoundMiB && aloneSeconds < 60, "\(mode): \(alonePeak) MiB, \(aloneSeconds) s")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("alone").path))
+        _ = hostile.stop()
+    }
+
     // MARK: Key material is never printed (point 18)
 
     @Test func s3ErrorsNeverShowTheSecretKeyOrTheSessionToken() throws {

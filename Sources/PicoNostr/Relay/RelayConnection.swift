@@ -3,6 +3,27 @@ import Logging
 import PicoCore
 import WSClient
 
+/// How much one query may bring back before pico stops listening to it.
+public struct QueryBudget: Sendable, Equatable {
+    public var maxEvents: Int
+    public var maxBytes: Int
+    public init(maxEvents: Int, maxBytes: Int) { (self.maxEvents, self.maxBytes) = (maxEvents, maxBytes) }
+
+    /// The filters' own limits (500 where one has none), and 16 MiB.
+    public init(for filters: [NostrFilter]) {
+        self.init(maxEvents: filters.reduce(0) { $0 + ($1.limit ?? 500) }, maxBytes: 16 << 20)
+    }
+}
+
+/// A query's events, and why the relay was cut off before EOSE if it was.
+public struct QueryAnswer: Sendable {
+    public var events: [NostrEvent]
+    /// The size of the EVENT messages received, in bytes.
+    public var bytes: Int
+    /// Set when the relay overstepped the budget (more events or bytes than allowed).
+    public var cutShort: String?
+}
+
 public struct RelayError: Error, CustomStringConvertible, Sendable {
     public let description: String
     /// Worth trying again on a new connection (the connection dropped or timed out).
@@ -39,8 +60,10 @@ public actor RelayConnection {
     }
 
     private struct Query {
-        let waiter: Waiter<[NostrEvent]>
+        let waiter: Waiter<QueryAnswer>
+        let budget: QueryBudget
         var events: [NostrEvent] = []
+        var bytes = 0
     }
 
     private init(url: String, maxMessageSize: Int) {
@@ -162,16 +185,27 @@ public actor RelayConnection {
                 acknowledgements = [:]
             }
         case .event(let subscription, let event):
-            queries[subscription]?.events.append(event)
+            guard var query = queries[subscription] else { return }
+            // A relay that sends more than was asked for is cut off there, not believed: it
+            // cannot make pico hold more than the budget, or wait for an EOSE that never comes.
+            let size = text.utf8.count
+            if query.events.count >= query.budget.maxEvents {
+                finish(subscription, query, cutShort: "sent more than the \(query.budget.maxEvents) events asked for")
+            } else if query.bytes + size > query.budget.maxBytes {
+                finish(subscription, query, cutShort: "sent more than \(query.budget.maxBytes >> 20) MiB for one query")
+            } else {
+                query.events.append(event)
+                query.bytes += size
+                queries[subscription] = query
+            }
         case .endOfStoredEvents(let subscription):
-            guard let query = queries.removeValue(forKey: subscription) else { return }
-            outbound.yield(JSONValue.array([.string("CLOSE"), .string(subscription)]).canonicalString)
-            query.waiter.continuation.resume(returning: query.events)
+            guard let query = queries[subscription] else { return }
+            finish(subscription, query, cutShort: nil)
         case .closed(let subscription, let message):
             queries.removeValue(forKey: subscription)?.waiter.continuation
                 .resume(throwing: RelayError("\(url) refused the query: \(message)"))
         case .notice(let message):
-            notices.append(message)
+            notices.append(String(message.prefix(300)))
             if notices.count > 20 { notices.removeFirst() }
         case .other:
             break
@@ -189,14 +223,26 @@ public actor RelayConnection {
         }
     }
 
+    private func finish(_ subscription: String, _ query: Query, cutShort: String?) {
+        queries[subscription] = nil
+        outbound.yield(JSONValue.array([.string("CLOSE"), .string(subscription)]).canonicalString)
+        query.waiter.continuation.resume(returning: QueryAnswer(events: query.events, bytes: query.bytes, cutShort: cutShort))
+    }
+
     /// Sends REQ and collects the stored events until EOSE, then closes the subscription.
     public func query(_ filters: [NostrFilter], timeout: Duration = .seconds(30)) async throws -> [NostrEvent] {
+        try await query(filters, timeout: timeout, budget: QueryBudget(for: filters)).events
+    }
+
+    /// Sends REQ and collects the stored events until EOSE, or until the relay oversteps
+    /// `budget` (then the answer says so, and holds what came within it).
+    public func query(_ filters: [NostrFilter], timeout: Duration = .seconds(30), budget: QueryBudget) async throws -> QueryAnswer {
         if let failure { throw failure }
         nextSubscription += 1
         let subscription = "pico-\(nextSubscription)"
         let text = JSONValue.array([.string("REQ"), .string(subscription)] + filters.map(\.json)).canonicalString
         return try await withCheckedThrowingContinuation { continuation in
-            queries[subscription] = Query(waiter: Waiter(continuation: continuation, deadline: .now + timeout))
+            queries[subscription] = Query(waiter: Waiter(continuation: continuation, deadline: .now + timeout), budget: budget)
             outbound.yield(text)
         }
     }

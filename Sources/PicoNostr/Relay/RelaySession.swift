@@ -11,6 +11,8 @@ public actor RelaySession {
     private let attempts: Int
     /// Connections made after the first, for reports.
     public private(set) var reconnects = 0
+    /// After this, no operation starts or is retried: a relay gets a bounded share of time.
+    private var deadline: ContinuousClock.Instant?
 
     public init(url: String, information: RelayInformation?, attempts: Int = 4, connection: RelayConnection? = nil) {
         self.url = url
@@ -48,9 +50,15 @@ public actor RelaySession {
         }
     }
 
+    /// Limits the time left for this relay: operations after `deadline` fail at once.
+    public func limitTime(to deadline: ContinuousClock.Instant) { self.deadline = deadline }
+
     public func run<T: Sendable>(_ operation: @Sendable (RelayConnection) async throws -> T) async throws -> T {
         var pause = Duration.milliseconds(200)
         for attempt in 1... {
+            if let deadline, ContinuousClock.now >= deadline {
+                throw RelayError("\(url) used up the time pico allows one relay")
+            }
             var used: RelayConnection?
             do {
                 let connection = try await current()

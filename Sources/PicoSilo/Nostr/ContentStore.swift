@@ -78,13 +78,15 @@ public struct RelayChunkStore: ContentStore {
         public var description: String { "\(relay) refused a chunk event (\(size) characters of content): \(message)" }
     }
 
+    /// Reads contents in batches whose answers fit the relay's limit on one REQ. Each batch is
+    /// assembled before the next is asked for, so what is held at once is one batch's events.
+    /// A relay that sends more than asked, pages without end or more bytes than the contents
+    /// can take (twice their chunk events, plus 8 MiB) throws `RelayOverstepped`.
     public func get(_ contents: [StoredContent]) async throws -> [String: Result<Data, FileChunks.Problem>] {
-        var events: [String: [NostrEvent]] = [:]
-        // Batches whose answers cannot be cut short by the relay's limit on one REQ.
         var batch: [StoredContent] = [], expected = 0
         var batches: [[StoredContent]] = []
         for content in contents {
-            let count = max(1, ((content.size ?? chunkSize * 8) + chunkSize - 1) / chunkSize)
+            let count = expectedEvents(content)
             if !batch.isEmpty && (expected + count > queryLimit / 2 || batch.count >= 200) {
                 batches.append(batch)
                 (batch, expected) = ([], 0)
@@ -93,42 +95,74 @@ public struct RelayChunkStore: ContentStore {
             expected += count
         }
         if !batch.isEmpty { batches.append(batch) }
-        // Contents whose answer the relay may have cut short: their batch came back full.
-        var maybeCut: Set<String> = []
-        for batch in batches {
-            let found = try await query(hashes: batch.map(\.sha256))
-            if found.count >= queryLimit { maybeCut.formUnion(batch.map(\.sha256)) }
-            for event in found { if let x = event.tag("x")?.first { events[x, default: []].append(event) } }
-        }
         var results: [String: Result<Data, FileChunks.Problem>] = [:]
-        for content in contents {
-            let found = events[content.sha256] ?? []
-            var result = FileChunks.assemble(found, sha256: content.sha256, author: author)
-            // A content the relay lacks costs no second question; one cut short, or with some of
-            // its chunks there, is asked for alone, page by page.
-            if case .failure(let problem) = result, !problem.forged, maybeCut.contains(content.sha256) || !found.isEmpty {
-                let alone = try await query(hashes: [content.sha256], paged: true)
-                result = FileChunks.assemble(alone, sha256: content.sha256, author: author)
+        for batch in batches {
+            let wanted = Set(batch.map(\.sha256))
+            let (found, full) = try await query(hashes: batch.map(\.sha256), budget: budget(for: batch))
+            var events: [String: [NostrEvent]] = [:]
+            for event in found { if let x = event.tag("x")?.first, wanted.contains(x) { events[x, default: []].append(event) } }
+            for content in batch {
+                let found = events[content.sha256] ?? []
+                var result = FileChunks.assemble(found, sha256: content.sha256, author: author)
+                // A content the relay lacks costs no second question; one cut short, or with some of
+                // its chunks there, is asked for alone, page by page.
+                if case .failure(let problem) = result, !problem.forged, full || !found.isEmpty {
+                    // Pages it can need: its chunks at one page each queryLimit, twice over, and a few more.
+                    let pages = 4 + 2 * (expectedEvents(content) / max(1, queryLimit) + 1)
+                    let alone = try await query(hashes: [content.sha256], budget: budget(for: [content]), maxPages: pages, paged: true)
+                    result = FileChunks.assemble(alone.events, sha256: content.sha256, author: author)
+                }
+                results[content.sha256] = result
             }
-            results[content.sha256] = result
         }
         return results
     }
 
-    /// Chunk events for these contents. `paged` goes back in time with `until` while the relay
-    /// keeps returning full pages.
-    private func query(hashes: [String], paged: Bool = false) async throws -> [NostrEvent] {
+    /// Chunk events one content takes (eight chunks when its size is unknown).
+    private func expectedEvents(_ content: StoredContent) -> Int {
+        max(1, ((content.size ?? chunkSize * 8) + chunkSize - 1) / chunkSize)
+    }
+
+    /// What the relay may send for these contents: twice their chunk events (another publish's
+    /// chunk size may be there too) plus 8 MiB, and at most `queryLimit` events a page.
+    private func budget(for contents: [StoredContent]) -> QueryBudget {
+        let events = contents.reduce(0) { $0 + expectedEvents($1) }
+        let bytes = contents.reduce(0) { $0 + ($1.size ?? chunkSize * 8) } / 3 * 4 + events * 1024
+        return QueryBudget(maxEvents: queryLimit, maxBytes: bytes.multipliedReportingOverflow(by: 2).partialValue + (8 << 20))
+    }
+
+    /// Chunk events for these contents, and whether the relay's answer filled a page. `paged`
+    /// goes back in time with `until` while the relay keeps returning full pages, within the
+    /// budget's bytes over all pages and a number of pages the contents can need.
+    private func query(hashes: [String], budget: QueryBudget, maxPages: Int = 1, paged: Bool = false) async throws -> (events: [NostrEvent], full: Bool) {
         var filter = NostrFilter(authors: [author], kinds: [SiteEventKind.chunk], tags: ["x": hashes], limit: queryLimit)
         var all: [String: NostrEvent] = [:]
+        var bytesLeft = budget.maxBytes
+        var pages = 0
         while true {
-            let page = try await session.run { [filter] in try await $0.query([filter], timeout: .seconds(60)) }
+            let pageBudget = QueryBudget(maxEvents: queryLimit, maxBytes: bytesLeft)
+            let page = try await session.run { [filter] in try await $0.query([filter], timeout: .seconds(60), budget: pageBudget) }
+            if let cut = page.cutShort { throw RelayOverstepped(relay: session.url, reason: cut) }
+            bytesLeft -= page.bytes
+            pages += 1
             let before = all.count
-            for event in page { all[event.id] = event }
-            guard paged, page.count >= queryLimit, all.count > before,
-                  let oldest = page.map(\.createdAt).min() else { break }
+            for event in page.events { all[event.id] = event }
+            let full = page.events.count >= queryLimit
+            guard paged, full, all.count > before, let oldest = page.events.map(\.createdAt).min() else {
+                return (Array(all.values), full)
+            }
+            if pages >= maxPages {
+                throw RelayOverstepped(relay: session.url, reason: "kept returning full pages of chunk events (\(pages) pages, more than the file can have)")
+            }
             // Events of the oldest second may straddle the page boundary: ask again up to it.
             filter.until = oldest
         }
-        return Array(all.values)
     }
+}
+
+/// A relay that sent more than it was asked for, or would not stop: pico stops reading from it.
+public struct RelayOverstepped: Error, CustomStringConvertible, Sendable {
+    public let relay: String
+    public let reason: String
+    public var description: String { "\(relay) \(reason)" }
 }

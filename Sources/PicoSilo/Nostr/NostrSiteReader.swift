@@ -5,20 +5,50 @@ import PicoNostr
 /// Reads one author's site from relays: finds the newest valid NIP-5A manifest event and gets
 /// file contents by hash, from the first relay that has them intact. Shared by fetch, verify
 /// and serve.
+///
+/// Any relay may be hostile. Each gets a bounded share: its answers are cut off at the events
+/// and bytes a query asks for (see `RelayChunkStore`), its time at `relayTime`. A relay that
+/// oversteps, fails, or sends events that do not verify is skipped with a warning naming it,
+/// and the others are used: one bad relay among good ones cannot stop a fetch.
 actor NostrSiteReader {
     let address: NostrSiteAddress
+    /// The time one relay may take for the whole read.
+    let relayTime: Duration
+    private let warn: @Sendable (String) -> Void
     private var sessions: [RelaySession]?
     private var unreachable: [String] = []
     private var found: (site: SiteManifest, event: NostrEvent, relay: String)?
+    private var warned: Set<String> = []
+    /// Relays skipped, and why, for an error that has nothing else to say.
+    private var skipped: [String] = []
     var author: String { address.author.hexString }
 
-    init(address: NostrSiteAddress) { self.address = address }
+    init(address: NostrSiteAddress, relayTime: Duration = .seconds(300),
+         warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+        (self.address, self.relayTime, self.warn) = (address, relayTime, warn)
+    }
 
     private func openSessions() async throws -> [RelaySession] {
         if let sessions { return sessions }
+        let deadline = ContinuousClock.now + relayTime
+        let outcomes = await withTaskGroup(of: (Int, Result<RelaySession, any Error>).self) { group in
+            for (index, relay) in address.relays.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await RelaySession.open(relay))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var all: [(Int, Result<RelaySession, any Error>)] = []
+            for await outcome in group { all.append(outcome) }
+            return all.sorted { $0.0 < $1.0 }
+        }
         var opened: [RelaySession] = []
-        for relay in address.relays {
-            do { opened.append(try await RelaySession.open(relay)) } catch { unreachable.append("\(relay): \(error)") }
+        for (index, outcome) in outcomes {
+            switch outcome {
+            case .success(let session):
+                await session.limitTime(to: deadline)
+                opened.append(session)
+            case .failure(let error): unreachable.append("\(address.relays[index]): \(error)")
+            }
         }
         guard !opened.isEmpty else {
             throw SiloError("no relay of \(address) could be reached:\n" + unreachable.map { "  \($0)" }.joined(separator: "\n"))
@@ -27,8 +57,22 @@ actor NostrSiteReader {
         return opened
     }
 
-    /// The newest site manifest event by the author that is intact. An altered or forged event
-    /// newer than it is an error, never silently passed over for an older version.
+    /// Stops using a relay for the rest of this read, saying why.
+    private func skip(_ session: RelaySession, because reason: String) async {
+        sessions?.removeAll { $0 === session }
+        skipped.append("\(session.url): \(reason)")
+        report("\(session.url): \(reason); pico stopped reading from it")
+        await session.close()
+    }
+
+    private func report(_ warning: String) {
+        if warned.insert(warning).inserted { warn(warning) }
+    }
+
+    /// The newest site manifest event by the author that is intact, from all relays at once.
+    /// Events that fail verification are skipped, with a warning naming the relay; an older
+    /// valid event is taken over a newer forged one (a forger cannot hide the site). Only when
+    /// no relay holds a valid one is a forged one an error.
     func siteManifest() async throws -> (site: SiteManifest, event: NostrEvent, relay: String) {
         if let found { return found }
         var filter = NostrFilter(authors: [author], limit: 50)
@@ -37,17 +81,38 @@ actor NostrSiteReader {
         case .named(let name): filter.kinds = [SiteEventKind.namedSite]; filter.tags = ["d": [name]]
         case .any: filter.kinds = [SiteEventKind.rootSite, SiteEventKind.namedSite]
         }
+        let kinds = filter.kinds!
+        let author = author
+        // 50 site events of a 10,000-file site take about 75 MiB; a relay keeps one per site.
+        let budget = QueryBudget(maxEvents: 50, maxBytes: 32 << 20)
+        let open = try await openSessions()
+        let answers = await withTaskGroup(of: (RelaySession, Result<QueryAnswer, any Error>).self) { group in
+            for session in open {
+                group.addTask { [filter] in
+                    do { return (session, .success(try await session.run { try await $0.query([filter], budget: budget) })) }
+                    catch { return (session, .failure(error)) }
+                }
+            }
+            var all: [(RelaySession, Result<QueryAnswer, any Error>)] = []
+            for await answer in group { all.append(answer) }
+            return all.sorted { $0.0.url < $1.0.url }
+        }
         var candidates: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)] = []
-        var failures: [String] = []
-        for session in try await openSessions() {
-            do {
-                let events = try await session.run { [filter] in try await $0.query([filter]) }
-                candidates += events.filter { $0.pubkey == author && filter.kinds!.contains($0.kind) }.map { ($0, session.url, $0.validity) }
-            } catch {
-                failures.append("\(session.url): \(error)")
+        for (session, answer) in answers {
+            switch answer {
+            case .success(let answer):
+                if let cut = answer.cutShort { await skip(session, because: cut) ; continue }
+                var events = answer.events.filter { $0.pubkey == author && kinds.contains($0.kind) }
+                if case .named(let name) = address.site { events = events.filter { $0.tag("d")?.first == name } }
+                candidates += events.map { ($0, session.url, $0.validity) }
+            case .failure(let error):
+                await skip(session, because: "\(error)")
             }
         }
-        if case .named(let name) = address.site { candidates = candidates.filter { $0.event.tag("d")?.first == name } }
+        for forged in candidates where forged.validity != .valid {
+            report("\(forged.relay): skipped the site manifest event \(forged.event.id.prefix(12))… (created_at \(forged.event.createdAt)): "
+                   + (forged.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's"))
+        }
         let valid = candidates.filter { $0.validity == .valid }
         var chosen = valid.filter { $0.event.kind == SiteEventKind.rootSite }
         if chosen.isEmpty { chosen = valid }
@@ -61,37 +126,54 @@ actor NostrSiteReader {
         guard let newest = chosen.max(by: { ($0.event.createdAt, $1.event.id) < ($1.event.createdAt, $0.event.id) }) else {
             if let forged = candidates.first {
                 throw SiloError("the site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered "
-                                + "(\(forged.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's")); nothing was fetched")
+                                + "(\(forged.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's"))"
+                                + " and no relay holds a valid one; nothing was fetched")
             }
-            let why = (failures + unreachable).map { "\n  \($0)" }.joined()
+            let why = (skipped + unreachable).map { "\n  \($0)" }.joined()
             throw SiloError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \(address.relays.joined(separator: ", "))"
                             + " (publish one with pico publish BUNDLE --to RELAY --key KEY)\(why)")
         }
-        if let forged = candidates.first(where: { $0.validity != .valid && $0.event.createdAt >= newest.event.createdAt
-                                                 && $0.event.kind == newest.event.kind && $0.event.tag("d") == newest.event.tag("d") }) {
-            throw SiloError("the newest site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered; "
-                            + "refusing to fall back to an older version")
-        }
         let site: SiteManifest
         do { site = try SiteManifest(event: newest.event) } catch { throw SiloError("\(newest.relay): \(error)") }
+        // The relay that had the newest event is asked for contents first.
+        if var ordered = sessions, let index = ordered.firstIndex(where: { $0.url == newest.relay }) {
+            ordered.insert(ordered.remove(at: index), at: 0)
+            sessions = ordered
+        }
         found = (site, newest.event, newest.relay)
         return found!
     }
 
     /// Contents by hash, each from the first relay that has it intact. A content that every
-    /// relay lacks or holds altered keeps the most telling failure (altered over missing).
+    /// relay lacks or holds altered keeps the most telling failure (altered over missing). A
+    /// relay that fails or oversteps is skipped for the rest of the read.
     func contents(_ wanted: [StoredContent]) async throws -> [String: Result<Data, FileChunks.Problem>] {
         var results: [String: Result<Data, FileChunks.Problem>] = [:]
         var remaining = wanted
         for session in try await openSessions() where !remaining.isEmpty {
             let store = RelayChunkStore(session: session, author: author, key: nil, information: session.information)
-            let answers = try await store.get(remaining)
+            let answers: [String: Result<Data, FileChunks.Problem>]
+            do { answers = try await store.get(remaining) } catch {
+                let reason = (error as? RelayOverstepped)?.reason ?? "\(error)"
+                for content in remaining where results[content.sha256] == nil {
+                    results[content.sha256] = .failure(FileChunks.Problem(description: "\(session.url): \(reason)", forged: false))
+                }
+                await skip(session, because: reason)
+                continue
+            }
+            var forged = 0
             for (hash, answer) in answers {
                 switch (answer, results[hash]) {
                 case (.success, _): results[hash] = answer
-                case (.failure(let problem), .failure(let earlier)?) where !problem.forged || earlier.forged: continue
-                case (.failure(let problem), _): results[hash] = .failure(FileChunks.Problem(description: "\(session.url): \(problem)", forged: problem.forged))
+                case (.failure(let problem), .failure(let earlier)?) where !problem.forged || earlier.forged:
+                    if problem.forged { forged += 1 }
+                case (.failure(let problem), _):
+                    if problem.forged { forged += 1 }
+                    results[hash] = .failure(FileChunks.Problem(description: "\(session.url): \(problem)", forged: problem.forged))
                 }
+            }
+            if forged > 0 {
+                report("\(session.url): chunk events of \(forged) file content\(forged == 1 ? "" : "s") failed verification (forged or altered); skipped")
             }
             remaining = remaining.filter { (try? results[$0.sha256]?.get()) == nil }
         }
