@@ -290,11 +290,16 @@ final class S3BundleReader: RemoteBundleReader {
         try await client.getObject(key: path).map { Data($0) }
     }
 
+    func read(_ path: String, limit: Int) async throws -> Data? {
+        try await client.getObject(key: path, limit: limit).map { Data($0) }
+    }
+
     func close() async { await client.shutdown() }
 }
 
-/// An S3 key as a message shows it: control characters and bytes that are not UTF-8 as
-/// `\u{…}` and `\x..` escapes, so a key cannot draw on the terminal or hide in a name.
+/// An S3 key as a message shows it: control and format characters (bidi overrides among them),
+/// a leading combining mark and bytes that are not UTF-8 as `\u{…}` and `\x..` escapes, so a
+/// key cannot draw on the terminal or hide in a name.
 enum S3KeyText {
     static func visible(_ bytes: [UInt8]) -> String {
         var out = ""
@@ -316,7 +321,10 @@ enum S3KeyText {
             }
             end = rest.startIndex + consumed
             for scalar in scalars {
-                if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                let category = scalar.properties.generalCategory
+                // A combining mark that starts the name would join what is printed before it.
+                let leadingMark = out.isEmpty && [.nonspacingMark, .spacingMark, .enclosingMark].contains(category)
+                if category == .control || category == .format || leadingMark {
                     out += "\\u{\(String(scalar.value, radix: 16))}"
                 } else {
                     out.unicodeScalars.append(scalar)
