@@ -205,7 +205,7 @@ struct VerifyingResponder: Sendable {
         if isHead { return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { try await $0.finish(nil) }) }
         let (source, log) = (source, log)
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { writer in
-            guard let reader = try await source.open(file.path) else {
+            guard let reader = try await source.open(file.path, limit: file.size) else {
                 log("cut off /\(file.path): it disappeared from \(source.description) after it was checked")
                 throw ServeRefusal("\(file.path) disappeared")
             }
@@ -240,7 +240,7 @@ struct VerifyingResponder: Sendable {
     private func check(_ file: BundleFile, keepingBytes: Bool) async -> Checked {
         let reader: (any BundleFileReader)?
         do {
-            reader = try await source.open(file.path)
+            reader = try await source.open(file.path, limit: file.size)
         } catch {
             log("refused /\(file.path): cannot read it from \(source.description): \(error)")
             return .refused(Self.text(.internalServerError, "pico: /\(file.path) cannot be read from the bundle\n"))

@@ -13,8 +13,9 @@ import Glibc
 public protocol BundleSource: Sendable {
     var description: String { get }
     /// A reader of one file of the bundle (or of `pico-manifest.json`, `SHA256SUMS`), or nil
-    /// when it is not there. Nothing is read until the reader is asked for bytes.
-    func open(_ path: String) async throws -> (any BundleFileReader)?
+    /// when it is not there. Streaming sources read nothing until asked for bytes; a source that
+    /// can only fetch a file whole (a silo) refuses one larger than `limit` bytes.
+    func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)?
     /// Changes when the bundle's manifest may have changed (a folder rebuilt or replaced);
     /// nil for sources that do not change while served.
     func manifestStamp() async -> String?
@@ -32,7 +33,7 @@ extension BundleSource {
     /// A whole small file (the describing files), or nil when it is not there. Reading stops
     /// past `limit` bytes, so a 2 GiB "manifest" costs no more than a real one.
     public func readWhole(_ path: String, limit: Int) async throws -> Data? {
-        guard let reader = try await open(path) else { return nil }
+        guard let reader = try await open(path, limit: limit) else { return nil }
         var data = Data()
         while true {
             let chunk = try await reader.read(upTo: min(ServeLimits.chunkBytes, limit + 1 - data.count))
@@ -79,7 +80,7 @@ public struct FolderSource: BundleSource {
         return "\(info.st_ino)-\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
-    public func open(_ path: String) async throws -> (any BundleFileReader)? {
+    public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
         let full = root.path + "/" + path
         return try await offLoop { () throws -> (any BundleFileReader)? in
             // Regular files only: a symlink in a served folder is never followed.
@@ -127,7 +128,7 @@ public struct ArchiveSource: BundleSource {
     public init(archive: URL) { self.archive = archive }
     public var description: String { archive.path }
 
-    public func open(_ path: String) async throws -> (any BundleFileReader)? {
+    public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
         let archive = archive
         return try await offLoop { try ArchiveEntryStream.open(path, in: archive).map(Entry.init) }
     }
@@ -142,8 +143,8 @@ public struct ArchiveSource: BundleSource {
 }
 
 /// A bundle read from a silo (an S3 bucket, nostr relays), one request per file. Silos hand
-/// over whole files, so a file read from one is in memory while it is served (S3 objects are
-/// capped at 256 MiB by the client; the describing files at the manifest limit).
+/// over whole files, so a file read from one is in memory while it is served, and no larger
+/// than the manifest says (S3 stops reading there).
 public struct SiloSource: BundleSource {
     public let description: String
     let reader: any RemoteBundleReader
@@ -153,12 +154,8 @@ public struct SiloSource: BundleSource {
         reader = silo.openReader()
     }
 
-    public func open(_ path: String) async throws -> (any BundleFileReader)? {
-        guard let data = try await reader.read(path) else { return nil }
-        if BundleManifest.describingFiles.contains(path), data.count > ServeLimits.maxManifestBytes {
-            throw ServeRefusal("\(path) in \(description) is larger than \(ServeLimits.maxManifestBytes >> 20) MiB, more than any real bundle's; refusing it")
-        }
-        return InMemory(data: data)
+    public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
+        try await reader.read(path, limit: limit).map(InMemory.init)
     }
 
     final class InMemory: BundleFileReader {

@@ -102,7 +102,18 @@ public protocol RemoteBundle: Sendable {
 public protocol RemoteBundleReader: Sendable {
     /// The bytes of one file (or `pico-manifest.json`), nil when the silo has no such file.
     func read(_ path: String) async throws -> Data?
+    /// The same, refusing a file larger than `limit` bytes; a silo that can stop reading there
+    /// (S3) does, so a hostile object costs no more than the limit.
+    func read(_ path: String, limit: Int) async throws -> Data?
     func close() async
+}
+
+extension RemoteBundleReader {
+    public func read(_ path: String, limit: Int) async throws -> Data? {
+        guard let data = try await read(path) else { return nil }
+        guard data.count <= limit else { throw SiloError("\(path) is larger than \(limit) bytes") }
+        return data
+    }
 }
 
 /// Parses a silo address (DESIGN.md, "Silos").

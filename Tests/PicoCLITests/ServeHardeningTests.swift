@@ -180,4 +180,29 @@ import Testing
         let log = server.stop()
         #expect(log.contains("cut off /big.bin: it changed"), "\(log)")
     }
+
+    /// The same manifest limit for a bundle in S3: the client stops reading the object there.
+    @Test func aHugeManifestInS3IsRefusedAtTheLimit() throws {
+        let s3 = try S3TestServer()
+        let folder = TemporaryFolder()
+        let bundle = try BlogFixture.build(in: folder)
+        try s3.makeBucket("sites")
+        let published = try s3.pico(["publish", bundle.path, "--to", "s3://sites/blog"])
+        try #require(published.status == 0, "\(published.stderr)")
+        let bomb = folder.path("bomb.json")
+        #expect(FileManager.default.createFile(atPath: bomb.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: bomb)
+        try handle.truncate(atOffset: 200 << 20)
+        try handle.close()
+        let copied = try s3.aws(["s3", "cp", "--quiet", bomb.path, "s3://sites/blog/pico-manifest.json"])
+        try #require(copied.status == 0, "\(copied.stderr)")
+        let run = try TestEnvironment.run("timeout", ["60", "/usr/bin/time", "-f", "peak-rss-kib %M",
+                                                      TestEnvironment.pico.path, "serve", "s3://sites/blog", "--port", "0"],
+                                          environment: s3.environment)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("s3://sites/blog/pico-manifest.json is larger than \(64 << 20) bytes"), "\(run.stderr)")
+        let peak = run.stderr.components(separatedBy: "peak-rss-kib ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? Int.max
+        print("peak RSS, 200 MiB manifest in S3: \(peak >> 10) MiB")
+        #expect(peak < Self.peakBoundKiB + (128 << 10), "pico serve peaked at \(peak >> 10) MiB reading a 200 MiB manifest from S3")
+    }
 }
