@@ -11,7 +11,13 @@ public final class ArchiveWriter {
 
     /// - Parameter mtime: seconds since 1970 written as every entry's time.
     /// - Parameter level: the deflate level (1–9) for zip and tar.gz.
-    public init(path: String, format: ArchiveFormat, mtime: Int, level: Int = 6) throws(ArchiveError) {
+    public convenience init(path: String, format: ArchiveFormat, mtime: Int, level: Int = 6) throws(ArchiveError) {
+        try self.init(descriptor: nil, path: path, format: format, mtime: mtime, level: level)
+    }
+
+    /// Writes to an open file (not closed here), so the caller decides how it is created.
+    /// `path` is for messages.
+    public init(descriptor: Int32?, path: String, format: ArchiveFormat, mtime: Int, level: Int = 6) throws(ArchiveError) {
         guard let archive = archive_write_new() else { throw ArchiveError("libarchive could not start a writer") }
         self.archive = archive
         self.format = format
@@ -46,7 +52,9 @@ public final class ArchiveWriter {
             status = archive_write_set_bytes_per_block(archive, Int32(FileTree.chunkSize))
             if status == ARCHIVE_OK { status = archive_write_set_bytes_in_last_block(archive, 10240) }
         }
-        if status == ARCHIVE_OK { status = archive_write_open_filename(archive, path) }
+        if status == ARCHIVE_OK {
+            status = descriptor.map { archive_write_open_fd(archive, $0) } ?? archive_write_open_filename(archive, path)
+        }
         guard status == ARCHIVE_OK else {
             let message = Self.message(archive)
             archive_write_free(archive)

@@ -54,9 +54,18 @@ public struct BundlePacker: Sendable {
             if let problem = BundlePath.problem(in: file.path) { throw ArchiveError("the manifest lists an unsafe path \(file.path): \(problem)") }
         }
 
-        let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).pico-partial-\(getpid())")
+        // mkstemp creates a new file or fails: nothing planted beside OUT is written through.
+        var template = Array((output.deletingLastPathComponent().path + "/.\(output.lastPathComponent).pico-partial-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else {
+            throw POSIXFailure(operation: "create a file in", path: output.deletingLastPathComponent().path, code: errno)
+        }
+        defer { close(descriptor) }
+        let partial = URL(fileURLWithPath: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         do {
-            let writer = try ArchiveWriter(path: partial.path, format: format, mtime: manifest.createdEpoch ?? Self.fallbackTime, level: level)
+            guard fchmod(descriptor, 0o644) == 0 else { throw POSIXFailure(operation: "set the mode of", path: partial.path, code: errno) }
+            let writer = try ArchiveWriter(descriptor: descriptor, path: partial.path, format: format,
+                                           mtime: manifest.createdEpoch ?? Self.fallbackTime, level: level)
             for (name, data) in [(BundleManifest.checksumsFileName, checksums), (BundleManifest.fileName, manifestData)] {
                 try writer.addFile(path: name, size: data.count, compress: true) { sink in
                     try data.withUnsafeBytes { try sink($0) }

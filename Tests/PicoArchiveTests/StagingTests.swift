@@ -95,6 +95,24 @@ import Testing
         #expect(folder.read("public/index.html") == "new")
     }
 
+    /// pack writes into a new file from mkstemp: a symlink planted at the name its partial file
+    /// used to have (".OUT.pico-partial-PID") is not written through.
+    @Test func packNeverWritesThroughAPlantedPartialFile() throws {
+        let folder = TemporaryFolder()
+        let bundle = try folder.makeBundle(Self.site)
+        try Data("precious\n".utf8).write(to: folder.path("victim.txt"))
+        for ending in ["zip", "tar"] {
+            let planted = folder.path(".b.\(ending).pico-partial-\(getpid())")
+            try FileManager.default.createSymbolicLink(at: planted, withDestinationURL: folder.path("victim.txt"))
+            _ = try BundlePacker().pack(bundle: bundle, to: folder.path("b.\(ending)"))
+            #expect(folder.read("victim.txt") == "precious\n")
+            #expect(ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("b.\(ending)")).isValid)
+            var info = stat()
+            #expect(stat(folder.path("b.\(ending)").path, &info) == 0 && info.st_mode & 0o777 == 0o644)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.contains("partial") }.count == 2)
+    }
+
     /// A read interrupted by a signal (EINTR) is retried with the same buffer. It used to take
     /// a new buffer each time, and after four interruptions in a row pack waited forever on a
     /// buffer nobody would give back.
