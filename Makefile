@@ -72,11 +72,15 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := front-matter site-config manifest html css archive nostr-event relay-message s3-xml
 TARGET ?= $(FUZZ_TARGETS)
 FUZZ_SWIFT := swift build --package-path Fuzz --scratch-path .build-fuzz -c release \
-              --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+              --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address --disable-dead-strip \
+              -Xswiftc -parse-as-library -Xswiftc -enable-testing
 # Put before the build only, e.g. FUZZ_BUILD_PREFIX="flock /tmp/build.lock" on a shared machine.
 # The runs are niced and one process each (libFuzzer's default; -jobs/-workers would fork).
 FUZZ_BUILD_PREFIX ?=
-FUZZ_RUN := LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt nice -n 10
+# Extra libFuzzer flags, e.g. FUZZ_FLAGS="-fork=1 -ignore_crashes=1" to go on past a finding.
+FUZZ_FLAGS ?=
+# Swift's own crash backtracer would read memory under ASan and hide the real report.
+FUZZ_RUN := SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan-suppressions.txt nice -n 10
 
 .PHONY: fuzz
 fuzz: deps swift
@@ -87,7 +91,7 @@ fuzz: deps swift
 	  work=.build-fuzz/corpus/$$t; mkdir -p $$work .build-fuzz/logs; \
 	  echo "==> fuzz-$$t for $(FUZZ_SECONDS) s"; \
 	  if $(FUZZ_RUN) "$$bin/fuzz-$$t" -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -rss_limit_mb=2048 -timeout=10 \
-	       -print_final_stats=1 -artifact_prefix=Fuzz/findings/$$t- \
+	       -print_final_stats=1 -artifact_prefix=Fuzz/findings/$$t- $(FUZZ_FLAGS) \
 	       $$work Fuzz/corpus/$$t > .build-fuzz/logs/$$t.log 2>&1; then \
 	    grep -E "^Done|stat::number_of_executed_units|stat::peak_rss_mb" .build-fuzz/logs/$$t.log; \
 	  else \
