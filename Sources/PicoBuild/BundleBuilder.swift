@@ -217,10 +217,12 @@ struct FinishedSite: Sendable {
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
                 continue
             }
-            let source: String
-            switch links.file(at: root + "/" + entry.path, shown: entry.path) {
-            case .success(let path): source = path
-            case .failure(let error): errors.append(error); continue
+            var source = root + "/" + entry.path
+            if entry.kind == .symlink {
+                switch links.file(at: source, shown: entry.path) {
+                case .success(let path): source = path
+                case .failure(let error): errors.append(error); continue
+                }
             }
             planned.append(PlannedFile(path: entry.path, file: URL(fileURLWithPath: source), origin: .copied(from: entry.path)))
         }

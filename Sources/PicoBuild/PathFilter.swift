@@ -1,5 +1,8 @@
 import Foundation
 import PicoCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Decides which input files may enter a bundle. Dotfiles and dot-folders (`.git`, `.env`,
 /// `.DS_Store`) stay out unless `[build] include` matches them; files that look like keys or
@@ -158,20 +161,68 @@ enum KeyMaterial {
     }
 
     /// The first key the bytes hold, or nil. `path` exempts files that hold a bare hash.
+    /// Two `memchr` passes, over `P` and `1`, both rare in prose: pages are scanned whole.
     static func find(in bytes: UnsafeBufferPointer<UInt8>, path: String) -> Found? {
-        if let at = offset(of: "PRIVATE KEY-----", in: bytes) ?? offset(of: "PRIVATE KEY BLOCK-----", in: bytes) {
-            let begin = offset(of: "-----BEGIN", in: bytes).map { min($0, at) } ?? at
-            let kind = offset(of: "-----BEGIN OPENSSH PRIVATE KEY", in: bytes) != nil ? "an OpenSSH private key" : "a PEM private key"
-            return Found(kind: kind, offset: begin)
+        // `-----BEGIN [TYPE ]PRIVATE KEY[ BLOCK]-----`, not "PRIVATE KEY" in prose; the error
+        // points at the line it is on.
+        func pemLine(_ at: Int) -> String? {
+            guard matches("PRIVATE KEY", at: at, in: bytes) else { return nil }
+            let lineStart = bytes[..<at].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            let line = String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<min(bytes.count, at + 24)]), as: UTF8.self)
+            return line.contains("-----BEGIN") || line.contains("PRIVATE KEY-----") || line.contains("PRIVATE KEY BLOCK-----") ? line : nil
         }
-        if let at = offset(of: "PuTTY-User-Key-File-", in: bytes) { return Found(kind: "a PuTTY private key", offset: at) }
-        if let at = nsecOffset(in: bytes) { return Found(kind: "a nostr secret key (nsec1…)", offset: at) }
+        if let at = firstHit(of: UInt8(ascii: "P"), in: bytes, where: { matches("PuTTY-User-Key-File-", at: $0, in: bytes) || pemLine($0) != nil }) {
+            guard let line = pemLine(at) else { return Found(kind: "a PuTTY private key", offset: at) }
+            let lineStart = bytes[..<at].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            return Found(kind: line.contains("OPENSSH") ? "an OpenSSH private key" : "a PEM private key", offset: lineStart)
+        }
+        // `nsec1` found by its `1`, and the 58 data characters of a 32-byte key after it.
+        if let one = firstHit(of: UInt8(ascii: "1"), in: bytes, where: { isNsec(endingPrefixAt: $0, in: bytes) }) {
+            return Found(kind: "a nostr secret key (nsec1…)", offset: one - 4)
+        }
         let lower = path.lowercased()
         let hashFile = [".sha256", ".sha256sum", ".sum", ".hash", ".digest", ".checksum"].contains { lower.hasSuffix($0) }
         if !hashFile, let at = bareHexKeyOffset(in: bytes) {
             return Found(kind: "a secret key (one line of 64 hex digits, as in a pico key file)", offset: at)
         }
         return nil
+    }
+
+    /// The first offset of `byte` for which `accept` holds.
+    private static func firstHit(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, where accept: (Int) -> Bool) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        var offset = 0
+        while offset < bytes.count, let hit = memchr(base + offset, Int32(byte), bytes.count - offset) {
+            let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            if accept(at) { return at }
+            offset = at + 1
+        }
+        return nil
+    }
+
+    private static func matches(_ text: StaticString, at offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { return false }
+        return memcmp(bytes.baseAddress! + offset, text.utf8Start, count) == 0
+    }
+
+    private static let bech32: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    /// Whether the `1` at `one` ends an `nsec` prefix (not inside a longer word) and is
+    /// followed by exactly 58 bech32 characters.
+    private static func isNsec(endingPrefixAt one: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard one >= 4, matches("nsec", at: one - 4, in: bytes) else { return false }
+        if one >= 5 {
+            let before = bytes[one - 5]
+            if bech32[Int(before)] || (before >= 0x41 && before <= 0x5A) { return false }
+        }
+        var end = one + 1
+        while end < bytes.count, bech32[Int(bytes[end])] { end += 1 }
+        return end - one - 1 == 58
     }
 
     /// The build error for a key found in `file`: where it is, never the key itself.
@@ -191,30 +242,6 @@ enum KeyMaterial {
         guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: scannedBytes)) ?? Data()
-    }
-
-    private static func offset(of needle: String, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        Array(needle.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: bytes) }
-    }
-
-    private static let bech32: Set<UInt8> = Set("qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8)
-
-    /// `nsec1` and the 58 data characters of a 32-byte key, not inside a longer word.
-    private static func nsecOffset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let prefix = Array("nsec1".utf8)
-        var start = 0
-        while start + prefix.count + 58 <= bytes.count {
-            let rest = UnsafeBufferPointer(rebasing: bytes[start...])
-            guard let found = prefix.withUnsafeBufferPointer({ ByteSearch.firstOffset(of: $0, in: rest) }) else { return nil }
-            let at = start + found
-            let before = at > 0 ? bytes[at - 1] : 0x20
-            var end = at + prefix.count
-            while end < bytes.count, bech32.contains(bytes[end]) { end += 1 }
-            let wordBefore = bech32.contains(before) || (before >= 0x41 && before <= 0x5A)
-            if !wordBefore, end - at - prefix.count == 58 { return at }
-            start = at + 1
-        }
-        return nil
     }
 
     /// A whole small file that is one line of 64 hex digits, `#` comments aside: the other

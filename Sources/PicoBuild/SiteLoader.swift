@@ -56,10 +56,12 @@ struct SiteLoader: Sendable {
                     continue
                 }
                 // A regular file, or a link to one inside the site (never outside it).
-                let file: String
-                switch links.file(at: folder.path + "/" + entry.path, shown: shown) {
-                case .success(let path): file = path
-                case .failure(let error): errors.append(error); continue
+                var file = folder.path + "/" + entry.path
+                if entry.kind == .symlink {
+                    switch links.file(at: file, shown: shown) {
+                    case .success(let path): file = path
+                    case .failure(let error): errors.append(error); continue
+                    }
                 }
                 let name = entry.path.split(separator: "/").last!
                 let lower = name.lowercased()

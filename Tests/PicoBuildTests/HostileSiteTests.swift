@@ -137,6 +137,8 @@ import Testing
             ("static/hex", "# pico author key\n\(Self.hexKey)\n", 2, "64 hex"),
             ("static/app.html", "<!doctype html><p>\(Self.nsec)</p>", 1, "nsec"),
             ("content/post.md", "---\ntitle: Keys\n---\nIntro.\n\n    -----BEGIN PRIVATE KEY-----\n", 6, "PEM"),
+            ("static/mixed.txt", "Keep your PRIVATE KEY safe.\n-----BEGIN PGP PRIVATE KEY BLOCK-----\n", 2, "PEM"),
+            ("static/putty.txt", "PuTTY-User-Key-File-3: ssh-ed25519\n", 1, "PuTTY"),
         ]
         for item in cases {
             let folder = TemporaryFolder()
@@ -159,8 +161,11 @@ import Testing
             "content/nostr.md": "A test vector: \(Self.nsec)\n",
             // Hashes and media are not keys.
             "static/file.sha256": "\(Self.hexKey)\n", "static/photo.png": "\(Self.nsec)",
+            // Words about keys are no keys.
+            "static/security.txt": "Never share your PRIVATE KEY or your nsec1 key.\n",
         ], in: folder)
-        #expect(Set(result.manifest.files.map(\.path)).isSuperset(of: ["demo-key.txt", "nostr/index.html", "file.sha256", "photo.png"]))
+        #expect(Set(result.manifest.files.map(\.path)).isSuperset(of: ["demo-key.txt", "nostr/index.html", "file.sha256", "photo.png",
+                                                                      "security.txt"]))
     }
 
     // MARK: slugs (point 16)
