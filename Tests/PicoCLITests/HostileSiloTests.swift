@@ -111,7 +111,7 @@ import Testing
     /// the blog takes, far below the gigabytes a flood used to cost.
     static let peakMemoryBoundMiB = 300
 
-    @Test(arguments: ["flood", "huge", "forged-newer", "forged-newer-sig", "paging"])
+    @Test(arguments: ["flood", "huge", "forged-newer", "forged-newer-sig", "silent", "paging"])
     func oneHostileRelayAmongGoodOnesCannotStopAFetch(mode: String) throws {
         let good = try NostrTestRelay(maxContent: 1 << 20)
         let folder = TemporaryFolder()
@@ -147,7 +147,9 @@ import Testing
         let (remote, remotePeak, _) = try Self.measured(["verify", "nostr:\(key.npub)?relay=\(hostile.url)&relay=\(good.url)", "--signer", key.npub])
         #expect(remote.status == 0 && remotePeak < Self.peakMemoryBoundMiB, "\(mode): \(remote.stdout)\(remote.stderr)")
 
-        // Alone, the hostile relay gives a clear error, still bounded.
+        // Alone, the hostile relay gives a clear error, still bounded (a silent one after its
+        // 30 s query timeout, not checked here to keep the suite quick).
+        guard mode != "silent" else { return }
         let (alone, alonePeak, aloneSeconds) = try Self.measured(["fetch", "nostr:\(key.npub)?relay=\(hostile.url)", "-o", folder.path("alone").path])
         #expect(alone.status == 1 && alone.stderr.contains(hostile.url), "\(mode): \(alone.stderr)")
         #expect(alonePeak < Self.peakMemoryBoundMiB && aloneSeconds < 60, "\(mode): \(alonePeak) MiB, \(aloneSeconds) s")

@@ -13,6 +13,7 @@ each REQ, by MODE:
                a named site SITE whatever the filter), created a day in the future, then EOSE;
                `--forge id` (default) gives it an id that is not its hash, `--forge sig` a
                correct id and a signature that is not the author's
+  silent       nothing at all: no EVENT, no EOSE, ever
   paging       an honest store of site manifest events (so `pico publish` can put a valid,
                newer one here) that, once it holds one, answers every chunk REQ with a full
                page (`limit` events) of chunk events by another key, older each time, then
@@ -25,13 +26,14 @@ import asyncio
 import hashlib
 import json
 import os
+import signal
 import time
 
 from websockets.asyncio.server import serve
 
 SITE_KINDS = {15128, 35128}
 parser = argparse.ArgumentParser()
-parser.add_argument("--mode", required=True, choices=["flood", "huge", "forged-newer", "paging"])
+parser.add_argument("--mode", required=True, choices=["flood", "huge", "forged-newer", "silent", "paging"])
 parser.add_argument("--forge", default="id", choices=["id", "sig"])
 parser.add_argument("--d")
 parser.add_argument("--port", type=int, default=0)
@@ -75,6 +77,8 @@ async def handle(websocket):
 
 
 async def answer(websocket, subscription, filt):
+    if args.mode == "silent":
+        return
     author = (filt.get("authors") or ["00" * 32])[0]
     kinds = filt.get("kinds") or [35128]
     if args.mode in ("flood", "huge"):
@@ -115,4 +119,6 @@ async def main():
         await asyncio.Future()
 
 
+# A test runner's thread may have SIGTERM blocked; this process must still stop on it.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 asyncio.run(main())

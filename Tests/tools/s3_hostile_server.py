@@ -111,6 +111,8 @@ server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 
 
+# A test runner's thread may have SIGTERM blocked; this process must still stop on it.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 print(f"hostile S3 server at http://127.0.0.1:{server.server_address[1]}", flush=True)
 server.serve_forever()

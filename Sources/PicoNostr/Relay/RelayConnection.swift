@@ -166,7 +166,8 @@ public actor RelayConnection {
         for (id, query) in queries where query.waiter.deadline < now {
             queries[id] = nil
             outbound.yield(JSONValue.array([.string("CLOSE"), .string(id)]).canonicalString)
-            query.waiter.continuation.resume(throwing: RelayError("\(url) did not finish a query in time\(lastNotice)", transient: true))
+            // Not worth another try: a relay that is connected but silent for this long stays so.
+            query.waiter.continuation.resume(throwing: RelayError("\(url) did not finish a query in time\(lastNotice)"))
         }
     }
 

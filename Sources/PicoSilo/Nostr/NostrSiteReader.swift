@@ -14,6 +14,8 @@ actor NostrSiteReader {
     let address: NostrSiteAddress
     /// The time one relay may take for the whole read.
     let relayTime: Duration
+    /// How long the other relays may take to send site events once one has.
+    let laggardGrace: Duration
     private let warn: @Sendable (String) -> Void
     private var sessions: [RelaySession]?
     private var unreachable: [String] = []
@@ -23,9 +25,9 @@ actor NostrSiteReader {
     private var skipped: [String] = []
     var author: String { address.author.hexString }
 
-    init(address: NostrSiteAddress, relayTime: Duration = .seconds(300),
+    init(address: NostrSiteAddress, relayTime: Duration = .seconds(300), laggardGrace: Duration = .seconds(10),
          warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
-        (self.address, self.relayTime, self.warn) = (address, relayTime, warn)
+        (self.address, self.relayTime, self.laggardGrace, self.warn) = (address, relayTime, laggardGrace, warn)
     }
 
     private func openSessions() async throws -> [RelaySession] {
@@ -86,7 +88,8 @@ actor NostrSiteReader {
         // 50 site events of a 10,000-file site take about 75 MiB; a relay keeps one per site.
         let budget = QueryBudget(maxEvents: 50, maxBytes: 32 << 20)
         let open = try await openSessions()
-        let answers = await withTaskGroup(of: (RelaySession, Result<QueryAnswer, any Error>).self) { group in
+        let grace = laggardGrace
+        let answers = await withTaskGroup(of: (RelaySession, Result<QueryAnswer, any Error>)?.self) { group in
             for session in open {
                 group.addTask { [filter] in
                     do { return (session, .success(try await session.run { try await $0.query([filter], budget: budget) })) }
@@ -94,7 +97,25 @@ actor NostrSiteReader {
                 }
             }
             var all: [(RelaySession, Result<QueryAnswer, any Error>)] = []
-            for await answer in group { all.append(answer) }
+            var waitingForLaggards = false
+            for await answer in group {
+                guard let answer else {
+                    // Once one relay has answered, the others get `grace` more; a relay that
+                    // stays silent is closed (which ends its query) instead of waited for.
+                    for session in open where !all.contains(where: { $0.0 === session }) {
+                        await session.close()
+                        all.append((session, .failure(RelayError("did not answer within \(grace) of the first relay"))))
+                    }
+                    continue
+                }
+                guard !all.contains(where: { $0.0 === answer.0 }) else { continue }
+                all.append(answer)
+                if all.count == open.count { group.cancelAll(); break }
+                if !waitingForLaggards, case .success = answer.1 {
+                    waitingForLaggards = true
+                    group.addTask { try? await Task.sleep(for: grace); return nil }
+                }
+            }
             return all.sorted { $0.0.url < $1.0.url }
         }
         var candidates: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)] = []
