@@ -66,6 +66,19 @@ import Testing
         #expect(folder.read("lib/site/index.html") == "<h1>v1</h1>")
     }
 
+    @Test func aHugeSparseJournalOrManifestIsNotReadIntoMemory() throws {
+        let folder = TemporaryFolder()
+        let (lib, bundle, _) = try Self.library(in: folder)
+        try Self.plantJournal("{}", in: lib)
+        #expect(truncate(lib.appendingPathComponent(".pico/site/journal.json").path, 100 << 30) == 0)
+        let big = folder.write(["lib/big/index.html": "x"]).appendingPathComponent("lib/big/pico-manifest.json")
+        #expect(FileManager.default.createFile(atPath: big.path, contents: nil) && truncate(big.path, 100 << 30) == 0)
+        let published = try TestEnvironment.pico("publish", bundle.path, "--to", lib.path)
+        #expect(published.status == 0 && published.stderr.contains("not a journal pico can read"), "\(published.stderr)")
+        let verified = try TestEnvironment.pico("verify", lib.appendingPathComponent("big").path)
+        #expect(verified.status == 1 && verified.stderr.contains("more than pico reads"), "\(verified.stderr)")
+    }
+
     @Test func aSymlinkPlantedInsideTheBundleFolderIsNotWrittenThrough() throws {
         let folder = TemporaryFolder()
         let (lib, _, victim) = try Self.library(in: folder)

@@ -44,6 +44,13 @@ enum Durable {
         }
     }
 
+    /// A manifest or journal found on the drive: read only when it is a regular file (not a
+    /// link) of at most 256 MiB, so a planted sparse file cannot exhaust memory. Nil otherwise.
+    static func readSmallFile(_ path: String) -> Data? {
+        let slash = path.lastIndex(of: "/")!
+        return try? FileTree.readWithoutFollowing(String(path[path.index(after: slash)...]), under: String(path[..<slash]))
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0

@@ -89,7 +89,7 @@ public struct FilesystemSilo: Silo {
         case .none: try location.discard()
         }
 
-        let oldManifest = (try? FileTree.read(atPath: target.path + "/" + BundleManifest.fileName)).flatMap { try? BundleManifest.decode($0) }
+        let oldManifest = Durable.readSmallFile(target.path + "/" + BundleManifest.fileName).flatMap { try? BundleManifest.decode($0) }
         let old = Dictionary((oldManifest?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let walked = Self.isRealFolder(target.path) ? (try FileTree.walk(target)) : []
         // Names no manifest can list (not NFC, not UTF-8) are strays, never compared with listed paths.
@@ -111,7 +111,7 @@ public struct FilesystemSilo: Silo {
             copyBytes = copyBytes.addingSaturating(file.size)
         }
         for name in BundleManifest.describingFiles.sorted() {
-            let live = try? FileTree.read(atPath: target.path + "/" + name)
+            let live = Durable.readSmallFile(target.path + "/" + name)
             let new = try FileTree.read(atPath: source.path + "/" + name)
             if live == new { continue }
             if livePaths.contains(name) { journal.replaced.append(name) } else { journal.added.append(name) }
@@ -167,8 +167,8 @@ public struct FilesystemSilo: Silo {
         var reports: [VerificationReport] = []
         for new in [true, false] {
             var files = journal.view(new: new, at: location, live: live)
-            let manifest = files.removeValue(forKey: BundleManifest.fileName).flatMap { try? FileTree.read(atPath: $0) }
-            let checksums = files.removeValue(forKey: BundleManifest.checksumsFileName).flatMap { try? FileTree.read(atPath: $0) }
+            let manifest = files.removeValue(forKey: BundleManifest.fileName).flatMap(Durable.readSmallFile)
+            let checksums = files.removeValue(forKey: BundleManifest.checksumsFileName).flatMap(Durable.readSmallFile)
             let present = files.mapValues { path in
                 let size = Durable.size(path)
                 return PresentFile(isRegularFile: size != nil, size: size ?? 0,

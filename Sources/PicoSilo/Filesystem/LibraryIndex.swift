@@ -12,7 +12,7 @@ struct LibraryIndex {
         var entries: [[String: Any]] = []
         var total = 0
         for folder in silo.bundles() where folder != library {
-            guard let data = try? FileTree.read(atPath: folder.path + "/" + BundleManifest.fileName),
+            guard let data = Durable.readSmallFile(folder.path + "/" + BundleManifest.fileName),
                   let manifest = try? BundleManifest.decode(data) else { continue }
             let size = manifest.totalSize
             total = total.addingSaturating(size)

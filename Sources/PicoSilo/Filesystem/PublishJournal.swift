@@ -50,7 +50,7 @@ struct PublishJournal: Codable, Equatable {
         func find() -> Found {
             guard Durable.exists(record) else { return .none }
             if let problem = confinementProblem() { return .foreign(problem) }
-            guard Durable.size(record) != nil, let data = try? FileTree.read(atPath: record),
+            guard let data = Durable.readSmallFile(record),
                   let journal = try? JSONDecoder().decode(PublishJournal.self, from: data) else {
                 return .foreign("\(record) is not a journal pico can read")
             }
@@ -64,8 +64,7 @@ struct PublishJournal: Codable, Equatable {
             // The manifest the journal moves in: still staged, or already in place.
             let manifestFolder = Durable.exists(staged + "/" + BundleManifest.fileName) ? staged : bundle
             guard (try? Durable.checkNoLinks(above: BundleManifest.fileName, in: manifestFolder)) != nil,
-                  Durable.size(manifestFolder + "/" + BundleManifest.fileName) != nil,
-                  let manifestData = try? FileTree.read(atPath: manifestFolder + "/" + BundleManifest.fileName),
+                  let manifestData = Durable.readSmallFile(manifestFolder + "/" + BundleManifest.fileName),
                   let manifest = try? BundleManifest.decode(manifestData) else {
                 return .foreign("the manifest it moves in cannot be read")
             }
