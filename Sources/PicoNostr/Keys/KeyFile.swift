@@ -36,7 +36,7 @@ public enum KeyFile {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if KeyMaterial.mightBeKey(path) {
-                throw KeyFileError(description: "\(shown): no such key file; --key takes the path of a key file, not the key itself")
+                throw KeyFileError(description: "\(shown): no such key file; give the path of a key file here, not the key itself")
             }
             throw KeyFileError(description: "cannot read the key file \(shown): \(String(cString: strerror(errno))) (make one with pico key new -o \(shown))")
         }
