@@ -157,7 +157,7 @@ extension Array where Element == UInt8 {
 /// local headers, seeking ones (unzip, libarchive, zipfile) by the central directory; where
 /// they agree byte for byte, they see the same files.
 enum ZipLayout {
-    private static let maxCentralDirectory = 256 << 20
+    private static let maxCentralDirectory = 64 << 20
 
     static func check(_ file: RawArchiveFile, path: String) throws(ArchiveError) {
         func refuse(_ why: String) -> ArchiveError { ArchiveLayout.differential(path, why) }
@@ -228,6 +228,10 @@ enum ZipLayout {
             let uncompressed = try widened(directory.u32(at + 24))
             let compressed = try widened(directory.u32(at + 20))
             let localOffset = try widened(directory.u32(at + 42))
+            // Bounded by the file, so no sum below can overflow.
+            guard compressed <= UInt64(size), localOffset <= UInt64(size) else {
+                throw ArchiveLayout.unreadable(path, "\(shown) has a size or offset beyond the end of the file")
+            }
             guard directory.u16(at + 34) == 0 else { throw ArchiveLayout.unreadable(path, "\(shown) is on another disk of a multi-part zip") }
             try checkEntry(name: name, flags: flags, method: method, shown: shown, path: path)
             if fields[0x7075] != nil {
@@ -592,7 +596,9 @@ struct TarLayoutChecker {
         if records["linkpath"] != nil, !isLink { throw refuse("has a pax linkpath on an entry that is not a link") }
         var dataSize = size
         if let text = records["size"] {
-            guard let paxSize = Int64(String(decoding: text, as: UTF8.self)), paxSize >= 0 else { throw refuse("has a malformed pax size") }
+            guard let paxSize = Int64(String(decoding: text, as: UTF8.self)), paxSize >= 0, paxSize < 1 << 60 else {
+                throw refuse("has a malformed pax size")
+            }
             // pax-ignorant readers use the header's size and would find other headers.
             guard paxSize == size || (size == 0 && paxSize > 0o77777777777) else {
                 throw refuse("says \(size) bytes but its pax size says \(paxSize)")

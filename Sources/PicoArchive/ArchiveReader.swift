@@ -174,16 +174,18 @@ final class TarStreamTap {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
-        let status = archive_read_data_block(raw, &block, &size, &offset)
-        if status == ARCHIVE_EOF {
-            ended = true
-            return 0
-        }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-            failure = ArchiveLayout.unreadable(path, "damaged or truncated: \(ArchiveWriter.message(raw))")
-            return -1
-        }
-        guard let block, size > 0 else { return next(buffer) }
+        repeat {
+            let status = archive_read_data_block(raw, &block, &size, &offset)
+            if status == ARCHIVE_EOF {
+                ended = true
+                return 0
+            }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+                failure = ArchiveLayout.unreadable(path, "damaged or truncated: \(ArchiveWriter.message(raw))")
+                return -1
+            }
+        } while block == nil || size == 0
+        guard let block else { return -1 }
         do {
             try checker.feed(UnsafeRawBufferPointer(start: block, count: size))
         } catch {
