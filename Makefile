@@ -84,6 +84,8 @@ FUZZ_RUN := SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/l
 
 .PHONY: fuzz
 fuzz: deps swift
+	@# The same dependency versions as pico itself.
+	@if [ -f Package.resolved ]; then cp -f Package.resolved Fuzz/Package.resolved; fi
 	$(FUZZ_BUILD_PREFIX) $(FUZZ_SWIFT)
 	@bin=$$($(FUZZ_BUILD_PREFIX) $(FUZZ_SWIFT) --show-bin-path); mkdir -p Fuzz/findings; failed=""; \
 	for t in $(TARGET); do \
