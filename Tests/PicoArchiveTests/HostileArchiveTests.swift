@@ -175,13 +175,19 @@ import Testing
         paths = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
         with zipfile.ZipFile(out + '/py.zip', 'w', zipfile.ZIP_DEFLATED) as z:
             for p in paths: z.write(os.path.join(root, p), p)
+        class Unseekable:   # zipfile then writes data descriptors after each entry
+            def __init__(self, f): self.f = f
+            def write(self, b): return self.f.write(b)
+            def flush(self): pass
+        with open(out + '/py-stream.zip', 'wb') as f, zipfile.ZipFile(Unseekable(f), 'w', zipfile.ZIP_DEFLATED) as z:
+            for p in paths: z.write(os.path.join(root, p), p)
         for fmt, name in ((tarfile.PAX_FORMAT, 'py-pax.tar'), (tarfile.GNU_FORMAT, 'py-gnu.tar')):
             with tarfile.open(out + '/' + name, 'w', format=fmt) as t:
                 for p in paths: t.add(os.path.join(root, p), p)
         """
         let python = try TestEnvironment.run("python3", ["-c", script, bundle.path, folder.url.path])
         try #require(python.status == 0, "\(python.stderr)")
-        for name in ["py.zip", "py-pax.tar", "py-gnu.tar"] {
+        for name in ["py.zip", "py-stream.zip", "py-pax.tar", "py-gnu.tar"] {
             let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path(name))
             #expect(report.isValid, "\(name): \(report.problems)")
         }
@@ -199,6 +205,11 @@ import Testing
             try #require(zipped.status == 0, "\(zipped.stderr)")
             let report = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("infozip.zip"))
             #expect(report.isValid, "infozip.zip: \(report.problems)")
+            // Written to a pipe: data descriptors after the entries.
+            let streamed = try TestEnvironment.run("/bin/sh", ["-c", "zip -qr - . | cat > '\(folder.path("infozip-stream.zip").path)'"], in: ascii)
+            try #require(streamed.status == 0, "\(streamed.stderr)")
+            let streamReport = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("infozip-stream.zip"))
+            #expect(streamReport.isValid, "infozip-stream.zip: \(streamReport.problems)")
             _ = try TestEnvironment.run("zip", ["-qr", folder.path("infozip-accents.zip").path, "."], in: bundle)
             let accents = ArchiveVerifier(BundleVerifier()).verify(archive: folder.path("infozip-accents.zip"))
             #expect(accents.problems.contains { $0.message.contains("without the zip's UTF-8 flag") }, "\(accents.problems)")
