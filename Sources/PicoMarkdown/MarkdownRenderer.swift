@@ -57,56 +57,59 @@ public struct MarkdownRenderer: Sendable {
     /// least a nested list item needs), so it may over-count text indented by hundreds of
     /// columns but never under-counts; fenced code at the top is skipped.
     public static func firstLine(nestingDeeperThan limit: Int, in markdown: String) -> Int? {
-        var lineNumber = 0
-        var fence: (byte: UInt8, count: Int)? = nil
-        for line in markdown.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let bytes = Array(line)
-            var i = 0
-            var columns = 0
-            var markers = 0
-            func skipSpace() {
-                while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 {
-                    columns += bytes[i] == 0x09 ? 4 : 1
-                    i += 1
+        var text = markdown
+        return text.withUTF8 { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
+            var lineNumber = 0
+            var fence: (byte: UInt8, count: Int)? = nil
+            var start = 0
+            while start <= bytes.count {
+                lineNumber += 1
+                // Only the start of each line is read; memchr skips the rest.
+                let end = memchr(base + start, 0x0A, bytes.count - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? bytes.count
+                defer { start = end + 1 }
+                var i = start
+                var columns = 0
+                var markers = 0
+                scan: while i < end {
+                    if bytes[i] == 0x20 || bytes[i] == 0x09 {
+                        columns += bytes[i] == 0x09 ? 4 : 1
+                        i += 1
+                        continue
+                    }
+                    switch bytes[i] {
+                    case UInt8(ascii: ">"):
+                        markers += 1
+                        i += 1
+                    case UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "+"):
+                        guard i + 1 < end, bytes[i + 1] == 0x20 || bytes[i + 1] == 0x09 else { break scan }
+                        markers += 1
+                        i += 1
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                        var j = i
+                        while j < end, j - i < 9, bytes[j] >= 0x30, bytes[j] <= 0x39 { j += 1 }
+                        guard j + 1 < end, bytes[j] == UInt8(ascii: ".") || bytes[j] == UInt8(ascii: ")"),
+                              bytes[j + 1] == 0x20 || bytes[j + 1] == 0x09 else { break scan }
+                        markers += 1
+                        i = j + 1
+                    default:
+                        break scan
+                    }
                 }
-            }
-            skipSpace()
-            scan: while i < bytes.count {
-                let byte = bytes[i]
-                switch byte {
-                case UInt8(ascii: ">"):
-                    markers += 1
-                    i += 1
-                case UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "+"):
-                    guard i + 1 < bytes.count, bytes[i + 1] == 0x20 || bytes[i + 1] == 0x09 else { break scan }
-                    markers += 1
-                    i += 1
-                case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    var j = i
-                    while j < bytes.count, j - i < 9, bytes[j] >= 0x30, bytes[j] <= 0x39 { j += 1 }
-                    guard j + 1 < bytes.count, bytes[j] == UInt8(ascii: ".") || bytes[j] == UInt8(ascii: ")"),
-                          bytes[j + 1] == 0x20 || bytes[j + 1] == 0x09 else { break scan }
-                    markers += 1
-                    i = j + 1
-                default:
-                    break scan
+                // Inside fenced code every line is text, however indented. Only fences at the top are
+                // skipped: one inside a quote or list ends where its container does.
+                var run = 0
+                if i < end, bytes[i] == UInt8(ascii: "`") || bytes[i] == UInt8(ascii: "~") {
+                    while i + run < end, bytes[i + run] == bytes[i] { run += 1 }
                 }
-                skipSpace()
+                if let open = fence {
+                    if run >= open.count, bytes[i] == open.byte { fence = nil }
+                    continue
+                }
+                if run >= 3, markers == 0, columns < 4 { fence = (bytes[i], run) }
+                if markers + columns / 2 > limit { return lineNumber }
             }
-            // Inside fenced code every line is text, however indented. Only fences at the top are
-            // skipped: one inside a quote or list ends where its container does.
-            var run = 0
-            if i < bytes.count, bytes[i] == UInt8(ascii: "`") || bytes[i] == UInt8(ascii: "~") {
-                while i + run < bytes.count, bytes[i + run] == bytes[i] { run += 1 }
-            }
-            if let open = fence {
-                if run >= open.count, bytes[i] == open.byte { fence = nil }
-                continue
-            }
-            if run >= 3, markers == 0, columns < 4 { fence = (bytes[i], run) }
-            if markers + columns / 2 > limit { return lineNumber }
+            return nil
         }
-        return nil
     }
 }
