@@ -125,8 +125,11 @@ def main():
 
     files = {}
     for section in sections:
+        # A section's own page is SECTION/index.html: one level up reaches the top.
+        target_section, target_slug = writer.random.choice(pages)
         files[f"content/{section}/_index.md"] = (
-            f'---\ntitle: "{writer.title()}"\n---\n\n{writer.paragraph(writer.random.choice(links))}\n')
+            f'---\ntitle: "{writer.title()}"\n---\n\n'
+            f'{writer.paragraph((f"../{target_section}/{target_slug}/", target_slug))}\n')
     for index, (section, slug) in enumerate(pages):
         tags = sorted({writer.random.choice(VOCABULARY) for _ in range(writer.random.randint(1, 3))})
         front = (f'---\ntitle: "{writer.title()}"\n'
