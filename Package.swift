@@ -16,13 +16,13 @@ let package = Package(
         .library(name: "PicoArchive", targets: ["PicoArchive"]),
         .library(name: "PicoNostr", targets: ["PicoNostr"]),
         .library(name: "PicoS3", targets: ["PicoS3"]),
+        .library(name: "PicoTOML", targets: ["PicoTOML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -70,15 +70,16 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // TOML 1.0 (pico.toml, `+++` front matter): pure Swift, bounded, every key with its position.
+        .target(name: "PicoTOML"),
         // PNG images (zlib) and the app icons drawn from a site's name.
         .target(name: "PicoImage", dependencies: ["CZlib"]),
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [
-            "PicoCore", "PicoMarkdown", "PicoHTML", "PicoImage",
+            "PicoCore", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // The command line, thin.
         .executableTarget(name: "pico", dependencies: [
@@ -91,6 +92,7 @@ let package = Package(
         .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
+        .testTarget(name: "PicoTOMLTests", dependencies: ["PicoTOML"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),

@@ -1,6 +1,6 @@
 import Foundation
 import PicoCore
-import TOMLKit
+import PicoTOML
 import Yams
 
 /// A content file split into its front matter (YAML between `---` lines, TOML between `+++`
@@ -124,45 +124,24 @@ struct FrontMatter: Sendable {
     }
 
     private mutating func readTOML(_ header: String, file: String, text: String) throws(FileError) {
-        // toml++ stops at 256 nested brackets, but dotted keys (a.b.c…) nest without any, and
-        // converting thousands of levels overflowed the stack.
+        // Dotted keys (a.b.c…) nest without brackets; refused here before anything is built.
         if let line = TOMLNesting.firstLine(exceeding: InputLimits.maxValueDepth, in: header) {
             throw FileError("the TOML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
                             line: line + 1, column: 1, hint: "front matter holds page settings; flatten the tables and arrays")
         }
+        // The front matter starts on line 2 of the file.
         do {
-            let table = try TOMLTable(string: header)
+            let table = try TOMLDocument.parse(header, maxDepth: InputLimits.maxValueDepth)
             values = MetaValue.table(toml: table)
-            // The front matter starts on line 2 of the file.
-            for (key, position) in Self.tomlKeyPositions(in: header) where values[key] != nil {
-                positions[key] = (position.line + 1, position.column)
-            }
-        } catch let error as TOMLParseError {
-            let looksUnquoted = !error.description.contains("nested")
-            throw FileError("could not read the TOML front matter: \(error.description)", file: file, text: text,
-                            line: error.source.begin.line + 1, column: error.source.begin.column,
-                            hint: looksUnquoted ? "TOML strings need quotes: title = \"My page\"" : nil)
+            for entry in table { positions[entry.key] = (entry.valuePosition.line + 1, entry.valuePosition.column) }
+        } catch where error.kind == .tooDeep {
+            throw FileError("the TOML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
+                            line: error.line + 1, column: error.column, hint: "front matter holds page settings; flatten the tables and arrays")
         } catch {
-            throw FileError("could not read the TOML front matter: \(error)", file: file, text: text, line: 2, column: 1)
+            throw FileError("could not read the TOML front matter: \(error.message)", file: file, text: text,
+                            line: error.line + 1, column: error.column,
+                            hint: error.message.hasPrefix("expected a value") ? "TOML strings need quotes: title = \"My page\"" : nil)
         }
-    }
-
-    /// Line and column (1-based, within `header`) of each top-level `key = value`'s value,
-    /// read from the text: TOMLKit keeps no positions. Keys after the first `[table]` header
-    /// belong to that table and are not top-level.
-    static func tomlKeyPositions(in header: String) -> [String: (line: Int, column: Int)] {
-        var positions: [String: (line: Int, column: Int)] = [:]
-        for (index, line) in header.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-            if trimmed.hasPrefix("[") { break }
-            guard let equals = trimmed.firstIndex(of: "=") else { continue }
-            var key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            if key.count >= 2, key.first == "\"" || key.first == "'", key.last == key.first { key = String(key.dropFirst().dropLast()) }
-            guard !key.isEmpty, positions[key] == nil else { continue }
-            let valueStart = trimmed[trimmed.index(after: equals)...].firstIndex(where: { $0 != " " && $0 != "\t" }) ?? trimmed.endIndex
-            positions[key] = (index + 1, line.distance(from: line.startIndex, to: valueStart) + 1)
-        }
-        return positions
     }
 
     /// An error about the value of `key`, placed at the value when its position is known.

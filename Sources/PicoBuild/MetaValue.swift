@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import PicoTOML
 import Yams
 
 /// A value from front matter or `pico.toml`, whichever format it was written in.
@@ -33,29 +33,20 @@ public indirect enum MetaValue: Sendable, Equatable {
         }
     }
 
+    /// Dates and times become text, without fractions of a second: `YYYY-MM-DD`,
+    /// `YYYY-MM-DDTHH:MM:SS` with `Z` or `±HH:MM` when it has an offset, `HH:MM:SS`.
     init(toml value: TOMLValue) {
-        switch value.type {
-        case .string: self = .string(value.string ?? "")
-        case .int: self = .int(value.int ?? 0)
-        case .double: self = .double(value.double ?? 0)
-        case .bool: self = .bool(value.bool ?? false)
-        case .date:
-            let d = value.date!
-            self = .string(String(format: "%04d-%02d-%02d", d.year, d.month, d.day))
-        case .dateTime:
-            let dt = value.dateTime!
-            var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", dt.date.year, dt.date.month, dt.date.day,
-                              dt.time.hour, dt.time.minute, dt.time.second)
-            if let offset = dt.offset {
-                let minutes = offset.offset
-                text += minutes == 0 ? "Z" : String(format: "%@%02d:%02d", minutes < 0 ? "-" : "+", abs(minutes) / 60, abs(minutes) % 60)
-            }
-            self = .string(text)
-        case .time:
-            let t = value.time!
-            self = .string(String(format: "%02d:%02d:%02d", t.hour, t.minute, t.second))
-        case .array: self = .array((value.array ?? TOMLArray()).map { MetaValue(toml: $0.tomlValue) })
-        case .table: self = .table(MetaValue.table(toml: value.table ?? TOMLTable()))
+        switch value {
+        case .string(let s): self = .string(s)
+        case .integer(let i): self = .int(Int(i))
+        case .float(let d): self = .double(d)
+        case .bool(let b): self = .bool(b)
+        case .localDate(let d): self = .string(d.dateText)
+        case .localDateTime(let dt): self = .string(dt.dateText + "T" + dt.timeText)
+        case .offsetDateTime(let dt): self = .string(dt.dateText + "T" + dt.timeText + dt.offsetText)
+        case .localTime(let t): self = .string(t.timeText)
+        case .array(let items): self = .array(items.map(MetaValue.init(toml:)))
+        case .table(let table): self = .table(MetaValue.table(toml: table))
         }
     }
 
@@ -78,9 +69,7 @@ public indirect enum MetaValue: Sendable, Equatable {
 
     static func table(toml table: TOMLTable) -> [String: MetaValue] {
         var members: [String: MetaValue] = [:]
-        for key in table.keys {
-            if let value = table[key] { members[key] = MetaValue(toml: value.tomlValue) }
-        }
+        for entry in table { members[entry.key] = MetaValue(toml: entry.value) }
         return members
     }
 

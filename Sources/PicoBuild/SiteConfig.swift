@@ -1,6 +1,6 @@
 import Foundation
 import PicoCore
-import TOMLKit
+import PicoTOML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,61 +55,54 @@ public struct SiteConfig: Sendable {
             throw FileError("\(fileName) nests more than \(InputLimits.maxValueDepth) levels deep", file: fileName, text: text,
                             line: line, column: 1, hint: "flatten the tables and arrays (dotted keys a.b.c count as levels)")
         }
-        let table: TOMLTable
+        let document: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw FileError("could not read \(fileName): \(error.description)", file: fileName, text: text,
-                            line: error.source.begin.line, column: error.source.begin.column)
+            document = try TOMLDocument.parse(text, maxDepth: InputLimits.maxValueDepth)
+        } catch where error.kind == .tooDeep {
+            throw FileError("\(fileName) nests more than \(InputLimits.maxValueDepth) levels deep", file: fileName, text: text,
+                            line: error.line, column: error.column, hint: "flatten the tables and arrays (dotted keys a.b.c count as levels)")
         } catch {
-            throw FileError("could not read \(fileName): \(error)", file: fileName, text: text, line: 1, column: 1)
+            throw FileError("could not read \(fileName): \(error.message)", file: fileName, text: text,
+                            line: error.line, column: error.column)
         }
-        let values = MetaValue.table(toml: table)
+        let values = MetaValue.table(toml: document)
         var config = SiteConfig()
-        func string(_ key: String, in table: [String: MetaValue]) throws(FileError) -> String? {
-            guard let value = table[key] else { return nil }
-            guard case .string(let s) = value else {
-                throw FileError("`\(key)` must be a string", file: fileName, text: text,
-                                line: Self.line(of: key, in: text), column: 1, hint: "write \(key) = \"...\"")
-            }
+        /// An error about the value of `entry`, placed at that value.
+        func wrong(_ message: String, _ entry: TOMLTable.Entry, hint: String) -> FileError {
+            FileError(message, file: fileName, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
+        }
+        func string(_ key: String, in table: TOMLTable) throws(FileError) -> String? {
+            guard let entry = table.entry(key) else { return nil }
+            guard case .string(let s) = entry.value else { throw wrong("`\(key)` must be a string", entry, hint: "write \(key) = \"...\"") }
             return s
         }
-        func strings(_ key: String, in table: [String: MetaValue]) throws(FileError) -> [String] {
-            guard let value = table[key] else { return [] }
-            guard case .array(let items) = value, items.allSatisfy({ if case .string = $0 { true } else { false } }) else {
-                throw FileError("`\(key)` must be a list of strings", file: fileName, text: text,
-                                line: Self.line(of: key, in: text), column: 1, hint: "write \(key) = [\"a/**\", \"b.txt\"]")
+        func strings(_ key: String, in table: TOMLTable) throws(FileError) -> [String] {
+            guard let entry = table.entry(key) else { return [] }
+            let wrongType = wrong("`\(key)` must be a list of strings", entry, hint: "write \(key) = [\"a/**\", \"b.txt\"]")
+            guard case .array(let items) = entry.value else { throw wrongType }
+            var found: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw wrongType }
+                found.append(s)
             }
-            return items.compactMap(\.string)
+            return found
         }
-        config.title = try string("title", in: values) ?? config.title
-        config.description = try string("description", in: values) ?? ""
-        config.language = try string("language", in: values) ?? "en"
-        config.author = try string("author", in: values) ?? ""
+        config.title = try string("title", in: document) ?? config.title
+        config.description = try string("description", in: document) ?? ""
+        config.language = try string("language", in: document) ?? "en"
+        config.author = try string("author", in: document) ?? ""
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
-        if case .table(let build) = values["build"] {
+        if case .table(let build)? = document["build"] {
             config.include = try strings("include", in: build)
             config.exclude = try strings("exclude", in: build)
-            if let value = build["max_page_mib"] {
-                guard case .int(let mib) = value, (1...4096).contains(mib) else {
-                    throw FileError("`max_page_mib` must be a whole number of MiB from 1 to 4096", file: fileName, text: text,
-                                    line: Self.line(of: "max_page_mib", in: text), column: 1, hint: "write max_page_mib = 64")
+            if let entry = build.entry("max_page_mib") {
+                guard case .integer(let mib) = entry.value, (1...4096).contains(mib) else {
+                    throw wrong("`max_page_mib` must be a whole number of MiB from 1 to 4096", entry, hint: "write max_page_mib = 64")
                 }
-                config.limits.maxPageBytes = mib << 20
+                config.limits.maxPageBytes = Int(mib) << 20
             }
         }
         return config
-    }
-
-    /// The line a top-level or table key is written on, for errors about its value.
-    static func line(of key: String, in text: String) -> Int {
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-            if trimmed.hasPrefix(key), trimmed.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix("=") {
-                return index + 1
-            }
-        }
-        return 1
     }
 }
