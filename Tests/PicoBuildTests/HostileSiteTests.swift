@@ -96,6 +96,23 @@ import Testing
         #expect(found.first { $0.location.file == "static/config.txt" }?.message.contains("hidden or secret") == true)
     }
 
+    @Test func templateAndConfigLinksFollowTheSameRule() throws {
+        let folder = TemporaryFolder()
+        folder.write(["page.mustache": "outside-template {{page.title}}"], under: "outside")
+        let site = folder.write(["config/site.toml": Self.config, "content/a.md": "hi", "shared/page.mustache": "<p>{{page.title}}</p>"],
+                                under: "site")
+        // Inside the site: followed.
+        try link(site.appendingPathComponent("pico.toml"), to: "config/site.toml")
+        try link(site.appendingPathComponent("templates/page.mustache"), to: "../shared/page.mustache")
+        _ = try BundleBuilder(.init(input: site)).build()
+        // Outside: refused, and never read.
+        try FileManager.default.removeItem(at: site.appendingPathComponent("templates/page.mustache"))
+        try link(site.appendingPathComponent("templates/page.mustache"), to: folder.path("outside/page.mustache").path)
+        let found = errors(building: site)
+        #expect(found.map(\.location.file) == ["templates/page.mustache"])
+        #expect(!found.map(\.description).joined().contains("outside-template"))
+    }
+
     @Test func aFinishedSiteLinkingOutsideIsRefused() throws {
         let folder = TemporaryFolder()
         folder.write(["secret.txt": "outside"], under: "outside")
