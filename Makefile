@@ -69,7 +69,7 @@ bench-packages:
 # then runs each target for FUZZ_SECONDS from its seeds in Fuzz/corpus/TARGET; what a run
 # finds is written to Fuzz/findings/. One target: make fuzz TARGET=archive. Not part of `make test`.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := front-matter site-config manifest html css archive nostr-event relay-message s3-xml
+FUZZ_TARGETS := front-matter site-config toml manifest html css archive nostr-event relay-message s3-xml
 TARGET ?= $(FUZZ_TARGETS)
 FUZZ_SWIFT := swift build --package-path Fuzz --scratch-path .build-fuzz -c release \
               --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address --disable-dead-strip \

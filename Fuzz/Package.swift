@@ -22,6 +22,7 @@ let package = Package(
     targets: [
         fuzzTarget("front-matter", ["PicoBuild"]),
         fuzzTarget("site-config", ["PicoBuild"]),
+        fuzzTarget("toml", ["PicoTOML"]),
         fuzzTarget("manifest", ["PicoCore", "PicoNostr"]),
         fuzzTarget("html", ["PicoHTML"]),
         fuzzTarget("css", ["PicoHTML"]),
