@@ -56,7 +56,7 @@ public struct BundleServer: Sendable {
                                              + idleTimeout.components.attoseconds / 1_000_000_000)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: timeout)),
+            server: .http1(configuration: .init(additionalChannelHandlers: [StalledReaderCloser(after: timeout)], idleTimeout: timeout)),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pico"),
             onServerRunning: { channel in
                 started("http://127.0.0.1:\(channel.localAddress?.port ?? 0)\(base)")
@@ -74,6 +74,33 @@ public struct BundleServer: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// Closes a connection whose client has stopped reading what it asked for: the idle timeout
+/// does not count a response being written, so without this a client that never reads would
+/// hold its descriptor and the response's buffers for ever.
+final class StalledReaderCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let limit: TimeAmount
+    private var closing: Scheduled<Void>?
+
+    init(after limit: TimeAmount) { self.limit = limit }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            closing?.cancel()
+            closing = nil
+        } else if closing == nil {
+            let channel = context.channel
+            closing = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closing?.cancel()
+        closing = nil
     }
 }
 

@@ -205,4 +205,45 @@ import Testing
         print("peak RSS, 200 MiB manifest in S3: \(peak >> 10) MiB")
         #expect(peak < Self.peakBoundKiB + (128 << 10), "pico serve peaked at \(peak >> 10) MiB reading a 200 MiB manifest from S3")
     }
+
+    /// Clients that ask for a streamed file and never read it: the idle timeout does not apply
+    /// while a response is being written, so a connection that cannot be written to for 10 s is
+    /// closed. (A buffered answer is handed to NIO whole, and then the idle timeout applies.)
+    @Test func clientsThatNeverReadTheirAnswerAreClosed() throws {
+        let folder = TemporaryFolder()
+        let site = folder.write(["index.html": "<!doctype html><title>x</title>\n"], under: "site")
+        try Data(count: 4 << 20).write(to: site.appendingPathComponent("page.bin")) // streamed: over 1 MiB
+        let bundle = folder.path("bundle")
+        #expect(try TestEnvironment.pico("build", site.path, "-o", bundle.path, "-q").status == 0)
+        let server = try ServerProcess(TestEnvironment.pico, ["serve", bundle.path, "--port", "0"])
+        let pid = server.process.processIdentifier
+        func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0 }
+        let before = descriptors()
+        let port = try #require(URL(string: server.url)?.port)
+
+        let readers = Process()
+        let output = Pipe()
+        readers.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        readers.arguments = [TestEnvironment.repository.appendingPathComponent("Tests/tools/serve_slow_readers.py").path,
+                             String(port), "--connections", "200", "--path", "/page.bin", "--hold", "45"]
+        readers.standardOutput = output
+        try readers.run()
+        defer { readers.terminate() }
+        _ = output.fileHandleForReading.availableData // {"opened": 200}: every request is sent
+        usleep(1_000_000)
+        let during = descriptors()
+        #expect(during >= before + 200, "the server holds \(during - before) of the 200 connections")
+        var after = during
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, after > before + 10 {
+            usleep(500_000)
+            after = descriptors()
+        }
+        #expect(readers.isRunning, "the readers gave up first")
+        #expect(after <= before + 10, "still \(after - before) connections open after 30 s")
+        #expect(try TestEnvironment.get(server.url).status == 200)
+        // No memory bound asserted here: until they are closed, 200 stalled streams were
+        // measured at 1.5 to 3 MiB each, more than the two chunks each holds; not yet explained.
+        _ = server.stop()
+    }
 }
