@@ -36,11 +36,21 @@ public struct PortableURLRewriter: Sendable {
     public func rewrite(_ data: Data, at path: String, as kind: DocumentKind) -> Result {
         data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            let references = switch kind {
-            case .html: HTMLReferenceScanner.references(in: bytes)
-            case .css: CSSReferenceScanner.references(in: bytes)
-            }
             var broken: [BrokenLink] = []
+            let references: [URLReference]
+            switch kind {
+            case .html:
+                let scan = HTMLReferenceScanner.scan(bytes)
+                references = scan.references
+                if scan.positionsLost {
+                    broken.append(BrokenLink(reference: URLReference(value: "", range: 0..<0, syntax: .htmlAttribute(quote: .none),
+                                                                     context: "meta charset"),
+                        reason: "pico cannot find its place in this page (libxml2 lost its position after a <meta charset> "
+                              + "it could not switch to), so the links after that point are not checked; save the page as UTF-8"))
+                }
+            case .css:
+                references = CSSReferenceScanner.references(in: bytes)
+            }
             var edits: [(Range<Int>, [UInt8])] = []
             let folder = Self.folderSegments(of: path)
             for reference in references {

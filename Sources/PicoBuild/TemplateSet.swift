@@ -114,10 +114,12 @@ enum BuiltInTemplates {
     static let all: [(String, String)] = [("page", page), ("section", section)]
 }
 
-/// Templates that include themselves with nothing to stop them (`{{>page}}` in page, or a
-/// partial and its parent including each other outside any section): swift-mustache would
-/// recurse until the stack overflows and the build crashed. An include inside a section
-/// (`{{#children}}{{>tree}}{{/children}}`) is left alone: the data decides where it ends.
+/// Templates that include themselves with nothing to stop them: swift-mustache has no depth
+/// limit, so it recursed until the stack overflowed and the build crashed. Being inside a
+/// section is no stop either: Mustache looks a name up through every enclosing context, so
+/// `{{#page}}{{>page}}{{/page}}` finds `page` again at every level. The one recursion that
+/// always ends is through `{{#sections}}`: pico gives every section its own `sections` list
+/// (empty at the leaves), so the lookup never climbs and the data's depth bounds the render.
 enum TemplateCycles {
     struct Include {
         var target: String
@@ -132,7 +134,7 @@ enum TemplateCycles {
         }
         var graph: [String: [Include]] = [:]
         for (name, text) in texts {
-            graph[name] = unconditionalIncludes(in: text).compactMap { include in
+            graph[name] = unboundedIncludes(in: text).compactMap { include in
                 resolve(include.target).map { Include(target: $0, line: include.line) }
             }
         }
@@ -156,17 +158,18 @@ enum TemplateCycles {
             reported.formUnion(path.map(\.name))
             errors.append(FileError("this template includes itself with nothing to stop it (\(chain)); rendering would never end",
                                     file: "templates/\(start).mustache", text: texts[start]!, line: first.include.line, column: 1,
-                                    hint: "put the include inside a section ({{#children}}…{{/children}}) so the data ends it"))
+                                    hint: "a template may include itself only inside {{#sections}}…{{/sections}}, "
+                                        + "which ends with the site's deepest section"))
         }
         return errors
     }
 
-    /// `{{>name}}` and `{{<name}}` not inside any `{{#…}}` or `{{^…}}` section, with their lines.
+    /// `{{>name}}` and `{{<name}}` not inside a `{{#sections}}` section, with their lines.
     /// Follows set-delimiter tags (`{{=<% %>=}}`), so an include cannot hide behind them.
-    static func unconditionalIncludes(in text: String) -> [Include] {
+    static func unboundedIncludes(in text: String) -> [Include] {
         let bytes = Array(text.utf8)
         var open = Array("{{".utf8), close = Array("}}".utf8)
-        var sections: [Bool] = [] // true for a conditional section
+        var sections: [Bool] = [] // true for `{{#sections}}`, which bounds a recursion
         var includes: [Include] = []
         var line = 1
         var i = 0
@@ -190,7 +193,8 @@ enum TemplateCycles {
             tag.removeFirst()
             let name = tag.trimmingCharacters(in: .whitespaces)
             switch sigil {
-            case "#", "^": sections.append(true)
+            case "#": sections.append(name == "sections")
+            case "^": sections.append(false)
             case "$": sections.append(false)
             case "<":
                 if !sections.contains(true) { includes.append(Include(target: name, line: tagLine)) }

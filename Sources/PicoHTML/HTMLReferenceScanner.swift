@@ -9,9 +9,24 @@ import CLibXML2
 /// tag's raw text is located by stepping back to its `<` and lexing its attributes, accepted
 /// only when the lexed attribute names are exactly the ones libxml2 reported.
 public enum HTMLReferenceScanner {
+    /// What one scan found: the references, and whether libxml2 lost track of byte positions.
+    public struct Scan: Sendable {
+        public var references: [URLReference]
+        /// Set when libxml2 could no longer say where it was in the page (it fails to switch to
+        /// an encoding a `<meta charset>` names, and then reports position -1): the references
+        /// of the tags after that point are unknown, so the page cannot be called checked.
+        public var positionsLost: Bool
+    }
+
     public static func references(in bytes: UnsafeBufferPointer<UInt8>) -> [URLReference] {
+        scan(bytes).references
+    }
+
+    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Scan {
         _ = initialised
-        guard bytes.count > 0, bytes.count < Int(Int32.max), let base = bytes.baseAddress else { return [] }
+        guard bytes.count > 0, bytes.count < Int(Int32.max), let base = bytes.baseAddress else {
+            return Scan(references: [], positionsLost: false)
+        }
         let collector = ReferenceCollector(bytes: bytes)
         let parsed: Void? = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
             guard let context = htmlCreateMemoryParserCtxt(chars, Int32(bytes.count)) else { return nil }
@@ -42,7 +57,7 @@ public enum HTMLReferenceScanner {
             return ()
         }
         _ = parsed
-        return collector.references
+        return Scan(references: collector.references, positionsLost: collector.positionsLost)
     }
 
     /// libxml2 must be initialised once, before threads parse concurrently.
@@ -53,6 +68,7 @@ public enum HTMLReferenceScanner {
 private final class ReferenceCollector {
     let bytes: UnsafeBufferPointer<UInt8>
     var references: [URLReference] = []
+    var positionsLost = false
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -62,6 +78,10 @@ private final class ReferenceCollector {
     static let ignoredRel: Set<String> = ["canonical", "preconnect", "dns-prefetch", "pingback", "webmention"]
 
     func startElement(_ element: String, attributes: [(String, String?)], tagEnd: Int) {
+        guard tagEnd >= 0 else {
+            positionsLost = true
+            return
+        }
         let interesting = element == "style" || element == "meta"
             || attributes.contains { Self.urlAttributes.contains($0.0) || $0.0 == "style" || $0.0 == "data" || $0.0 == "background" }
         guard interesting, let lexed = locateTag(element, attributeNames: attributes.map(\.0), tagEnd: tagEnd) else { return }
@@ -114,7 +134,7 @@ private final class ReferenceCollector {
 
     /// Steps back from where libxml2 stopped to the `<` that opens this tag.
     private func locateTag(_ element: String, attributeNames: [String], tagEnd: Int) -> LexedTag? {
-        guard tagEnd <= bytes.count else { return nil }
+        guard tagEnd >= 0, tagEnd <= bytes.count else { return nil }
         var close = tagEnd
         while close < bytes.count, close < tagEnd + 2, bytes[close] != UInt8(ascii: ">") { close += 1 }
         let name = Array(element.utf8)
