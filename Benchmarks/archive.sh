@@ -22,8 +22,12 @@ for tool in zip unzip bsdtar; do
   command -v $tool >/dev/null || { echo "$tool is missing: apt-get install zip unzip libarchive-tools"; exit 1; }
 done
 
-swift build -c release --product pico >/dev/null
-pico=$PWD/.build/release/pico
+# PICO=path/to/pico benchmarks that binary instead of building one.
+if [ -z "${PICO:-}" ]; then
+  swift build -c release --product pico >/dev/null
+  PICO=$PWD/.build/release/pico
+fi
+pico=$PICO
 work=$(mktemp -d "${TMPDIR:-/tmp}/pico-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -14,8 +14,12 @@ RUNS=${RUNS:-3}
 command -v hugo >/dev/null || { echo "hugo is missing: run 'make bench' (it installs Debian's hugo)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: run 'make bench'"; exit 1; }
 
-swift build -c release --product pico >/dev/null
-pico=$PWD/.build/release/pico
+# PICO=path/to/pico benchmarks that binary instead of building one.
+if [ -z "${PICO:-}" ]; then
+  swift build -c release --product pico >/dev/null
+  PICO=$PWD/.build/release/pico
+fi
+pico=$PICO
 work=$(mktemp -d "${TMPDIR:-/tmp}/pico-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 python3 Benchmarks/corpus.py "$work/corpus" --pages "$PAGES" >/dev/null

@@ -21,31 +21,34 @@ struct FrontMatter: Sendable {
         else if text.hasPrefix("+++\n") || text.hasPrefix("+++\r\n") { delimiter = "+++" }
         else { return FrontMatter(body: Substring(text).utf8) }
 
-        // Find the closing delimiter line.
+        // Find the closing delimiter line, in bytes: "\r\n" is one Character, so a search for
+        // the Character "\n" never finds the end of a Windows line (a crash, found by fuzzing).
+        let bytes = text.utf8
+        let newline = UInt8(ascii: "\n")
         var lineNumber = 1
-        var cursor = text.index(after: text.firstIndex(of: "\n")!)
+        var cursor = bytes.index(after: bytes.firstIndex(of: newline) ?? bytes.startIndex)
         let headerStart = cursor
         var headerEnd: String.Index?
-        var bodyStart = text.endIndex
-        while cursor < text.endIndex {
+        var bodyStart = bytes.endIndex
+        while cursor < bytes.endIndex {
             lineNumber += 1
-            let lineEnd = text[cursor...].firstIndex(of: "\n") ?? text.endIndex
-            var line = text[cursor..<lineEnd]
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if line == delimiter || (delimiter == "---" && line == "...") {
+            let lineEnd = bytes[cursor...].firstIndex(of: newline) ?? bytes.endIndex
+            var line = bytes[cursor..<lineEnd]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.elementsEqual(delimiter.utf8) || (delimiter == "---" && line.elementsEqual("...".utf8)) {
                 headerEnd = cursor
-                bodyStart = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
+                bodyStart = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : bytes.endIndex
                 break
             }
-            cursor = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
+            cursor = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : bytes.endIndex
         }
         guard let headerEnd else {
             throw FileError("the front matter opened with \(delimiter) on line 1 is never closed",
                             file: file, text: text, line: 1, column: 1,
                             hint: "end the front matter with a line holding only \(delimiter)")
         }
-        let header = String(text[headerStart..<headerEnd])
-        var result = FrontMatter(body: text[bodyStart...].utf8)
+        let header = String(decoding: bytes[headerStart..<headerEnd], as: UTF8.self)
+        var result = FrontMatter(body: bytes[bodyStart...])
         result.bodyFirstLine = lineNumber + 1
         if delimiter == "---" {
             try result.readYAML(header, file: file, text: text)

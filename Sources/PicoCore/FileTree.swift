@@ -150,29 +150,10 @@ public enum FileTree {
     /// Copies a file in `chunkSize` pieces, hashing as it goes, and with `flush` makes sure the copy
     /// is on the disk before returning (what a silo promises; a build needs no fsync).
     public static func copyHashing(from source: String, to destination: String, flush: Bool) throws -> (sha256: String, size: Int) {
-        try makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
         let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard input >= 0 else { throw POSIXFailure(operation: "open", path: source, code: errno) }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
-        defer { close(output) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
-        defer { buffer.deallocate() }
-        var hasher = IncrementalSHA256()
-        var size = 0
-        while true {
-            let got = Glibc.read(input, buffer.baseAddress, buffer.count)
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw POSIXFailure(operation: "read", path: source, code: errno) }
-            if got == 0 { break }
-            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
-            hasher.update(piece)
-            try writeAll(piece, to: output, path: destination)
-            size += got
-        }
-        if flush, fsync(output) != 0 { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
-        return (hasher.finalize(), size)
+        return try copyHashing(from: input, sourcePath: source, to: destination, limit: Int.max - 1, flush: flush)
     }
 
     /// Opens `relative` under `root` for reading without following a symlink anywhere: each

@@ -1,4 +1,4 @@
-// Feeds pico.toml to SiteConfig.parse (TOMLKit, then pico's own checks of the values).
+// Feeds pico.toml to SiteConfig.parse (PicoTOML, then pico's own checks of the values).
 import Foundation
 import PicoBuild
 
