@@ -99,11 +99,11 @@ import Testing
     @Test func templateAndConfigLinksFollowTheSameRule() throws {
         let folder = TemporaryFolder()
         folder.write(["page.mustache": "outside-template {{page.title}}"], under: "outside")
-        let site = folder.write(["config/site.toml": Self.config, "content/a.md": "hi", "shared/page.mustache": "<p>{{page.title}}</p>"],
+        let site = folder.write(["config/site.toml": Self.config, "content/a.md": "hi", "common/page.mustache": "<p>{{page.title}}</p>"],
                                 under: "site")
         // Inside the site: followed.
         try link(site.appendingPathComponent("pico.toml"), to: "config/site.toml")
-        try link(site.appendingPathComponent("templates/page.mustache"), to: "../shared/page.mustache")
+        try link(site.appendingPathComponent("templates/page.mustache"), to: "../common/page.mustache")
         _ = try BundleBuilder(.init(input: site)).build()
         // Outside: refused, and never read.
         try FileManager.default.removeItem(at: site.appendingPathComponent("templates/page.mustache"))
