@@ -130,10 +130,10 @@ struct BundleAssembler: Sendable {
         case .file(let url):
             // Key material by content, whatever the file is called: the first few KB of every
             // file but media (pages were scanned whole when parsed).
-            if kind == nil, !keysAllowed, !KeyMaterial.isMedia(file.path) {
-                let head = KeyMaterial.leadingBytes(ofFile: url.path)
-                if let key = KeyMaterial.find(in: head, path: file.path) {
-                    throw KeyMaterial.error(key, file: file.origin.shown, in: head)
+            if kind == nil, !keysAllowed, !KeyMaterialScanner.isMedia(file.path) {
+                let head = KeyMaterialScanner.leadingBytes(ofFile: url.path)
+                if let key = KeyMaterialScanner.find(in: head, path: file.path) {
+                    throw KeyMaterialScanner.error(key, file: file.origin.shown, in: head)
                 }
             }
             if kind == nil {
@@ -154,8 +154,8 @@ struct BundleAssembler: Sendable {
                 throw FileError("cannot read the file: \(error.localizedDescription)", at: where_)
             }
             if let tooLarge = limits.pageTooLarge(data.count, file: file.origin.shown) { throw tooLarge }
-            if !keysAllowed, let key = KeyMaterial.find(in: data.prefix(KeyMaterial.scannedBytes), path: file.path) {
-                throw KeyMaterial.error(key, file: file.origin.shown, in: data)
+            if !keysAllowed, let key = KeyMaterialScanner.find(in: data.prefix(KeyMaterialScanner.scannedBytes), path: file.path) {
+                throw KeyMaterialScanner.error(key, file: file.origin.shown, in: data)
             }
         }
         var brokenLinks: [FileError] = []

@@ -6,7 +6,7 @@ import Glibc
 
 /// Decides which input files may enter a bundle. Dotfiles and dot-folders (`.git`, `.env`,
 /// `.DS_Store`) stay out unless `[build] include` matches them; files that look like keys or
-/// credentials (by name here, by content in `KeyMaterial`) stay out unless an include pattern
+/// credentials (by name here, by content in `KeyMaterialScanner`) stay out unless an include pattern
 /// names them without wildcards, so `include = [".*"]` taken for `.htaccess` does not also take
 /// `.htpasswd`. `[build] exclude` leaves out more.
 public struct PathFilter: Sendable {
@@ -138,7 +138,7 @@ enum Glob {
 /// Secret keys recognised by what a file holds, whatever it is called: a pico key file
 /// renamed to `notes.txt` must not enter a bundle. Only the first `scannedBytes` of a file are
 /// looked at, and media files not at all, so the scan costs one small read per text file.
-enum KeyMaterial {
+enum KeyMaterialScanner {
     static let scannedBytes = 4096
 
     /// Endings of files that are never key files (images, audio, video, fonts, archives).

@@ -202,8 +202,8 @@ struct PageParser: Sendable {
         }
         if let tooLarge = limits.pageTooLarge(data.count, file: file) { throw tooLarge }
         // The page is in memory already, so all of it is scanned, not only its start.
-        if !page.mayHoldKeys, let key = KeyMaterial.find(in: data, path: file) {
-            throw KeyMaterial.error(key, file: file, in: data)
+        if !page.mayHoldKeys, let key = KeyMaterialScanner.find(in: data, path: file) {
+            throw KeyMaterialScanner.error(key, file: file, in: data)
         }
         guard var text = String(data: data, encoding: .utf8) else {
             throw FileError("is not UTF-8 text", at: SourceLocation(file: file, line: 1, column: 1),

@@ -192,13 +192,18 @@ public enum FileTree {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw POSIXFailure(operation: "look at", path: root + "/" + relative, code: errno) }
         guard Int(info.st_size) <= limit else { throw TooLarge(path: relative, limit: limit) }
-        var data = Data(count: Int(info.st_size))
+        return try read(upTo: Int(info.st_size), from: descriptor, path: root + "/" + relative)
+    }
+
+    /// Up to `count` bytes from `descriptor`, fewer when the file ends first.
+    private static func read(upTo count: Int, from descriptor: Int32, path: String) throws -> Data {
+        var data = Data(count: max(count, 0))
         var filled = 0
         try data.withUnsafeMutableBytes { buffer in
             while filled < buffer.count {
                 let got = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
                 if got < 0, errno == EINTR { continue }
-                guard got >= 0 else { throw POSIXFailure(operation: "read", path: root + "/" + relative, code: errno) }
+                guard got >= 0 else { throw POSIXFailure(operation: "read", path: path, code: errno) }
                 if got == 0 { break }
                 filled += got
             }
@@ -256,22 +261,9 @@ public enum FileTree {
         defer { close(descriptor) }
         var info = stat()
         let expected = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
-        var data = Data(count: max(expected, 0))
-        var filled = 0
-        try data.withUnsafeMutableBytes { buffer in
-            while filled < buffer.count {
-                let got = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw POSIXFailure(operation: "read", path: path, code: errno)
-                }
-                if got == 0 { break }
-                filled += got
-            }
-        }
-        data.count = filled
+        var data = try read(upTo: expected, from: descriptor, path: path)
         // A file that grew while we read it: take the rest too.
-        if filled == expected {
+        if data.count == expected {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let got = Glibc.read(descriptor, &chunk, chunk.count)

@@ -262,10 +262,7 @@ public struct NostrSilo: Silo, RemoteBundle {
             let retrieved = try await retrieve(with: reader)
             await reader.close()
             let report = report(retrieved, verifier: verifier)
-            guard report.isValid else {
-                throw SiloError("the bundle at \(address) does not verify; nothing was fetched:\n"
-                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
-            }
+            guard report.isValid else { throw SiloError.doesNotVerify(address, report) }
             let staging = try StagingFolder(replacing: destination)
             do {
                 for (path, data) in retrieved.files { try FileTree.write(data, to: path, underPath: staging.url.path) }
