@@ -56,6 +56,9 @@ struct BundleAssembler: Sendable {
     var limits = InputLimits()
     /// `[build] include`: a file it names exactly may hold key material.
     var include: [String] = []
+    /// False when the site keeps its own service worker (WebAppFiles decides): pages are then
+    /// left without pico's page script.
+    var injectsPageScript = true
 
     struct Output: Sendable {
         var files: [BundleFile]
@@ -164,7 +167,7 @@ struct BundleAssembler: Sendable {
             let result = rewriter.rewrite(original, at: file.path, as: kind)
             data = result.bytes
             brokenLinks = result.broken.map { locate($0, in: file, original: original) }
-            if kind == .html { data = WebAppFiles.injectPageScript(into: data, at: file.path) }
+            if kind == .html, injectsPageScript { data = PageScriptInjection.insert(into: result, at: file.path) }
         }
         do {
             try FileTree.write(data, to: file.path, underPath: folder)

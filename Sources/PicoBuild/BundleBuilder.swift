@@ -37,6 +37,8 @@ public struct BundleBuilder: Sendable {
         public var totalBytes: Int
         /// Broken links that `--allow-broken-links` let through.
         public var warnings: [FileError]
+        /// What pico decided on the site's behalf, to tell the user once (not errors).
+        public var notes: [String] = []
 
         public enum Kind: String, Sendable { case picoSite = "pico site", finishedSite = "finished site" }
     }
@@ -101,8 +103,8 @@ public struct BundleBuilder: Sendable {
             webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil)
         }
         // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
-        let webAppWarnings: [FileError]
-        (planned, webAppWarnings) = try WebAppFiles.add(to: planned, webApp)
+        let webAppPlan = try WebAppFiles.add(to: planned, webApp)
+        planned = webAppPlan.planned
         let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
         guard planned.contains(where: { $0.path == "index.html" }) else {
             throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
@@ -113,6 +115,7 @@ public struct BundleBuilder: Sendable {
         do {
             var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks, sourceRoot: input,
                                             limits: limits, include: include)
+            assembler.injectsPageScript = webAppPlan.injectsPageScript
             if let report = options.progress {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
@@ -131,7 +134,7 @@ public struct BundleBuilder: Sendable {
             clock.lap("swap")
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
-                          warnings: webAppWarnings + assembled.warnings)
+                          warnings: webAppPlan.warnings + assembled.warnings, notes: webAppPlan.notes)
         } catch {
             staging.discard()
             throw error

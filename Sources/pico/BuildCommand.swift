@@ -59,6 +59,7 @@ struct BuildCommand: ParsableCommand {
         }
         Terminal.clearProgress(enabled: !quiet && !json)
         for warning in result.warnings { Terminal.error(warning.description.replacingOccurrences(of: ": error: ", with: ": warning: ")) }
+        if !quiet, !json { for note in result.notes { Terminal.error("note: " + note) } }
         let seconds = Date().timeIntervalSince(started)
         let manifest = result.manifest
         if json {
@@ -66,6 +67,7 @@ struct BuildCommand: ParsableCommand {
                 "output": .string(result.output.path), "id": .string(manifest.id), "name": .string(manifest.name),
                 "files": .int(manifest.files.count), "bytes": .int(result.totalBytes), "pages": .int(result.pageCount),
                 "kind": .string(result.kind.rawValue), "warnings": .int(result.warnings.count),
+                "notes": .array(result.notes.map(JSONValue.string)),
                 "signer": manifest.signature.map { .string($0.pubkey) } ?? .null,
             ]).canonicalString)
         } else if !quiet {

@@ -20,9 +20,20 @@ enum WebAppFiles {
         var configFile: String?
     }
 
+    /// What the web app adds to a bundle's plan.
+    struct Plan {
+        var planned: [PlannedFile]
+        var warnings: [FileError]
+        /// What pico decided about the site's web app, said once after the build (for example
+        /// that the site keeps its own service worker).
+        var notes: [String] = []
+        /// False when pages must not get pico's page script.
+        var injectsPageScript = true
+    }
+
     /// The plan with the web app's files added. A site's own `sw.js` or `pico-app.js` is
     /// replaced (with a warning when it differs from pico's).
-    static func add(to planned: [PlannedFile], _ input: Input) throws(FileErrors) -> (planned: [PlannedFile], warnings: [FileError]) {
+    static func add(to planned: [PlannedFile], _ input: Input) throws(FileErrors) -> Plan {
         var warnings: [FileError] = []
         var plan: [PlannedFile] = []
         let ours: [String: String] = [serviceWorkerPath: serviceWorker, pageScriptPath: pageScript]
@@ -44,12 +55,12 @@ enum WebAppFiles {
         let byPath = Dictionary(plan.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         if let own = byPath[manifestPath] {
             warnings += checkOwnManifest(own, files: byPath)
-            return (plan, warnings)
+            return Plan(planned: plan, warnings: warnings)
         }
         let (manifest, icons) = try generatedManifest(input, files: byPath)
         plan.append(PlannedFile(path: manifestPath, origin: .generated(from: input.configFile ?? "pico"), render: { manifest }))
         plan += icons
-        return (plan, warnings)
+        return Plan(planned: plan, warnings: warnings)
     }
 
     // MARK: The manifest
@@ -192,19 +203,5 @@ enum WebAppFiles {
             problems.append("no \(needed) icon: browsers want 192 and 512 pixel icons to install an app")
         }
         return problems.map { FileError("manifest.webmanifest: \($0)", at: where_) }
-    }
-
-    // MARK: Pages
-
-    /// `<script src="ROOT/pico-app.js" defer></script>` before the page's `</head>` (after
-    /// `<head>` or the doctype when it has none). Every other byte stays as it was.
-    static func injectPageScript(into html: Data, at path: String) -> Data {
-        let bytes = [UInt8](html)
-        if bytes.withUnsafeBufferPointer({ page in
-            Array(pageScriptPath.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: page) }
-        }) != nil { return html }
-        let depth = path.split(separator: "/").count - 1
-        let root = depth == 0 ? "./" : String(repeating: "../", count: depth)
-        return HTMLHead.inserting("<script src=\"\(root)\(pageScriptPath)\" defer></script>", at: HTMLHead.endOffset(in: bytes), into: bytes)
     }
 }
