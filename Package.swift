@@ -6,7 +6,6 @@ import PackageDescription
 
 let package = Package(
     name: "pico",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pico", targets: ["pico"]),
         .library(name: "PicoCore", targets: ["PicoCore"]),
@@ -59,6 +58,8 @@ let package = Package(
         // `pico serve`: a bundle from a folder, an archive or a silo, every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
             "PicoCore", "PicoArchive", "PicoSilo", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The nostr protocol: author keys and BIP-340 signatures (libsecp256k1), NIP-19 names,
         // NIP-01 events, the NIP-5A site and chunk events, a relay client over WebSocket.
@@ -96,7 +97,9 @@ let package = Package(
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
-        .testTarget(name: "PicoS3Tests", dependencies: ["PicoS3", "PicoTestSupport"]),
+        .testTarget(name: "PicoS3Tests", dependencies: [
+            "PicoS3", "PicoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoImage", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),
