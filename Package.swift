@@ -55,9 +55,9 @@ let package = Package(
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        // `pico serve`: a bundle from a folder, an archive or a silo, every file checked as it is served.
+        // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
-            "PicoCore", "PicoArchive", "PicoSilo", .product(name: "Hummingbird", package: "hummingbird"),
+            "PicoCore", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -9,12 +9,34 @@ public struct ArchiveLimits: Sendable {
     public var maxEntries = 100_000
     public var maxUnpackedBytes: Int64
     /// The manifest files are read into memory; real ones are far smaller.
-    public var maxManifestBytes = 64 << 20
+    public var maxManifestBytes = BundleManifest.maxDescribingFileBytes
 
     /// At least 1 GiB, and 100 times the archive's own size: real bundles compress far less
     /// than 100:1, bombs far more.
     public static func forArchive(size: Int64) -> ArchiveLimits {
         ArchiveLimits(maxUnpackedBytes: max(1 << 30, size * 100))
+    }
+}
+
+/// A bundle served straight out of an archive, the way kiwix-serve serves a ZIM file: each
+/// file opened finds its entry (a zip's central directory makes that a walk over headers, with
+/// no decompression of the entries it passes) and streams just that entry.
+public struct ArchiveBundleReader: BundleReader {
+    public let archive: URL
+    public init(archive: URL) { self.archive = archive }
+    public var description: String { archive.path }
+
+    public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
+        let archive = archive
+        return try await BlockingRead.run { try ArchiveEntryStream.open(path, in: archive).map(Entry.init) }
+    }
+
+    struct Entry: BundleFileReader {
+        let stream: ArchiveEntryStream
+        func read(upTo maxCount: Int) async throws -> [UInt8] {
+            let stream = stream
+            return try await BlockingRead.run { try stream.read(upTo: maxCount) }
+        }
     }
 }
 

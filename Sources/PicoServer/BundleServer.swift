@@ -10,7 +10,7 @@ import PicoCore
 /// path, the signature, the signer); a file whose bytes do not match gets an error response and
 /// a log line, never the bad bytes.
 public struct BundleServer: Sendable {
-    public var source: any BundleSource
+    public var source: any BundleReader
     public var port: Int
     /// The path the bundle appears under (`/` or `/a/b/`), to try a bundle at a sub-path.
     public var basePath: String
@@ -23,7 +23,7 @@ public struct BundleServer: Sendable {
     /// connections, and requests whose header never ends, are closed after it.
     public var idleTimeout: Duration = .seconds(10)
 
-    public init(source: any BundleSource, port: Int, basePath: String = "/", verifier: BundleVerifier,
+    public init(source: any BundleReader, port: Int, basePath: String = "/", verifier: BundleVerifier,
                 log: @escaping @Sendable (String) -> Void) {
         self.source = source
         self.port = port
@@ -116,19 +116,19 @@ actor CheckedBundle {
         let checksumsData: Data?
     }
 
-    let source: any BundleSource
+    let source: any BundleReader
     let verifier: BundleVerifier
     let log: @Sendable (String) -> Void
     private(set) var version: Version
     private var stamp: String?
 
-    init(source: any BundleSource, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void) async throws {
+    init(source: any BundleReader, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void) async throws {
         (self.source, self.verifier, self.log) = (source, verifier, log)
         stamp = await source.manifestStamp()
         version = try await Self.load(source, verifier)
     }
 
-    private static func load(_ source: any BundleSource, _ verifier: BundleVerifier) async throws -> Version {
+    private static func load(_ source: any BundleReader, _ verifier: BundleVerifier) async throws -> Version {
         let limit = ServeLimits.maxManifestBytes
         guard let manifestData = try await source.readWhole(BundleManifest.fileName, limit: limit) else {
             throw ServeRefusal("\(source.description) holds no \(BundleManifest.fileName); it is not a pico bundle")
@@ -160,7 +160,7 @@ actor CheckedBundle {
 
 /// Maps a request to a bundle file, reads it off the event loop, checks it, answers.
 struct VerifyingResponder: Sendable {
-    let source: any BundleSource
+    let source: any BundleReader
     let bundle: CheckedBundle
     let basePath: String
     let log: @Sendable (String) -> Void

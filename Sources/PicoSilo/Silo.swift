@@ -2,12 +2,13 @@ import Foundation
 import PicoCore
 import PicoNostr
 import PicoS3
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A place bundles live: a folder or thumb drive, an S3 bucket, nostr relays. `pico publish`,
-/// `fetch` and `verify` talk to every silo through this one protocol.
+/// `fetch`, `verify` and `serve` talk to every silo through this one protocol.
 public protocol Silo: Sendable {
     /// The address as the user wrote it, for messages.
     var address: String { get }
@@ -18,6 +19,9 @@ public protocol Silo: Sendable {
     func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport
     /// Checks what the silo holds against its manifest(s) without fetching it to disk.
     func verify(with verifier: BundleVerifier) async throws -> [VerificationReport]
+    /// The one bundle at this address, read file by file (`pico serve`); throws when the
+    /// address names no single bundle.
+    func reader() throws -> any BundleReader
 }
 
 extension BundleVerifier {
@@ -29,15 +33,21 @@ extension BundleVerifier {
     }
 }
 
-/// The end of every fetch that writes files as they arrive: the two describing files are
-/// written beside them, everything is checked, and the staging folder replaces the destination
-/// only if it all verified (else it is removed and the problems are thrown).
+/// The end of every fetch: whatever of the bundle is still in memory is written beside the
+/// files written as they arrived, then the two describing files, and the staging folder replaces
+/// the destination only if it all verified (else it is removed and the problems are thrown).
 enum FetchedBundle {
+    /// `inMemory` files are written only once everything verified; `present` describes every
+    /// file fetched, those included. `siloProblems` are what the silo found itself (a file whose
+    /// nostr chunks were forged).
     static func finish(_ staging: StagingFolder, from target: String, manifestData: Data, checksums: Data?,
-                       present: [String: PresentFile], verifier: BundleVerifier) throws -> VerificationReport {
+                       present: [String: PresentFile], inMemory: [String: Data] = [:], siloProblems: [VerificationProblem] = [],
+                       verifier: BundleVerifier) throws -> VerificationReport {
         do {
-            let report = verifier.check(target: target, manifestData: manifestData, checksumsData: checksums, present: present)
+            let report = report(target: target, manifestData: manifestData, checksums: checksums, present: present,
+                                siloProblems: siloProblems, verifier: verifier)
             guard report.isValid else { throw SiloError.doesNotVerify(target, report) }
+            for (path, data) in inMemory { try FileTree.write(data, to: path, underPath: staging.url.path) }
             try FileTree.write(manifestData, to: BundleManifest.fileName, underPath: staging.url.path)
             if let checksums { try FileTree.write(checksums, to: BundleManifest.checksumsFileName, underPath: staging.url.path) }
             try staging.commit()
@@ -46,6 +56,17 @@ enum FetchedBundle {
             staging.discard()
             throw error
         }
+    }
+
+    /// The verifier's report, with the silo's own findings added: those about a file the
+    /// verifier says nothing of, and every `changed` one (a file whose chunks were altered is
+    /// refused, not merely "missing").
+    static func report(target: String, manifestData: Data, checksums: Data?, present: [String: PresentFile],
+                       siloProblems: [VerificationProblem], verifier: BundleVerifier) -> VerificationReport {
+        var report = verifier.check(target: target, manifestData: manifestData, checksumsData: checksums, present: present)
+        let named = Set(report.problems.compactMap(\.path))
+        report.problems += siloProblems.filter { $0.path == nil || !named.contains($0.path!) || $0.kind == .changed }
+        return report
     }
 }
 
@@ -63,8 +84,6 @@ public struct PublishOptions: Sendable {
     /// Delete what the new manifest no longer lists (silos that keep old files by default).
     public var prune = false
     public var progress: (@Sendable (TransferProgress) -> Void)?
-    /// The author's key: nostr relays need it to sign the events.
-    public var authorKey: AuthorKey?
     public init() {}
 }
 
@@ -92,28 +111,6 @@ public struct PublishResult: Sendable {
     public var details: [String] = []
     /// The address to fetch the published bundle from, when it differs from where it went.
     public var fetchAddress: String?
-}
-
-/// A silo that `pico serve` can read a bundle from, one file at a time.
-public protocol RemoteBundle: Sendable {
-    func openReader() -> any RemoteBundleReader
-}
-
-public protocol RemoteBundleReader: Sendable {
-    /// The bytes of one file (or `pico-manifest.json`), nil when the silo has no such file.
-    func read(_ path: String) async throws -> Data?
-    /// The same, refusing a file larger than `limit` bytes; a silo that can stop reading there
-    /// (S3) does, so a hostile object costs no more than the limit.
-    func read(_ path: String, limit: Int) async throws -> Data?
-    func close() async
-}
-
-extension RemoteBundleReader {
-    public func read(_ path: String, limit: Int) async throws -> Data? {
-        guard let data = try await read(path) else { return nil }
-        guard data.count <= limit else { throw SiloError("\(path) is larger than \(limit) bytes") }
-        return data
-    }
 }
 
 /// Parses a silo address (DESIGN.md, "Silos").
@@ -188,28 +185,27 @@ enum LocalBundle {
 }
 
 /// Files found while fetching or verifying, filled from concurrent tasks.
-final class FoundFiles: @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: [String: PresentFile] = [:]
-    func set(_ path: String, _ file: PresentFile) { lock.withLock { files[path] = file } }
-    var all: [String: PresentFile] { lock.withLock { files } }
+final class FoundFiles: Sendable {
+    private let files = Mutex<[String: PresentFile]>([:])
+    func set(_ path: String, _ file: PresentFile) { files.withLock { $0[path] = file } }
+    var all: [String: PresentFile] { files.withLock { $0 } }
 }
 
 /// Files and bytes done, reported to the publish progress callback from concurrent uploads.
-final class TransferCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var progress: TransferProgress
+final class TransferCounter: Sendable {
+    private let progress: Mutex<TransferProgress>
     private let report: (@Sendable (TransferProgress) -> Void)?
 
     init(totalFiles: Int, totalBytes: Int, report: (@Sendable (TransferProgress) -> Void)?) {
-        progress = TransferProgress(files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes)
+        let start = TransferProgress(files: 0, totalFiles: totalFiles, bytes: 0, totalBytes: totalBytes)
+        progress = Mutex(start)
         self.report = report
-        report?(progress)
+        report?(start)
     }
 
     /// More to do, learnt on the way (each relay finds out what it lacks).
     func addWork(files: Int, bytes: Int) {
-        let now = lock.withLock {
+        let now = progress.withLock { progress in
             progress.totalFiles += files
             progress.totalBytes += bytes
             return progress
@@ -218,7 +214,7 @@ final class TransferCounter: @unchecked Sendable {
     }
 
     func add(bytes: Int) {
-        let now = lock.withLock {
+        let now = progress.withLock { progress in
             progress.files += 1
             progress.bytes += bytes
             return progress

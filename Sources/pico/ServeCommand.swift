@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var signer: SignerOption
 
     func run() async throws {
-        let source: any BundleSource
+        let source: any BundleReader
         let siteFolder = URL(commandLinePath: target)
         let isSite = !target.contains(":") && FileManager.default.fileExists(atPath: siteFolder.appendingPathComponent(SiteConfig.fileName).path)
         if watch && !isSite {
@@ -48,24 +48,19 @@ struct ServeCommand: AsyncParsableCommand {
         if isSite {
             let output = BundleBuilder.defaultOutput(for: siteFolder.standardizedFileURL, isPicoSite: true)
             Self.rebuild(siteFolder, into: output, failHard: true)
-            source = FolderSource(root: output)
+            source = FolderBundleReader(root: output)
             if watch {
                 Task.detached { await Self.watch(siteFolder.standardizedFileURL, output: output) }
             }
         } else if target.contains("://") || target.hasPrefix("nostr:") {
-            let silo: any Silo
-            do { silo = try SiloAddress.silo(for: target) } catch { Terminal.fail(error) }
-            guard let remote = silo as? any Silo & RemoteBundle else {
-                Terminal.fail(VerifyFailure("\(target): pico serve reads bundle folders, archives, s3:// and nostr: addresses"))
-            }
-            source = SiloSource(silo: remote)
+            do { source = try SiloAddress.silo(for: target).reader() } catch { Terminal.fail(error) }
         } else {
             let url = URL(commandLinePath: target)
             if !FileTree.isDirectory(url) {
                 // Once, before serving: no archive at all, or one other readers see differently, is refused.
                 do { try ArchiveReader.checkLayout(of: url) } catch { Terminal.fail(error) }
             }
-            source = FileTree.isDirectory(url) ? FolderSource(root: url) : ArchiveSource(archive: url)
+            source = FileTree.isDirectory(url) ? FolderBundleReader(root: url) : ArchiveBundleReader(archive: url)
         }
         var server = BundleServer(source: source, port: port, basePath: base, verifier: signer.verifier) { line in
             Terminal.error("pico serve: \(line)")

@@ -84,19 +84,23 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         var failed = false
-        let destinations: [(address: String, silo: any Silo)]
-        let key: AuthorKey?
+        var destinations: [(address: String, silo: any Silo)]
         do {
             destinations = try self.destinations()
-            let needsKey = destinations.contains { $0.silo is NostrSilo }
-            key = needsKey ? try authorKey() : nil
+            // Relays sign what they are sent: the nostr silos get the author's key.
+            if destinations.contains(where: { $0.silo is NostrSilo }), let key = try authorKey() {
+                destinations = destinations.map { destination in
+                    guard var nostr = destination.silo as? NostrSilo else { return destination }
+                    nostr.authorKey = key
+                    return (destination.address, nostr)
+                }
+            }
         } catch {
             Terminal.fail(error)
         }
         for (address, silo) in destinations {
             do {
                 var options = PublishOptions()
-                options.authorKey = key
                 options.strictPortable = strictPortable
                 options.prune = prune
                 options.progress = Terminal.transferBar("Publishing", enabled: !json)

@@ -189,16 +189,25 @@ public struct FilesystemSilo: Silo {
         return reports[0]
     }
 
-    public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
+    /// The one bundle at this address, whole (no publish to it interrupted); `doing` is what
+    /// the user asked for, for the messages.
+    func singleBundle(_ doing: String) throws -> URL {
         let found = bundles()
         guard found.count == 1, let source = found.first else {
             if found.isEmpty { throw SiloError("\(url.path) holds no pico bundle") }
-            throw SiloError("\(url.path) is a library of \(found.count) bundles; fetch one of them: "
+            throw SiloError("\(url.path) is a library of \(found.count) bundles; \(doing) one of them: "
                             + found.map(\.lastPathComponent).joined(separator: ", "))
         }
         if PublishJournal.Location(bundle: source).read() != nil {
-            throw SiloError("a publish to \(source.path) was interrupted; run pico publish again to finish it, then fetch")
+            throw SiloError("a publish to \(source.path) was interrupted; run pico publish again to finish it, then \(doing)")
         }
+        return source
+    }
+
+    public func reader() throws -> any BundleReader { FolderBundleReader(root: try singleBundle("serve")) }
+
+    public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
+        let source = try singleBundle("fetch")
         let fm = FileManager.default
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoNostr
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +11,10 @@ import Glibc
 /// NIP-5A site manifest event that names every file by hash plus the bundle id and signature.
 /// Fetching finds the author's newest manifest event and checks every event's id and
 /// signature, every chunk, every file and the bundle signature before anything is kept.
-public struct NostrSilo: Silo, RemoteBundle {
+public struct NostrSilo: Silo {
     public let address: String
+    /// The author's key, which signs the events `publish` sends.
+    public var authorKey: AuthorKey?
     /// Where `publish` sends the bundle.
     let targets: [RelayTarget]
     /// What `fetch`, `verify` and `serve` read.
@@ -30,7 +33,7 @@ public struct NostrSilo: Silo, RemoteBundle {
     // MARK: Publish
 
     public func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult {
-        guard let key = options.authorKey else {
+        guard let key = authorKey else {
             throw SiloError("publishing to nostr relays needs the author's key: --key FILE or PICO_KEY (make one with pico key new -o FILE)")
         }
         if let site, site.author != key.publicKey {
@@ -173,7 +176,7 @@ public struct NostrSilo: Silo, RemoteBundle {
 
     // MARK: Fetch, verify, serve
 
-    private func reader() throws -> NostrSiteReader {
+    private func siteReader() throws -> NostrSiteReader {
         guard let site else {
             throw SiloError("\(address) is a relay to publish to; to read a bundle name its author: "
                             + "nostr:npub1…?relay=\(targets.first?.url ?? "wss://…") (or the naddr that pico publish printed)")
@@ -240,16 +243,8 @@ public struct NostrSilo: Silo, RemoteBundle {
         return retrieved
     }
 
-    private func report(_ retrieved: Retrieved, verifier: BundleVerifier) -> VerificationReport {
-        var present: [String: PresentFile] = [:]
-        for (path, data) in retrieved.files {
-            present[path] = PresentFile(isRegularFile: true, size: data.count, sha256: SHA256Hex.of(data))
-        }
-        var report = verifier.check(target: address, manifestData: retrieved.manifestData, checksumsData: retrieved.checksums, present: present)
-        // A file whose chunks were altered is not "missing" to the verifier's rules but refused here.
-        let named = Set(report.problems.compactMap(\.path))
-        report.problems += retrieved.problems.filter { $0.path == nil || !named.contains($0.path!) || $0.kind == .changed }
-        return report
+    private func present(_ retrieved: Retrieved) -> [String: PresentFile] {
+        retrieved.files.mapValues { PresentFile(isRegularFile: true, size: $0.count, sha256: SHA256Hex.of($0)) }
     }
 
     public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {
@@ -257,44 +252,38 @@ public struct NostrSilo: Silo, RemoteBundle {
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
         }
-        let reader = try reader()
+        let reader = try siteReader()
+        let retrieved: Retrieved
         do {
-            let retrieved = try await retrieve(with: reader)
+            retrieved = try await retrieve(with: reader)
             await reader.close()
-            let report = report(retrieved, verifier: verifier)
-            guard report.isValid else { throw SiloError.doesNotVerify(address, report) }
-            let staging = try StagingFolder(replacing: destination)
-            do {
-                for (path, data) in retrieved.files { try FileTree.write(data, to: path, underPath: staging.url.path) }
-                try retrieved.manifestData.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
-                try retrieved.checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
-                try staging.commit()
-            } catch {
-                staging.discard()
-                throw error
-            }
-            return report
         } catch {
             await reader.close()
             throw error
         }
+        // Everything is in memory already: the files are written only once it all verified.
+        return try FetchedBundle.finish(try StagingFolder(replacing: destination), from: address,
+                                        manifestData: retrieved.manifestData, checksums: retrieved.checksums,
+                                        present: present(retrieved), inMemory: retrieved.files,
+                                        siloProblems: retrieved.problems, verifier: verifier)
     }
 
     public func verify(with verifier: BundleVerifier) async throws -> [VerificationReport] {
-        let reader = try reader()
+        let reader = try siteReader()
         do {
             let retrieved = try await retrieve(with: reader)
             await reader.close()
-            return [report(retrieved, verifier: verifier)]
+            return [FetchedBundle.report(target: address, manifestData: retrieved.manifestData, checksums: retrieved.checksums,
+                                         present: present(retrieved), siloProblems: retrieved.problems, verifier: verifier)]
         } catch {
             await reader.close()
             throw error
         }
     }
 
-    public func openReader() -> any RemoteBundleReader {
-        guard let site else { return FailingReader(message: "\(address) is a relay, not a bundle: name it nostr:npub1…?relay=…") }
-        return NostrBundleReader(reader: NostrSiteReader(address: site))
+    public func reader() throws -> any BundleReader {
+        guard let site else { throw SiloError("\(address) is a relay, not a bundle: name it nostr:npub1…?relay=…") }
+        return NostrSiteReader(address: site)
     }
 }
 
@@ -345,25 +334,16 @@ struct PublishedContents: Sendable {
 }
 
 /// Events sent, counted from concurrent uploads.
-final class EventTally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add(_ n: Int) { lock.withLock { count += n } }
-    var value: Int { lock.withLock { count } }
+final class EventTally: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
 }
 
 /// The chunk size that works on a relay, shared by the contents sent to it at once.
-final class ChunkSizeMemory: @unchecked Sendable {
-    private let lock = NSLock()
-    private var size: Int
-    init(_ size: Int) { self.size = size }
-    var current: Int { lock.withLock { size } }
-    func shrink(below tried: Int) { lock.withLock { size = min(size, tried / 2 / 3 * 3) } }
-}
-
-/// A reader for an address that names no bundle.
-struct FailingReader: RemoteBundleReader {
-    let message: String
-    func read(_ path: String) async throws -> Data? { throw SiloError(message) }
-    func close() async {}
+final class ChunkSizeMemory: Sendable {
+    private let size: Mutex<Int>
+    init(_ size: Int) { self.size = Mutex(size) }
+    var current: Int { size.withLock { $0 } }
+    func shrink(below tried: Int) { size.withLock { $0 = min($0, tried / 2 / 3 * 3) } }
 }

@@ -12,7 +12,7 @@ import Glibc
 /// Publishing compares with the bucket's own `pico-manifest.json` and sends only new and
 /// changed files, `SHA256SUMS` and `pico-manifest.json` last; `--prune` deletes what the new
 /// manifest no longer lists only once that manifest is in place.
-public struct S3Silo: Silo, RemoteBundle {
+public struct S3Silo: Silo {
     public let location: S3Location
     public var address: String { location.description }
     /// Requests in flight at once.
@@ -43,7 +43,7 @@ public struct S3Silo: Silo, RemoteBundle {
     private func publish(bundle: URL, manifest: BundleManifest, manifestData: Data, checksums: Data,
                          options: PublishOptions, client: S3Client) async throws -> PublishResult {
         // What the bucket holds now, by its manifest: files with the same hash and type cost nothing.
-        let remoteData = try await client.getObject(key: BundleManifest.fileName, limit: 64 << 20)
+        let remoteData = try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes)
         let remote = remoteData.flatMap { try? BundleManifest.decode(Data($0)) }
         let held = Dictionary((remote?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let toSend = manifest.files.filter { file in
@@ -179,11 +179,11 @@ public struct S3Silo: Silo, RemoteBundle {
 
     /// The bundle's two describing files, or a clear error when there is no bundle here.
     private func describingFiles(client: S3Client) async throws -> (manifest: Data, checksums: Data?) {
-        guard let manifest = try await client.getObject(key: BundleManifest.fileName, limit: 64 << 20) else {
+        guard let manifest = try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes) else {
             throw SiloError("there is no pico bundle at \(address): it has no \(BundleManifest.fileName) "
                             + "(publish one with pico publish BUNDLE --to \(address))")
         }
-        let checksums = try await client.getObject(key: BundleManifest.checksumsFileName, limit: 64 << 20)
+        let checksums = try await client.getObject(key: BundleManifest.checksumsFileName, limit: BundleManifest.maxDescribingFileBytes)
         return (Data(manifest), checksums.map { Data($0) })
     }
 
@@ -278,23 +278,20 @@ public struct S3Silo: Silo, RemoteBundle {
 
     // MARK: Serving
 
-    public func openReader() -> any RemoteBundleReader { S3BundleReader(client: S3Client(location: location, connections: connections)) }
+    public func reader() throws -> any BundleReader {
+        S3BundleReader(description: address, client: S3Client(location: location, connections: connections))
+    }
 }
 
-/// Reads single files of an S3 bundle for `pico serve`, over one pool of connections.
-final class S3BundleReader: RemoteBundleReader {
+/// Reads single files of an S3 bundle for `pico serve`, over one pool of connections. Objects
+/// are fetched whole, and no larger than the manifest says (the client stops reading there).
+struct S3BundleReader: BundleReader {
+    let description: String
     let client: S3Client
-    init(client: S3Client) { self.client = client }
 
-    func read(_ path: String) async throws -> Data? {
-        try await client.getObject(key: path).map { Data($0) }
+    func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
+        try await client.getObject(key: path, limit: limit).map { InMemoryFileReader(data: Data($0)) }
     }
-
-    func read(_ path: String, limit: Int) async throws -> Data? {
-        try await client.getObject(key: path, limit: limit).map { Data($0) }
-    }
-
-    func close() async { await client.shutdown() }
 }
 
 /// An S3 key as a message shows it: control and format characters (bidi overrides among them),

@@ -1,6 +1,5 @@
 import Foundation
 import PicoCore
-import PicoNostr
 
 /// Where the bytes of a nostr-published bundle's files live, by SHA-256. The site manifest
 /// event names files by hash; a store holds the contents. Relays hold them as chunk events
@@ -58,7 +57,7 @@ public struct RelayChunkStore: ContentStore {
     }
 
     public func put(_ data: Data, sha256: String) async throws -> Int {
-        guard let key else { throw SiloError("publishing needs the author's key") }
+        guard let key else { throw RelayError("publishing needs the author's key") }
         let events = FileChunks.events(for: data, sha256: sha256, chunkSize: chunkSize,
                                        createdAt: Int(Date().timeIntervalSince1970), key: key)
         try await Parallel.forEach(events, limit: 32) { event in

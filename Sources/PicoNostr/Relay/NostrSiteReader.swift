@@ -1,17 +1,16 @@
 import Foundation
 import PicoCore
-import PicoNostr
 
 /// Reads one author's site from relays: finds the newest valid NIP-5A manifest event and gets
 /// file contents by hash, from the first relay that has them intact. Shared by fetch, verify
-/// and serve.
+/// and serve (it is the site's `BundleReader`).
 ///
 /// Any relay may be hostile. Each gets a bounded share: its answers are cut off at the events
 /// and bytes a query asks for (see `RelayChunkStore`), its time at `relayTime`. A relay that
 /// oversteps, fails, or sends events that do not verify is skipped with a warning naming it,
 /// and the others are used: one bad relay among good ones cannot stop a fetch.
-actor NostrSiteReader {
-    let address: NostrSiteAddress
+public actor NostrSiteReader {
+    public let address: NostrSiteAddress
     /// The time one relay may take for the whole read.
     let relayTime: Duration
     /// How long the other relays may take to send site events once one has.
@@ -25,7 +24,7 @@ actor NostrSiteReader {
     private var skipped: [String] = []
     var author: String { address.author.hexString }
 
-    init(address: NostrSiteAddress, relayTime: Duration = .seconds(300), laggardGrace: Duration = .seconds(10),
+    public init(address: NostrSiteAddress, relayTime: Duration = .seconds(300), laggardGrace: Duration = .seconds(10),
          warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
         (self.address, self.relayTime, self.laggardGrace, self.warn) = (address, relayTime, laggardGrace, warn)
     }
@@ -53,7 +52,7 @@ actor NostrSiteReader {
             }
         }
         guard !opened.isEmpty else {
-            throw SiloError("no relay of \(address) could be reached:\n" + unreachable.map { "  \($0)" }.joined(separator: "\n"))
+            throw RelayError("no relay of \(address) could be reached:\n" + unreachable.map { "  \($0)" }.joined(separator: "\n"))
         }
         sessions = opened
         return opened
@@ -75,7 +74,7 @@ actor NostrSiteReader {
     /// Events that fail verification are skipped, with a warning naming the relay; an older
     /// valid event is taken over a newer forged one (a forger cannot hide the site). Only when
     /// no relay holds a valid one is a forged one an error.
-    func siteManifest() async throws -> (site: SiteManifest, event: NostrEvent, relay: String) {
+    public func siteManifest() async throws -> (site: SiteManifest, event: NostrEvent, relay: String) {
         if let found { return found }
         var filter = NostrFilter(authors: [author], limit: 50)
         switch address.site {
@@ -141,21 +140,21 @@ actor NostrSiteReader {
             let names = Set(chosen.compactMap { $0.event.tag("d")?.first })
             if names.count > 1 {
                 let choices = names.sorted().map { "  " + NostrSiteAddress.naddr(author: address.author, site: $0, relays: address.relays) }
-                throw SiloError("\(address) has \(names.count) sites; name one:\n" + choices.joined(separator: "\n"))
+                throw RelayError("\(address) has \(names.count) sites; name one:\n" + choices.joined(separator: "\n"))
             }
         }
         guard let newest = chosen.max(by: { ($0.event.createdAt, $1.event.id) < ($1.event.createdAt, $0.event.id) }) else {
             if let forged = candidates.first {
-                throw SiloError("the site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered "
+                throw RelayError("the site manifest event \(forged.event.id.prefix(12))… on \(forged.relay) is forged or altered "
                                 + "(\(forged.validity == .idMismatch ? "its id does not match its content" : "its signature is not the author's"))"
                                 + " and no relay holds a valid one; nothing was fetched")
             }
             let why = (skipped + unreachable).map { "\n  \($0)" }.joined()
-            throw SiloError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \(address.relays.joined(separator: ", "))"
+            throw RelayError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \(address.relays.joined(separator: ", "))"
                             + " (publish one with pico publish BUNDLE --to RELAY --key KEY)\(why)")
         }
         let site: SiteManifest
-        do { site = try SiteManifest(event: newest.event) } catch { throw SiloError("\(newest.relay): \(error)") }
+        do { site = try SiteManifest(event: newest.event) } catch { throw RelayError("\(newest.relay): \(error)") }
         // The relay that had the newest event is asked for contents first.
         if var ordered = sessions, let index = ordered.firstIndex(where: { $0.url == newest.relay }) {
             ordered.insert(ordered.remove(at: index), at: 0)
@@ -168,7 +167,7 @@ actor NostrSiteReader {
     /// Contents by hash, each from the first relay that has it intact. A content that every
     /// relay lacks or holds altered keeps the most telling failure (altered over missing). A
     /// relay that fails or oversteps is skipped for the rest of the read.
-    func contents(_ wanted: [StoredContent]) async throws -> [String: Result<Data, FileChunks.Problem>] {
+    public func contents(_ wanted: [StoredContent]) async throws -> [String: Result<Data, FileChunks.Problem>] {
         var results: [String: Result<Data, FileChunks.Problem>] = [:]
         var remaining = wanted
         for session in try await openSessions() where !remaining.isEmpty {
@@ -201,26 +200,26 @@ actor NostrSiteReader {
         return results
     }
 
-    func close() async {
+    public func close() async {
         for session in sessions ?? [] { await session.close() }
         sessions = nil
     }
 }
 
-/// Reads single files of a site on relays for `pico serve`.
-final class NostrBundleReader: RemoteBundleReader {
-    let reader: NostrSiteReader
-    init(reader: NostrSiteReader) { self.reader = reader }
+/// Single files of the site, for `pico serve`: each fetched whole by its hash from the site
+/// event, and refused when larger than `limit`.
+extension NostrSiteReader: BundleReader {
+    public nonisolated var description: String { address.description }
 
-    func read(_ path: String) async throws -> Data? {
-        let (site, _, _) = try await reader.siteManifest()
+    public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
+        let (site, _, _) = try await siteManifest()
         guard let hash = site.files.first(where: { $0.path == path })?.sha256 else { return nil }
-        switch try await reader.contents([StoredContent(sha256: hash, size: nil)])[hash] {
-        case .success(let data)?: return data
-        case .failure(let problem)?: throw SiloError("\(path): \(problem)")
+        switch try await contents([StoredContent(sha256: hash, size: nil)])[hash] {
+        case .success(let data)?:
+            guard data.count <= limit else { throw RelayError("\(path) is larger than \(limit) bytes") }
+            return InMemoryFileReader(data: data)
+        case .failure(let problem)?: throw RelayError("\(path): \(problem)")
         case nil: return nil
         }
     }
-
-    func close() async { await reader.close() }
 }

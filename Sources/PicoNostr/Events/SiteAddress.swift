@@ -1,5 +1,4 @@
 import Foundation
-import PicoNostr
 
 /// Which site of an author an address means.
 public enum SiteSelector: Sendable, Equatable {
@@ -22,25 +21,25 @@ public struct NostrSiteAddress: Sendable, CustomStringConvertible {
     public init(parsing address: String) throws {
         // An address holding a secret key is refused without being repeated.
         guard !KeyMaterial.mightBeKey(address) else {
-            throw SiloError("the address given holds a secret key (nsec); a bundle on nostr is named by the author's npub, nprofile or naddr")
+            throw NostrAddressError("the address given holds a secret key (nsec); a bundle on nostr is named by the author's npub, nprofile or naddr")
         }
         description = address
-        guard address.hasPrefix("nostr:") else { throw SiloError("\(address): a nostr address starts with nostr:") }
+        guard address.hasPrefix("nostr:") else { throw NostrAddressError("\(address): a nostr address starts with nostr:") }
         let (entityText, query) = QueryItems.split(String(address.dropFirst("nostr:".count)))
         let entity: NIP19Entity
-        do { entity = try NIP19Entity.decode(entityText) } catch { throw SiloError("\(address): \(error)") }
+        do { entity = try NIP19Entity.decode(entityText) } catch { throw NostrAddressError("\(address): \(error)") }
         var relays = query.filter { $0.name == "relay" }.map(\.value)
         switch entity {
         case .npub(let key): (author, site) = (key, .any)
         case .nprofile(let key, let hinted): (author, site, relays) = (key, .any, relays + hinted)
         case .naddr(let identifier, let key, let kind, let hinted):
             guard kind == SiteEventKind.namedSite || kind == SiteEventKind.rootSite else {
-                throw SiloError("\(address) names an event of kind \(kind), not a NIP-5A site (35128 or 15128)")
+                throw NostrAddressError("\(address) names an event of kind \(kind), not a NIP-5A site (35128 or 15128)")
             }
             (author, relays) = (key, relays + hinted)
             site = kind == SiteEventKind.rootSite ? .root : .named(identifier)
         default:
-            throw SiloError("\(address): a bundle on nostr is named by npub, nprofile or naddr")
+            throw NostrAddressError("\(address): a bundle on nostr is named by npub, nprofile or naddr")
         }
         if let name = query.first(where: { $0.name == "site" })?.value {
             site = name == "root" ? .root : .named(name)
@@ -48,10 +47,10 @@ public struct NostrSiteAddress: Sendable, CustomStringConvertible {
         var seen = Set<String>()
         self.relays = relays.filter { seen.insert($0).inserted }
         guard !self.relays.isEmpty else {
-            throw SiloError("\(address) names no relay; add ?relay=wss://… (several are allowed)")
+            throw NostrAddressError("\(address) names no relay; add ?relay=wss://… (several are allowed)")
         }
         for relay in self.relays where !(relay.hasPrefix("ws://") || relay.hasPrefix("wss://")) {
-            throw SiloError("\(relay) is not a relay address (ws:// or wss://)")
+            throw NostrAddressError("\(relay) is not a relay address (ws:// or wss://)")
         }
     }
 
@@ -73,10 +72,10 @@ public struct RelayTarget: Sendable, Equatable {
 
     public init(parsing address: String) throws {
         guard address.hasPrefix("ws://") || address.hasPrefix("wss://") else {
-            throw SiloError("\(address) is not a relay address (ws:// or wss://)")
+            throw NostrAddressError("\(address) is not a relay address (ws:// or wss://)")
         }
         let (base, query) = QueryItems.split(address)
-        guard let parsed = URL(string: base), parsed.host != nil else { throw SiloError("\(address) is not a valid relay URL") }
+        guard let parsed = URL(string: base), parsed.host != nil else { throw NostrAddressError("\(address) is not a valid relay URL") }
         let others = query.filter { $0.name != "site" }
         url = others.isEmpty ? base : base + "?" + others.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
         site = query.first { $0.name == "site" }.map { $0.value == "root" ? .root : .named($0.value) } ?? .any
@@ -92,6 +91,12 @@ public struct RelayTarget: Sendable, Equatable {
         while out.hasSuffix("-") { out.removeLast() }
         return out.isEmpty ? "site" : out
     }
+}
+
+/// An address that does not name a bundle on nostr, or a relay.
+public struct NostrAddressError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// `a?x=1&y=2`, with values percent-decoded (a relay URL in `relay=` may be written as is).
