@@ -141,4 +141,26 @@ import Testing
         #expect(problem.description.contains(events[2].id.prefix(12)))
         #expect(FileChunks.events(for: Data(), sha256: SHA256Hex.of(Data()), chunkSize: 3072, createdAt: 1, key: key).count == 1)
     }
+
+    /// Site addresses and relay targets are nostr's own: parsed in PicoNostr, with errors that
+    /// never repeat a secret key.
+    @Test func siteAddressesAndRelayTargetsParse() throws {
+        let key = AuthorKey.generate()
+        let address = try NostrSiteAddress(parsing: "nostr:\(key.npub)?relay=ws://a:1&relay=ws%3A%2F%2Fb&relay=ws://a:1&site=blog")
+        #expect(address.author == key.publicKey && address.site == .named("blog"))
+        #expect(address.relays == ["ws://a:1", "ws://b"])
+        let naddr = NostrSiteAddress.naddr(author: key.publicKey, site: nil, relays: ["wss://r"])
+        let root = try NostrSiteAddress(parsing: naddr)
+        #expect(root.site == .root && root.relays == ["wss://r"])
+        #expect(throws: NostrAddressError.self) { try NostrSiteAddress(parsing: "nostr:\(key.npub)") }
+        let secret = NIP19Entity.nsec(secretKey: [UInt8](repeating: 7, count: 32)).encoded
+        let refused = #expect(throws: NostrAddressError.self) { try NostrSiteAddress(parsing: "nostr:\(secret)?relay=ws://a") }
+        #expect(refused.map { !String(describing: $0).contains(secret) } == true)
+
+        let target = try RelayTarget(parsing: "ws://relay:7000/path?x=1&site=root")
+        #expect(target.url == "ws://relay:7000/path?x=1" && target.site == .root)
+        #expect(try RelayTarget(parsing: "wss://relay").site == .any)
+        #expect(throws: NostrAddressError.self) { try RelayTarget(parsing: "http://relay") }
+        #expect(RelayTarget.siteIdentifier(forName: "My Blog — 2026!") == "my-blog-2026")
+    }
 }

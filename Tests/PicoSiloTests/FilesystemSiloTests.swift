@@ -137,4 +137,29 @@ import Testing
         }
         #expect(folder.read("drive/b/precious.txt") == "keep")
     }
+
+    /// A library holding one bundle is read through the same `BundleReader` as a bundle folder
+    /// (what `pico serve` uses); an address that names no single bundle is refused up front.
+    @Test func aLibraryWithOneBundleIsReadFileByFile() async throws {
+        let folder = TemporaryFolder()
+        let bundle = try folder.makeBundle(["index.html": "<h1>one</h1>"], under: "src", name: "One")
+        let drive = FilesystemSilo(url: folder.path("drive"), address: "drive")
+        #expect(throws: SiloError.self) { try drive.reader() }
+        _ = try await drive.publish(bundle: bundle, options: PublishOptions())
+
+        let reader = try drive.reader()
+        #expect(reader.description == folder.path("drive/one").path)
+        let manifest = try #require(try await reader.readWhole(BundleManifest.fileName, limit: 1 << 20))
+        #expect(try BundleManifest.decode(manifest).id == folder.bundleID(bundle))
+        #expect(try await reader.readWhole("index.html", limit: 1 << 20) == Data("<h1>one</h1>".utf8))
+        #expect(try await reader.open("absent.html", limit: 1 << 20) == nil)
+        // A describing file larger than the limit is refused, not read on.
+        await #expect(throws: BundleReadError.self) { try await reader.readWhole(BundleManifest.fileName, limit: 8) }
+        // A symlink inside the bundle is never followed.
+        try FileManager.default.createSymbolicLink(atPath: folder.path("drive/one/link.html").path, withDestinationPath: "index.html")
+        #expect(try await reader.open("link.html", limit: 1 << 20) == nil)
+
+        _ = try await drive.publish(bundle: try folder.makeBundle(["index.html": "two"], under: "src2", name: "Two"), options: PublishOptions())
+        #expect(throws: SiloError.self) { try drive.reader() }
+    }
 }
