@@ -12,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve a bundle on 127.0.0.1, checking every file as it is served.",
         discussion: """
         TARGET is a bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), served \
-        straight out of the archive without unpacking it, or a bundle in S3 \
+        straight out of the archive without unpacking it, a library folder that holds one \
+        bundle (file:///path), or a bundle in S3 \
         (s3://bucket/prefix), read object by object, or on nostr relays \
         (nostr:npub1…?relay=ws://… or nostr:naddr1…), read event by event. Every response is checked against \
         the manifest's SHA-256: a file that does not match gets an error response and a log \
@@ -24,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A bundle folder, archive, s3://bucket/prefix, or nostr:npub1…?relay=ws://….", completion: .file())
+    @Argument(help: "A bundle folder, archive, file:///library, s3://bucket/prefix, or nostr:npub1…?relay=ws://….", completion: .file())
     var target: String
 
     @Option(help: "The port on 127.0.0.1 (0 picks a free one).")
