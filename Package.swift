@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // The bundle: paths, hashes, the integrity manifest, verification.
+        // The bundle: paths, hashes, the integrity manifest, verification, BundleReader (one file at a time).
         .target(name: "PicoCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Markdown → HTML (cmark-gfm behind one Swift type).
         .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM"]),
@@ -62,7 +62,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The nostr protocol: author keys and BIP-340 signatures (libsecp256k1), NIP-19 names,
-        // NIP-01 events, the NIP-5A site and chunk events, a relay client over WebSocket.
+        // NIP-01 events, the NIP-5A site and chunk events and addresses, a relay client over WebSocket,
+        // chunk stores and the site reader (one author's site from many relays, any of them hostile).
         .target(name: "PicoNostr", dependencies: [
             "CSecp256k1", "PicoCore",
             .product(name: "Crypto", package: "swift-crypto"),
