@@ -166,7 +166,7 @@ struct BundleAssembler: Sendable {
             let original = data
             let result = rewriter.rewrite(original, at: file.path, as: kind)
             data = result.bytes
-            brokenLinks = result.broken.map { locate($0, in: file, original: original) }
+            brokenLinks = locate(result.broken, in: file, original: original)
             if kind == .html, injectsPageScript { data = PageScriptInjection.insert(into: result, at: file.path) }
         }
         do {
@@ -178,29 +178,97 @@ struct BundleAssembler: Sendable {
                 brokenLinks)
     }
 
-    /// A broken link's error, pointing at the source file: exactly for copied files, and for
-    /// generated pages at the first place the source (Markdown, then template) writes the URL.
-    private func locate(_ link: PortableURLRewriter.BrokenLink, in file: PlannedFile, original: Data) -> FileError {
-        let message = "broken link: \(link.reference.context)=\"\(link.reference.value)\": \(link.reason)"
+    /// Broken links' errors, pointing at the source file: exactly for copied files, and for
+    /// generated pages at the place the source (Markdown, then template) writes each URL. The
+    /// text is indexed once per file, so each error costs a binary search and a short window.
+    private func locate(_ links: [PortableURLRewriter.BrokenLink], in file: PlannedFile, original: Data) -> [FileError] {
+        guard !links.isEmpty else { return [] }
         let hint = "fix the link, add the missing file, or build with --allow-broken-links"
+        let severity: FileError.Severity = allowBrokenLinks ? .warning : .error
+        func message(_ link: PortableURLRewriter.BrokenLink) -> String {
+            "broken link: \(link.reference.context)=\"\(Self.bounded(link.reference.value))\": \(link.reason)"
+        }
+        func error(_ link: PortableURLRewriter.BrokenLink, file shown: String, at position: TextPosition) -> FileError {
+            var error = FileError(message(link), file: shown, position: position, hint: hint, kind: .brokenLink)
+            error.severity = severity
+            return error
+        }
         switch file.origin {
         case .copied(let shown):
             // Reference ranges are positions in the bytes as read, which are the source's bytes.
-            return FileError(message, file: shown, text: original, byteOffset: link.reference.range.lowerBound, hint: hint)
+            let text = IndexedText(original)
+            let positions = text.positions(of: links.map(\.reference.range.lowerBound))
+            return zip(links, positions).map { error($0, file: shown, at: $1) }
         case .generated(let source):
-            if let root = sourceRoot, let text = try? Data(contentsOf: root.appendingPathComponent(source)),
-               let offset = Self.firstOffset(of: link.reference.value, in: text) {
-                return FileError(message, file: source, text: text, byteOffset: offset, hint: hint)
+            var offsets: [Int?] = Array(repeating: nil, count: links.count)
+            var text: IndexedText?
+            if let root = sourceRoot, let data = try? FileTree.read(atPath: root.appendingPathComponent(source).path) {
+                let indexed = IndexedText(data)
+                var finder = SourceURLFinder(text: indexed.bytes)
+                offsets = links.map { finder.offset(of: $0.reference.value) }
+                text = indexed
             }
-            return FileError(message + " (in /\(file.path), written by its template)",
-                             at: SourceLocation(file: source, line: 1, column: 1), hint: hint)
+            let found = offsets.indices.filter { offsets[$0] != nil }
+            let positions = text?.positions(of: found.map { offsets[$0]! }) ?? []
+            var located = [FileError?](repeating: nil, count: links.count)
+            for (index, position) in zip(found, positions) { located[index] = error(links[index], file: source, at: position) }
+            return links.indices.map { index in
+                if let done = located[index] { return done }
+                var unplaced = FileError(message(links[index]) + " (in /\(file.path), written by its template)",
+                                         at: SourceLocation(file: source, line: 1, column: 1), hint: hint)
+                unplaced.kind = .brokenLink
+                unplaced.severity = severity
+                return unplaced
+            }
         }
     }
 
-    static func firstOffset(of needle: String, in data: Data) -> Int? {
-        Array(needle.utf8).withUnsafeBufferPointer { pattern in
-            data.withUnsafeBytes { ByteSearch.firstOffset(of: pattern, in: $0.bindMemory(to: UInt8.self)) }
+    /// A URL as shown in a message: a long one (a data: URL, a mistake) is cut.
+    static func bounded(_ value: String) -> String {
+        value.utf8.count <= 200 ? value : String(value.prefix(200)) + "…"
+    }
+
+}
+
+/// Finds where a source file writes each URL of its page. The page's links come in the order
+/// the source has them, so each search starts where the last one ended (and wraps around once);
+/// a URL the source does not hold (its template wrote it) is searched for once, and the whole
+/// search is bounded to a few dozen passes over the source, so a page of 8,000 links costs
+/// about one pass, never 8,000.
+struct SourceURLFinder {
+    let text: [UInt8]
+    private var cursor = 0
+    private var absent: Set<String> = []
+    private var budget: Int
+
+    init(text: [UInt8]) {
+        self.text = text
+        budget = 64 * max(text.count, 4096)
+    }
+
+    mutating func offset(of value: String) -> Int? {
+        guard !value.isEmpty, !absent.contains(value), budget > 0 else { return nil }
+        let needle = Array(value.utf8)
+        let found = text.withUnsafeBufferPointer { haystack -> Int? in
+            needle.withUnsafeBufferPointer { pattern in
+                let start = min(cursor, haystack.count)
+                let rest = UnsafeBufferPointer(rebasing: haystack[start...])
+                if let hit = ByteSearch.firstOffset(of: pattern, in: rest) {
+                    budget -= hit + pattern.count
+                    return start + hit
+                }
+                budget -= rest.count
+                let head = UnsafeBufferPointer(rebasing: haystack[..<min(haystack.count, start + pattern.count)])
+                budget -= head.count
+                return ByteSearch.firstOffset(of: pattern, in: head)
+            }
         }
+        guard let found else {
+            absent.insert(value)
+            return nil
+        }
+        cursor = found + needle.count
+        return found
     }
 }
 

@@ -22,6 +22,10 @@ public struct BundleBuilder: Sendable {
         /// SOURCE_DATE_EPOCH: the build time to record, for reproducible builds.
         public var sourceDateEpoch: Int?
         public var progress: (@Sendable (_ stage: String, _ done: Int, _ total: Int) -> Void)?
+        /// `--name`: the bundle's name, instead of pico.toml's title or the finished site's.
+        public var name: String?
+        /// Which symbolic links in the site are followed (`--follow-symlinks`).
+        public var symlinks = SiteLinks.Policy.filesInside
 
         public init(input: URL, output: URL? = nil) {
             self.input = input
@@ -68,7 +72,7 @@ public struct BundleBuilder: Sendable {
             let target = SiteLinks.realPath(input.path) ?? "?"
             throw Failure.input("\(input.path) is a symbolic link (to \(target)); pico builds a folder, not a link to one: pass \(target) if you mean it")
         }
-        let links = try SiteLinks(siteFolder: input)
+        let links = try SiteLinks(siteFolder: input, policy: options.symlinks)
         var configInfo = stat()
         let isPicoSite = lstat(input.appendingPathComponent(SiteConfig.fileName).path, &configInfo) == 0
         let output = (options.output ?? Self.defaultOutput(for: input, isPicoSite: isPicoSite)).standardizedFileURL
@@ -89,17 +93,17 @@ public struct BundleBuilder: Sendable {
             let templates = try TemplateSet.load(siteFolder: input, links: links, limits: config.limits)
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
-            name = config.title
+            name = options.name ?? config.title
             limits = config.limits
             include = config.include
-            webApp = WebAppFiles.Input(app: config.app, title: config.title, description: config.description,
+            webApp = WebAppFiles.Input(app: config.app, title: name, description: config.description,
                                        language: config.language, configFile: SiteConfig.fileName)
             if created == nil, let newest = site.pages.compactMap(\.date).max() {
                 created = String(newest.prefix(10)) + "T00:00:00Z"
             }
         } else {
             planned = try FinishedSite(folder: input, excluding: [output], links: links).plan()
-            name = input.lastPathComponent
+            name = options.name ?? FinishedSite.title(of: planned) ?? input.lastPathComponent
             webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil)
         }
         // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
@@ -134,7 +138,7 @@ public struct BundleBuilder: Sendable {
             clock.lap("swap")
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
-                          warnings: webAppPlan.warnings + assembled.warnings, notes: webAppPlan.notes)
+                          warnings: (webAppPlan.warnings + assembled.warnings).map(\.asWarning), notes: webAppPlan.notes)
         } catch {
             staging.discard()
             throw error
@@ -200,16 +204,17 @@ struct FinishedSite: Sendable {
             let full = root + "/" + relative
             return excluded.contains { full == $0 || full.hasPrefix($0 + "/") }
         }
-        let entries: [FileTreeEntry]
+        let entries: [SiteLinks.Entry]
         do {
-            entries = try FileTree.walk(folder) { filter.admits($0) && !inside($0) }
+            entries = try links.walk(folder, shown: { $0 }) { filter.admits($0) && !inside($0) }
         } catch {
             throw FileErrors([FileError("cannot read the folder: \(error.localizedDescription)",
                                         at: SourceLocation(file: folder.path, line: 1, column: 1))])
         }
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
-        for entry in entries where filter.admits(entry.path) && !BundleManifest.describingFiles.contains(entry.path) {
+        for walked in entries where filter.admits(walked.entry.path) && !BundleManifest.describingFiles.contains(walked.entry.path) {
+            let entry = walked.entry
             if entry.kind == .other {
                 errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "remove it from the folder"))
@@ -220,16 +225,105 @@ struct FinishedSite: Sendable {
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
                 continue
             }
-            var source = root + "/" + entry.path
-            if entry.kind == .symlink {
-                switch links.file(at: source, shown: entry.path) {
-                case .success(let path): source = path
-                case .failure(let error): errors.append(error); continue
-                }
+            let source: String
+            switch walked.source {
+            case .success(let path): source = path
+            case .failure(let error): errors.append(error); continue
             }
             planned.append(PlannedFile(path: entry.path, file: URL(fileURLWithPath: source), origin: .copied(from: entry.path)))
         }
         if !errors.isEmpty { throw FileErrors(errors) }
         return planned
+    }
+
+    /// The site's name from its index page: the text of the first `<title>` in the first
+    /// 64 KiB, entities decoded, spaces collapsed, at most 100 characters; nil without one.
+    static func title(of planned: [PlannedFile]) -> String? {
+        guard let index = planned.first(where: { $0.path == "index.html" }), case .file(let url) = index.content,
+              let handle = FileHandle(forReadingAtPath: url.path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 64 << 10) else { return nil }
+        return title(inPage: head)
+    }
+
+    static func title(inPage page: Data) -> String? {
+        let bytes = [UInt8](page)
+        func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        func matches(_ word: String, at offset: Int) -> Bool {
+            let word = Array(word.utf8)
+            guard offset + word.count <= bytes.count else { return false }
+            return word.indices.allSatisfy { lowered(bytes[offset + $0]) == word[$0] }
+        }
+        var offset = 0
+        // Comments are skipped; the first <title> is the document's (an <svg> one comes later
+        // in the body, after the head's).
+        while offset < bytes.count {
+            if matches("<!--", at: offset) {
+                offset += 4
+                while offset < bytes.count, !matches("-->", at: offset) { offset += 1 }
+                offset += 3
+                continue
+            }
+            if matches("<title", at: offset), offset + 6 < bytes.count, [0x3E, 0x20, 0x09, 0x0A, 0x0D].contains(bytes[offset + 6]) {
+                guard let open = bytes[(offset + 6)...].firstIndex(of: 0x3E) else { return nil }
+                var end = open + 1
+                while end < bytes.count, !matches("</title", at: end) { end += 1 }
+                let text = String(decoding: bytes[(open + 1)..<end], as: UTF8.self)
+                let words = TextEntities.decode(text).split(whereSeparator: { $0.isWhitespace })
+                let title = words.joined(separator: " ")
+                guard !title.isEmpty else { return nil }
+                let bounded = title.count > 100 ? String(title.prefix(100)) + "…" : title
+                return TextFormats.escapingControls(bounded)
+            }
+            offset += 1
+        }
+        return nil
+    }
+}
+
+/// The character references a `<title>` holds in practice: named ones of HTML 4 that titles
+/// use, and every numeric one.
+enum TextEntities {
+    static let named: [String: String] = [
+        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "ndash": "–", "mdash": "—",
+        "hellip": "…", "laquo": "«", "raquo": "»", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",
+        "copy": "©", "reg": "®", "trade": "™", "middot": "·", "bull": "•", "para": "¶", "sect": "§",
+    ]
+
+    static func decode(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            let after = rest[rest.index(after: amp)...]
+            if let semicolon = after.prefix(12).firstIndex(of: ";") {
+                let name = after[..<semicolon]
+                var decoded: String?
+                if name.hasPrefix("#x") || name.hasPrefix("#X") {
+                    decoded = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+                } else if name.hasPrefix("#") {
+                    decoded = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+                } else {
+                    decoded = named[String(name)]
+                }
+                if let decoded {
+                    out += decoded
+                    rest = after[after.index(after: semicolon)...]
+                    continue
+                }
+            }
+            out += "&"
+            rest = after
+        }
+        return out + rest
+    }
+}
+
+extension FileError {
+    var asWarning: FileError {
+        var warning = self
+        warning.severity = .warning
+        return warning
     }
 }

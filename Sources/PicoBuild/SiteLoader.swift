@@ -35,15 +35,16 @@ struct SiteLoader: Sendable {
                 continue
             }
             guard FileTree.isDirectory(folder) else { continue }
-            let entries: [FileTreeEntry]
+            let entries: [SiteLinks.Entry]
             do {
-                entries = try FileTree.walk(folder, descend: filter.admits)
+                entries = try links.walk(folder, shown: { "\(folderName)/\($0)" }, descend: filter.admits)
             } catch {
                 errors.append(FileError("cannot read the folder: \(error.localizedDescription)",
                                         at: SourceLocation(file: folderName, line: 1, column: 1)))
                 continue
             }
-            for entry in entries where filter.admits(entry.path) {
+            for walked in entries where filter.admits(walked.entry.path) {
+                let entry = walked.entry
                 let shown = "\(folderName)/\(entry.path)"
                 if entry.kind == .other {
                     errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
@@ -55,13 +56,11 @@ struct SiteLoader: Sendable {
                                             at: SourceLocation(file: shown, line: 1, column: 1), hint: "rename the file"))
                     continue
                 }
-                // A regular file, or a link to one inside the site (never outside it).
-                var file = folder.path + "/" + entry.path
-                if entry.kind == .symlink {
-                    switch links.file(at: file, shown: shown) {
-                    case .success(let path): file = path
-                    case .failure(let error): errors.append(error); continue
-                    }
+                // A regular file, or what a link stands for (SiteLinks decides which it follows).
+                let file: String
+                switch walked.source {
+                case .success(let path): file = path
+                case .failure(let error): errors.append(error); continue
                 }
                 let name = entry.path.split(separator: "/").last!
                 let lower = name.lowercased()

@@ -29,6 +29,9 @@ struct PackCommand: ParsableCommand {
     @Flag(help: "Print one JSON object describing the result.")
     var json = false
 
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
     func validate() throws {
         guard (1...9).contains(level) else { throw ValidationError("--level must be between 1 and 9.") }
     }
@@ -46,7 +49,7 @@ struct PackCommand: ParsableCommand {
         if json {
             print(JSONValue.object(["output": .string(out.path), "format": .string(result.format.rawValue),
                                     "files": .int(result.files), "bytes": .int(size)]).canonicalString)
-        } else {
+        } else if !quiet {
             print("Packed \(result.files) files (\(Terminal.bytes(result.bytes))) into \(out.path): "
                   + "\(Terminal.bytes(size)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         }
@@ -77,6 +80,9 @@ struct UnpackCommand: ParsableCommand {
     @Option(help: "The author the bundle must be signed by: an npub1… or a hex public key.")
     var signer: String?
 
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
     func validate() throws {
         if let signer { _ = try PublicKeyArgument.hex(signer) }
     }
@@ -87,6 +93,7 @@ struct UnpackCommand: ParsableCommand {
             let verifier = BundleVerifier(signatureChecker: SchnorrSignatureChecker(), expectedSigner: try signer.map(PublicKeyArgument.hex))
             let report = try BundleUnpacker(verifier)
                 .unpack(archive: URL(commandLinePath: file), to: destination)
+            if quiet { return }
             print("Unpacked and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             print("   bundle id \(report.manifest?.id ?? "")")
             if case .valid(let key) = report.signature { print("   signed by \(PublicKeyArgument.npub(key))") } else { print("   unsigned") }

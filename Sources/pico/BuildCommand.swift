@@ -17,11 +17,18 @@ struct BuildCommand: ParsableCommand {
         not hold fails the build with its file:line:column. The bundle gets SHA256SUMS and \
         pico-manifest.json. OUT is replaced only when the whole build succeeded.
 
-        Links inside SITE are followed only while they stay inside it; files that hold keys \
-        (by name or by content) are left out or fail the build. Pages, templates and the HTML \
+        Symbolic links to files inside SITE are followed; --follow-symlinks also follows links \
+        to folders inside SITE, and --follow-symlinks-outside links to files outside it. Links \
+        to hidden or secret files, special files and loops are never followed; files that hold \
+        keys (by name or by content) are left out or fail the build. Pages, templates and the HTML \
         and CSS pico rewrites are read up to 16 MiB each ([build] max_page_mib in pico.toml).
 
-        OUT defaults to SITE/public for a pico site and to NAME.bundle beside a finished site.
+        OUT defaults to SITE/public for a pico site and to NAME.bundle beside a finished site. \
+        The bundle is named after pico.toml's title, or a finished site's index.html <title> \
+        (else its folder); --name overrides both.
+
+        Past 20 errors of one kind, the rest are counted and listed in a file in the temporary \
+        folder; --json prints every error.
         """
     )
 
@@ -37,7 +44,16 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Report links to missing files as warnings instead of failing.")
     var allowBrokenLinks = false
 
-    @Flag(help: "Print one JSON object describing the result.")
+    @Option(help: "The bundle's name (default: pico.toml's title, or the finished site's <title>).")
+    var name: String?
+
+    @Flag(help: "Copy what symbolic links to folders inside SITE point to.")
+    var followSymlinks = false
+
+    @Flag(help: "Also copy files outside SITE that symbolic links point to (never keys, hidden or special files).")
+    var followSymlinksOutside = false
+
+    @Flag(help: "Print one JSON object describing the result (on failure: every error).")
     var json = false
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
@@ -47,6 +63,8 @@ struct BuildCommand: ParsableCommand {
         let started = Date()
         var options = BundleBuilder.Options(input: URL(commandLinePath: site), output: output.map(URL.init(commandLinePath:)))
         options.allowBrokenLinks = allowBrokenLinks
+        options.name = name
+        options.symlinks = followSymlinksOutside ? .followIncludingOutsideFiles : followSymlinks ? .follow : .filesInside
         do { options.signer = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
         options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
@@ -55,10 +73,16 @@ struct BuildCommand: ParsableCommand {
             result = try BundleBuilder(options).build()
         } catch {
             Terminal.clearProgress(enabled: !quiet && !json)
+            if json {
+                let errors = (error as? FileErrors)?.errors ?? (error as? FileError).map { [$0] }
+                let items = errors?.map(Terminal.json) ?? [.object(["message": .string(String(describing: error))])]
+                print(JSONValue.object(["ok": .bool(false), "errors": .array(items)]).canonicalString)
+                throw ExitCode(1)
+            }
             Terminal.fail(error)
         }
         Terminal.clearProgress(enabled: !quiet && !json)
-        for warning in result.warnings { Terminal.error(warning.description.replacingOccurrences(of: ": error: ", with: ": warning: ")) }
+        if !result.warnings.isEmpty { Terminal.report(FileErrors(result.warnings)) }
         if !quiet, !json { for note in result.notes { Terminal.error("note: " + note) } }
         let seconds = Date().timeIntervalSince(started)
         let manifest = result.manifest
@@ -66,7 +90,8 @@ struct BuildCommand: ParsableCommand {
             print(JSONValue.object([
                 "output": .string(result.output.path), "id": .string(manifest.id), "name": .string(manifest.name),
                 "files": .int(manifest.files.count), "bytes": .int(result.totalBytes), "pages": .int(result.pageCount),
-                "kind": .string(result.kind.rawValue), "warnings": .int(result.warnings.count),
+                "kind": .string(result.kind.rawValue), "warnings": .int(result.warnings.count), "ok": .bool(true),
+                "warning_list": .array(result.warnings.map(Terminal.json)),
                 "notes": .array(result.notes.map(JSONValue.string)),
                 "signer": manifest.signature.map { .string($0.pubkey) } ?? .null,
             ]).canonicalString)

@@ -25,11 +25,55 @@ enum Terminal {
     /// Prints an error the way the user can act on it, then stops with exit status 1.
     static func fail(_ error: any Error) -> Never {
         switch error {
-        case let errors as FileErrors: Terminal.error(errors.description)
+        case let errors as FileErrors: report(errors)
         case let fileError as FileError: Terminal.error(fileError.description)
         default: Terminal.error("error: \(error)")
         }
         exit(1)
+    }
+
+    /// Many file errors (or warnings), printed so that stderr stays readable: the first 20 of
+    /// each kind, then how many more, with the full list written to a file in the temporary
+    /// folder (named in the message) and `pico build --json` for machines.
+    static func report(_ errors: FileErrors) {
+        guard !errors.omitted.isEmpty else { return Terminal.error(errors.report()) }
+        let severity = errors.errors.allSatisfy { $0.severity == .warning } ? "warning" : "error"
+        let whereTheRestIs: String
+        if let file = writeList(errors, named: "pico-build-\(severity)s") {
+            whereTheRestIs = "the full list is in \(file); `pico build --json` prints every \(severity) as JSON"
+        } else {
+            whereTheRestIs = "`pico build --json` prints every \(severity) as JSON"
+        }
+        Terminal.error(errors.report(whereTheRestIs: whereTheRestIs))
+    }
+
+    /// Writes every error to a new file of the temporary folder (created, never opened through
+    /// a link someone left there), or nil when it cannot.
+    private static func writeList(_ errors: FileErrors, named name: String) -> String? {
+        let stamp = Int(Date().timeIntervalSince1970)
+        for attempt in 0..<8 {
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("\(name)-\(stamp)-\(getpid())\(attempt == 0 ? "" : "-\(attempt)").txt").path
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if descriptor < 0 {
+                if errno == EEXIST { continue }
+                return nil
+            }
+            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+            let text = TextFormats.escapingControls(errors.fullList, keepingNewlines: true) + "\n"
+            do { try handle.write(contentsOf: Data(text.utf8)) } catch { return nil }
+            return path
+        }
+        return nil
+    }
+
+    /// An error as `--json` prints it: where, what, what to do.
+    static func json(_ error: FileError) -> JSONValue {
+        .object([
+            "file": .string(error.location.file), "line": .int(error.location.line), "column": .int(error.location.column),
+            "message": .string(error.message), "hint": error.hint.map(JSONValue.string) ?? .null,
+            "kind": .string(error.kind.singular), "severity": .string(error.severity.rawValue),
+        ])
     }
 
     /// A progress line that rewrites itself on a terminal and says nothing in a pipe.
