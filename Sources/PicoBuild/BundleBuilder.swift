@@ -22,6 +22,8 @@ public struct BundleBuilder: Sendable {
         /// SOURCE_DATE_EPOCH: the build time to record, for reproducible builds.
         public var sourceDateEpoch: Int?
         public var progress: (@Sendable (_ stage: String, _ done: Int, _ total: Int) -> Void)?
+        /// `--offline`: overrides `[app] offline` (a finished site has no pico.toml to say it).
+        public var offline: OfflineMode?
         /// `--name`: the bundle's name, instead of pico.toml's title or the finished site's.
         public var name: String?
         /// Which symbolic links in the site are followed (`--follow-symlinks`).
@@ -97,14 +99,16 @@ public struct BundleBuilder: Sendable {
             limits = config.limits
             include = config.include
             webApp = WebAppFiles.Input(app: config.app, title: name, description: config.description,
-                                       language: config.language, configFile: SiteConfig.fileName)
+                                       language: config.language, configFile: SiteConfig.fileName,
+                                       offline: options.offline ?? config.offline)
             if created == nil, let newest = site.pages.compactMap(\.date).max() {
                 created = String(newest.prefix(10)) + "T00:00:00Z"
             }
         } else {
             planned = try FinishedSite(folder: input, excluding: [output], links: links).plan()
             name = options.name ?? FinishedSite.title(of: planned) ?? input.lastPathComponent
-            webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil)
+            webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil,
+                                       offline: options.offline ?? .auto)
         }
         // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
         let webAppPlan = try WebAppFiles.add(to: planned, webApp)
@@ -123,7 +127,14 @@ public struct BundleBuilder: Sendable {
             if let report = options.progress {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
-            let assembled = try assembler.assemble(planned, into: staging.url)
+            var assembled = try assembler.assemble(planned, into: staging.url)
+            var notes = webAppPlan.notes
+            if let offline = webAppPlan.offline {
+                // Decided from the written files (sizes, what index.html loads), sealed with them.
+                let policy = OfflinePolicy.decide(offline, files: assembled.files, folder: staging.url)
+                assembled.files.append(try policy.write(into: staging.url))
+                if let note = policy.note { notes.append(note) }
+            }
             clock.lap("render+rewrite+write")
 
             // seal
@@ -138,7 +149,7 @@ public struct BundleBuilder: Sendable {
             clock.lap("swap")
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
-                          warnings: (webAppPlan.warnings + assembled.warnings).map(\.asWarning), notes: webAppPlan.notes)
+                          warnings: (webAppPlan.warnings + assembled.warnings).map(\.asWarning), notes: notes)
         } catch {
             staging.discard()
             throw error

@@ -22,6 +22,8 @@ public struct SiteConfig: Sendable {
     public var exclude: [String] = []
     /// Bounds on each source file; `[build] max_page_mib` raises or lowers the page size.
     public var limits = InputLimits()
+    /// `[app] offline`: what the service worker caches when it installs.
+    public var offline: OfflineMode = .auto
 
     public init() {}
 
@@ -93,6 +95,13 @@ public struct SiteConfig: Sendable {
         config.author = try string("author", in: document) ?? ""
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
+        if case .table(let app)? = document["app"], let entry = app.entry("offline") {
+            guard case .string(let text) = entry.value, let mode = OfflineMode(rawValue: text) else {
+                throw wrong("`offline` must be \"all\", \"visited\" or \"auto\"", entry,
+                            hint: "write offline = \"auto\" (all files for a bundle up to 10 MiB, else the pages visited)")
+            }
+            config.offline = mode
+        }
         if case .table(let build)? = document["build"] {
             config.include = try strings("include", in: build)
             config.exclude = try strings("exclude", in: build)

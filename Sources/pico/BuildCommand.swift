@@ -44,6 +44,10 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Report links to missing files as warnings instead of failing.")
     var allowBrokenLinks = false
 
+    @Option(help: ArgumentHelp("What the service worker caches when it installs: all, visited (the app shell, then pages as they are visited) or auto (all up to 10 MiB). Overrides [app] offline.",
+                               valueName: "all|visited|auto"))
+    var offline: OfflineMode?
+
     @Option(help: "The bundle's name (default: pico.toml's title, or the finished site's <title>).")
     var name: String?
 
@@ -65,6 +69,7 @@ struct BuildCommand: ParsableCommand {
         options.allowBrokenLinks = allowBrokenLinks
         options.name = name
         options.symlinks = followSymlinksOutside ? .followIncludingOutsideFiles : followSymlinks ? .follow : .filesInside
+        options.offline = offline
         do { options.signer = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
         options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
@@ -105,3 +110,5 @@ struct BuildCommand: ParsableCommand {
         }
     }
 }
+
+extension OfflineMode: ExpressibleByArgument {}

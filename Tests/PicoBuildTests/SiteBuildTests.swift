@@ -87,7 +87,7 @@ import Testing
     }
 
     /// What every bundle gets to be an offline-first web app.
-    static let webApp: Set<String> = ["sw.js", "pico-app.js", "manifest.webmanifest", "icons/icon-192.png", "icons/icon-512.png"]
+    static let webApp: Set<String> = ["sw.js", "pico-app.js", "pico-offline.json", "manifest.webmanifest", "icons/icon-192.png", "icons/icon-512.png"]
 
     @Test func twoBuildsAreByteIdentical() throws {
         let folder = TemporaryFolder()

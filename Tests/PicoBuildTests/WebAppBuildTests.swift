@@ -122,4 +122,116 @@ import Testing
         let sw = try String(contentsOf: result.output.appendingPathComponent("sw.js"), encoding: .utf8)
         #expect(sw.contains("crypto.subtle.digest"))
     }
+
+    // MARK: The offline policy (pico-offline.json)
+
+    static func policy(_ output: URL) throws -> [String: Any] {
+        try json(output.appendingPathComponent("pico-offline.json"))
+    }
+
+    /// The shell: index.html, 404.html, the manifest and its icons, pico-app.js, and what
+    /// index.html loads (style sheets, scripts, images) and its style sheets load in turn.
+    @Test func aSmallBundleIsCachedWholeAndThePolicyIsAVerifiedFileOfIt() throws {
+        let folder = TemporaryFolder()
+        let result = try Self.build([
+            "index.html": "<!doctype html><html><head><title>x</title><link rel=\"stylesheet\" href=\"css/a.css\"><link rel=\"next\" href=\"b.html\"><script src=\"js/app.js\"></script></head>"
+                + "<body><img src=\"img/logo.png\"><a href=\"files/report.pdf\">report</a><a href=\"b.html\">b</a></body></html>",
+            "b.html": "<!doctype html><title>b</title><img src=\"img/other.png\">",
+            "404.html": "<!doctype html><title>missing</title>",
+            "css/a.css": "@import url(b.css); body { background: url(../img/bg.png) }",
+            "css/b.css": "@font-face { font-family: F; src: url(../fonts/f.woff2) }",
+            "js/app.js": "1;", "img/logo.png": "png", "img/bg.png": "png", "img/other.png": "png",
+            "fonts/f.woff2": "font", "files/report.pdf": "pdf",
+        ], in: folder)
+        let policy = try Self.policy(result.output)
+        #expect(policy["format"] as? String == "pico-offline/1")
+        #expect(policy["mode"] as? String == "all" && policy["requested"] as? String == "auto")
+        #expect(policy["auto_limit_bytes"] as? Int == 10 << 20)
+        #expect(policy["shell"] as? [String] == ["404.html", "css/a.css", "css/b.css", "fonts/f.woff2", "icons/icon-192.png", "icons/icon-512.png",
+                                                 "img/bg.png", "img/logo.png", "index.html", "js/app.js", "manifest.webmanifest", "pico-app.js"])
+        let entry = try #require(result.manifest.files.first { $0.path == "pico-offline.json" })
+        let data = try Data(contentsOf: result.output.appendingPathComponent("pico-offline.json"))
+        #expect(entry.sha256 == SHA256Hex.of(data) && entry.size == data.count)
+        #expect(policy["total_bytes"] as? Int == result.manifest.files.filter { $0.path != "pico-offline.json" }.reduce(0) { $0 + $1.size })
+        #expect(try String(contentsOf: result.output.appendingPathComponent("SHA256SUMS"), encoding: .utf8).contains(" pico-offline.json\n"))
+        #expect(result.notes.isEmpty, "\(result.notes)")
+        // Built again from the bundle, the policy is made anew, not taken for the site's own file.
+        let again = try BundleBuilder(.init(input: result.output, output: folder.path("again"))).build()
+        #expect(again.warnings.isEmpty, "\(again.warnings)")
+        #expect(try Self.policy(again.output)["shell"] as? [String] == policy["shell"] as? [String])
+    }
+
+    @Test func aBundleOverTenMiBIsCachedAsPagesAreVisited() throws {
+        let folder = TemporaryFolder()
+        let site = folder.write(["index.html": "<!doctype html><title>big</title><a href=\"data.bin\">data</a>"], under: "site")
+        try Data(count: (10 << 20) + 1).write(to: site.appendingPathComponent("data.bin"))
+        let result = try BundleBuilder(.init(input: site)).build()
+        let policy = try Self.policy(result.output)
+        #expect(policy["mode"] as? String == "visited" && policy["requested"] as? String == "auto")
+        #expect(!(policy["shell"] as? [String] ?? []).contains("data.bin"))
+        #expect(result.notes.contains { $0.contains("other files as pages are visited") && $0.contains("over 10 MiB") }, "\(result.notes)")
+        // --offline all (a finished site has no pico.toml) keeps everything at install.
+        var options = BundleBuilder.Options(input: site, output: folder.path("all"))
+        options.offline = .all
+        #expect(try Self.policy(try BundleBuilder(options).build().output)["mode"] as? String == "all")
+    }
+
+    @Test(arguments: [("all", "all"), ("visited", "visited"), ("auto", "all")])
+    func appOfflineSaysWhatIsCached(value: String, mode: String) throws {
+        let folder = TemporaryFolder()
+        let result = try Self.build(["pico.toml": "title = \"T\"\n[app]\noffline = \"\(value)\"\n", "content/_index.md": "# Home\n"], in: folder)
+        let policy = try Self.policy(result.output)
+        #expect(policy["mode"] as? String == mode && policy["requested"] as? String == value)
+        // It is pico's setting, not a member of the web app manifest.
+        #expect(try Self.json(result.output.appendingPathComponent("manifest.webmanifest"))["offline"] == nil)
+    }
+
+    @Test func aBadAppOfflineIsAnErrorAtItsValue() throws {
+        let folder = TemporaryFolder()
+        for (toml, column) in [("title = \"T\"\n[app]\noffline = \"some\"\n", 11), ("title = \"T\"\n[app]\noffline = true\n", 11)] {
+            #expect {
+                try Self.build(["pico.toml": toml, "content/_index.md": "hi"], in: folder)
+            } throws: { error in
+                let text = String(describing: error)
+                return text.contains("pico.toml:3:\(column)") && text.contains("`offline` must be \"all\", \"visited\" or \"auto\"")
+            }
+        }
+    }
+
+    // MARK: A site's own service worker and manifest
+
+    @Test(arguments: [
+        ("sw.js", ["sw.js": "self.addEventListener('fetch', () => {});"], "/sw.js (the site's /sw.js is not pico's)"),
+        ("service-worker.js", ["service-worker.js": "//", "js/main.js": "navigator.serviceWorker.register(\"./service-worker.js?v=3\")"],
+         "/service-worker.js (registered in /js/main.js as \"./service-worker.js?v=3\")"),
+        ("service-worker.js", ["service-worker.js": "//", "index.html": "<!doctype html><title>x</title><script>navigator.serviceWorker.register( '/service-worker.js', {scope: '/'})</script>"],
+         "/service-worker.js (registered in /index.html as \"/service-worker.js\")"),
+    ])
+    func aSitesOwnServiceWorkerIsKeptAndSaid(script: String, files: [String: String], said: String) throws {
+        let folder = TemporaryFolder()
+        var site = ["index.html": "<!doctype html><html><head><title>x</title></head><body></body></html>"]
+        site.merge(files) { _, new in new }
+        let result = try Self.build(site, in: folder)
+        let paths = Set(result.manifest.files.map(\.path))
+        #expect(paths.contains(script) && !paths.contains("pico-app.js") && !paths.contains("pico-offline.json"))
+        #expect(try String(contentsOf: result.output.appendingPathComponent(script), encoding: .utf8) == site[script])
+        if script != "sw.js" { #expect(!paths.contains("sw.js")) }
+        #expect(!(try String(contentsOf: result.output.appendingPathComponent("index.html"), encoding: .utf8)).contains("pico-app.js"))
+        #expect(result.notes.contains { $0.contains("the site keeps its own service worker, \(said)") && $0.contains("pico verify still does") },
+                "\(result.notes)")
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+    }
+
+    /// Icons resolve against the manifest's own URL; root-absolute, ?query and #fragment are
+    /// fine; only a file really missing is reported.
+    @Test func aSitesOwnManifestIconsAreFoundWhereverTheyAreWritten() throws {
+        let folder = TemporaryFolder()
+        let own = #"{"name":"Mine","start_url":"./","display":"standalone","icons":[{"src":"/icons/a.png?v=2","sizes":"192x192"},"#
+            + #"{"src":"./icons/b.png#x","sizes":"512x512"},{"src":"icons/c.png","sizes":"48x48"},{"src":"icons/gone.png","sizes":"96x96"}]}"#
+        let result = try Self.build(["index.html": "<!doctype html><title>x</title>", "manifest.webmanifest": own,
+                                     "icons/a.png": "a", "icons/b.png": "b", "icons/c.png": "c"], in: folder)
+        let warnings = result.warnings.map(\.description)
+        #expect(warnings.count == 1 && warnings.first?.contains("icon icons/gone.png is not in the bundle") == true, "\(warnings)")
+    }
 }
+

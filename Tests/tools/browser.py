@@ -46,6 +46,24 @@ the end, and its temporary profile is removed.
       gone) within --timeout, and with --expect its text must then contain TEXT (absent
       before). No service worker may control the page or be registered, and the console must
       show no error or exception from the first load on.
+  visited URL [--first P0] [--server-pid PID] --pages P1,P2 --unvisited P [--max-fraction 0.1]
+          [--control-within 2]
+      A bundle whose policy caches pages as they are visited (pico-offline.json mode "visited").
+      URL is the bundle's root. Opening P0 (default: the root), the worker must control the page within --control-within seconds, and then
+      keep that page and every resource it loaded; Cache Storage must hold less than
+      --max-fraction of the bundle's bytes. The pages P are visited online (from the worker);
+      the server is stopped (SIGTERM to PID, else DevTools offline); P0 and each P must then
+      render from the worker, styled, with their images; P under --unvisited must fail as a
+      network error (the browser's error page), never other bytes.
+  install-failed URL [--expect-reason TEXT]
+      The worker cannot install the bundle (the host is set up wrongly): the page must say
+      data-pico-status="error", show the #pico-error banner with the reason, and the worker's
+      console must have an error saying the bundle could not be installed. The reason must
+      contain TEXT.
+  own-worker URL --script NAME
+      The site has a service worker of its own, called NAME: after a visit (and a reload) the
+      one registration's active worker and the page's controller are NAME, not pico's sw.js,
+      and no pico page script ran.
   static DIR [--base /a/b/] [--port 0]
       Not a scenario: a plain static server that serves DIR as it is on disk at each request
       (no manifest checks), like a dumb web host. Prints `Serving DIR at URL` and runs until
@@ -1094,6 +1112,149 @@ def scenario_watch(args, browser):
     return 'the page reloaded by itself %.1f s after the change%s' % (took, ', showing %r' % args.expect if args.expect else '')
 
 
+CACHED_URLS_JS = r'''(async () => {
+  const name = (await caches.keys()).find((k) => k.startsWith('pico1 ') && k.endsWith(' ' + %s));
+  return name ? (await (await caches.open(name)).keys()).map((r) => r.url) : null; })()'''
+
+LOADED_URLS_JS = '''[location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]'''
+
+
+def bundle_path(url, root, paths):
+    """The bundle file a URL under root shows (folder → index.html), or None."""
+    parts = urllib.parse.urlsplit(url)
+    base = urllib.parse.urlsplit(root).path
+    if not url.startswith(root):
+        return None
+    rel = urllib.parse.unquote(parts.path[len(base):])
+    for candidate in ((rel + 'index.html',) if rel == '' or rel.endswith('/') else (rel, rel + '/index.html', rel + '.html')):
+        if candidate in paths:
+            return candidate
+    return None
+
+
+def scenario_visited(args, browser):
+    root = root_of(args.url)
+    manifest = fetch_manifest(root)
+    sizes = {f['path']: f['size'] for f in manifest['files']}
+    total = sum(sizes.values())
+    pages = [p.strip() for p in args.pages.split(',') if p.strip()]
+    log('bundle %s: %d files, %.1f MB, served at %s' % (short(manifest['id']), len(sizes), total / 1e6, root))
+    page = browser.new_page()
+    started = time.monotonic()
+    page.navigate(root + args.first)
+    page.wait_for('!!(navigator.serviceWorker && navigator.serviceWorker.controller)', args.control_within + 20,
+                  'the service worker to control the page')
+    took = time.monotonic() - started
+    log('the service worker controls the page %.2f s after the navigation began' % took)
+    if took > args.control_within:
+        raise Fail('the worker took %.2f s to control the page (at most %g s)' % (took, args.control_within))
+    wait_worker_ready(page, manifest['id'], timeout=20)
+    loaded = {bundle_path(u, root, sizes) for u in page.evaluate(LOADED_URLS_JS)} - {None}
+
+    def cached():
+        urls = page.evaluate(CACHED_URLS_JS % json.dumps(manifest['id'])) or []
+        return {bundle_path(u, root, sizes) for u in urls} - {None}
+
+    end = time.monotonic() + 20
+    while not loaded <= cached():
+        if time.monotonic() > end:
+            raise Fail('the page and what it loaded are not all kept: missing %s' % ', '.join(sorted(loaded - cached())[:10]))
+        time.sleep(0.2)
+    kept = cached()
+    log('the first page and the %d file(s) it loaded are kept; the cache holds %d of %d files' % (len(loaded), len(kept), len(sizes)))
+    for path in pages:
+        mark = page.navigate(root + path)
+        check_rendered(page, '(online) ' + path, mark, expect_version=manifest['id'])
+    kept = cached()
+    kept_bytes = sum(sizes[p] for p in kept)
+    usage = page.evaluate('navigator.storage.estimate().then((e) => e.usage)')
+    log('Cache Storage: %d files, %.2f MB of the bundle\'s %.1f MB (%.2f %%); storage estimate %.2f MB' % (
+        len(kept), kept_bytes / 1e6, total / 1e6, 100 * kept_bytes / total, usage / 1e6))
+    if kept_bytes >= args.max_fraction * total or usage >= args.max_fraction * total:
+        raise Fail('the worker stored %.1f %% of the bundle (storage estimate %.1f %%), not under %g %%' % (
+            100 * kept_bytes / total, 100 * usage / total, 100 * args.max_fraction))
+    if args.server_pid:
+        stop_server(args.server_pid, root)
+    else:
+        browser.go_offline()
+        log('network: DevTools emulates offline for the page and the worker')
+    for path in [args.first] + pages:
+        mark = page.navigate(root + path)
+        check_rendered(page, '(offline) ' + (path or '/'), mark, expect_version=manifest['id'])
+    page.screenshot(args.screenshot)
+    if args.unvisited:
+        mark = page.browser.mark()
+        result = page.send('Page.navigate', {'url': root + args.unvisited}, 45)
+        if not result.get('errorText'):
+            page._loaded(mark, 20, 'the unvisited page')
+            state = page.evaluate(PAGE_STATE_JS)
+            status, via_worker = page.main_status(mark)
+            if not state['errorPage']:
+                raise Fail('the unvisited page %s shows %r (HTTP %s%s) offline, not a network error' % (
+                    args.unvisited, state['title'], status, ' from the worker' if via_worker else ''))
+        log('ok   (offline) %-28s fails as a network error (%s)' % (args.unvisited, result.get('errorText') or 'error page'))
+    return 'controlled in %.2f s; %.2f %% of %.0f MB kept; %d visited page(s) work offline' % (
+        took, 100 * kept_bytes / total, total / 1e6, len(pages) + 1)
+
+
+def scenario_install_failed(args, browser):
+    page = browser.new_page()
+    mark = browser.mark()
+    page.navigate(args.url)
+    failed = page.wait_for('document.documentElement.dataset.picoStatus === "error" && window.pico && window.pico.failed', 30,
+                           'the page to say the bundle could not be installed (data-pico-status="error", window.pico.failed)')
+    log('page was told: %s' % failed.get('reason'))
+    if args.expect_reason and args.expect_reason not in (failed.get('reason') or ''):
+        raise Fail('the reason %r does not say %r' % (failed.get('reason'), args.expect_reason))
+    banner = page.evaluate('(() => { const b = document.getElementById("pico-error"); return b && !b.hidden ? b.textContent : null; })()')
+    if not banner or failed['reason'] not in banner:
+        raise Fail('the page shows no banner with the reason (#pico-error: %r)' % banner)
+    log('page shows: %r' % banner)
+    lines = [c['text'] for c in browser.console_since(mark, 'service_worker') if c['level'] == 'error' and 'could not be installed' in c['text']]
+    if not lines:
+        raise Fail('the worker console has no error saying the bundle could not be installed')
+    log('worker console error: %s' % lines[0])
+    page.screenshot(args.screenshot)
+    return 'the page and the console say why the bundle could not be installed'
+
+
+OWN_WORKER_JS = r'''(async () => {
+  const regs = await navigator.serviceWorker.getRegistrations();
+  const active = regs.map((r) => r.active && r.active.scriptURL).filter(Boolean);
+  const c = navigator.serviceWorker.controller;
+  let opening = null;
+  if (active.length) opening = (await (await fetch(active[0], { cache: 'no-store' })).text()).slice(0, 60);
+  return { registrations: regs.map((r) => r.scope), active, controller: c ? c.scriptURL : null, opening,
+           picoStatus: document.documentElement.dataset.picoStatus || null,
+           picoScript: !!document.querySelector('script[src$="pico-app.js"]') };
+})()'''
+
+
+def scenario_own_worker(args, browser):
+    page = browser.new_page()
+    page.navigate(args.url)
+    page.wait_for('navigator.serviceWorker.getRegistrations().then((r) => r.some((x) => x.active))', 20,
+                  'a service worker to be active')
+    page.reload()
+    page.wait_for('!!navigator.serviceWorker.controller', 10, 'a service worker to control the reloaded page')
+    state = page.evaluate(OWN_WORKER_JS)
+    log('registrations %s; active %s; controller %s' % (state['registrations'], state['active'], state['controller']))
+    problems = []
+    if len(state['active']) != 1:
+        problems.append('%d active registrations, not 1' % len(state['active']))
+    if not all(u.endswith('/' + args.script) for u in state['active'] + [state['controller']]):
+        problems.append('the active worker is not the site\'s %s' % args.script)
+    if (state['opening'] or '').startswith('/* pico service worker'):
+        problems.append('the active worker is pico\'s')
+    if state['picoStatus'] or state['picoScript']:
+        problems.append('pico\'s page script is in the page (data-pico-status=%r)' % state['picoStatus'])
+    page.screenshot(args.screenshot)
+    if problems:
+        raise Fail('; '.join(problems))
+    log('the active worker is the site\'s own: %r...' % (state['opening'] or '')[:40])
+    return 'the site\'s own %s is the active worker and controls the page' % args.script
+
+
 # ---------------------------------------------------------------------------- static server
 
 def serve_static(args):
@@ -1166,6 +1327,9 @@ SCENARIOS = {
     'file-pages': scenario_file_pages,
     'app-data': scenario_app_data,
     'watch': scenario_watch,
+    'visited': scenario_visited,
+    'install-failed': scenario_install_failed,
+    'own-worker': scenario_own_worker,
 }
 
 
@@ -1206,6 +1370,20 @@ def main(argv=None):
     p.add_argument('url')
     p.add_argument('--touch-cmd', required=True, metavar='CMD', help='a shell command that edits a file of the site')
     p.add_argument('--expect', metavar='TEXT', help='text the reloaded page must contain')
+    p = common(sub.add_parser('visited', help='a large bundle: controlled at once, cached as pages are visited'))
+    p.add_argument('url')
+    p.add_argument('--server-pid', type=int)
+    p.add_argument('--first', default='', help='the path under URL to open first')
+    p.add_argument('--pages', required=True, help='comma-separated paths under the root to visit online, then offline')
+    p.add_argument('--unvisited', help='a path never visited, which must fail offline')
+    p.add_argument('--max-fraction', type=float, default=0.1)
+    p.add_argument('--control-within', type=float, default=2.0, metavar='SECONDS')
+    p = common(sub.add_parser('install-failed', help='an install failure is shown on the page and in the console'))
+    p.add_argument('url')
+    p.add_argument('--expect-reason', metavar='TEXT')
+    p = common(sub.add_parser('own-worker', help="the site's own service worker stays in charge"))
+    p.add_argument('url')
+    p.add_argument('--script', required=True, metavar='NAME')
     p = sub.add_parser('static', help='a plain static server (no checks), for a dumb-host test')
     p.add_argument('dir')
     p.add_argument('--base', default='/')

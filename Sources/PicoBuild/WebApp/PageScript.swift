@@ -11,10 +11,14 @@ extension WebAppFiles {
  * (scope: the bundle root, found from this script's own URL); it shows a small banner when
  * the worker has a new version ready or refused a file. On file:// it does nothing.
  *
- * State for scripts and tests: window.pico = {root, version, status, ready, refused, events,
- * check(), apply()}, mirrored on <html data-pico-status data-pico-version>, and a 'pico'
- * event on window for every message from the worker.
+ * Once the worker controls the page it sends it the page's URL and the resources the page
+ * loaded (performance entries), so that a bundle cached as pages are visited keeps this one.
+ *
+ * State for scripts and tests: window.pico = {root, version, status, ready, refused, failed,
+ * events, check(), apply()}, mirrored on <html data-pico-status data-pico-version>, and a
+ * 'pico' event on window for every message from the worker.
  * status: registering | installing | ready | update-ready | refused | error (file: on file://)
+ * ('error': the worker could not be registered or could not install the bundle: pico.failed)
  */
 (() => {
   'use strict';
@@ -34,7 +38,7 @@ extension WebAppFiles {
   const root = new URL('./', script.src).href;
   const sw = navigator.serviceWorker;
   const pico = window.pico = {
-    root, version: null, status: 'registering', ready: null, refused: null, events: [],
+    root, version: null, status: 'registering', ready: null, refused: null, failed: null, events: [],
     check: () => post({ type: 'check' }),
     apply,
   };
@@ -89,15 +93,38 @@ extension WebAppFiles {
     banner('pico-update', 'info', 'New version available', 'pico-update-reload', 'Reload', apply);
   }
 
+  const dismiss = () => { document.getElementById('pico-error').hidden = true; };
+
   function showRefused(refused) {
     pico.refused = refused;
     setStatus('refused');
     const paths = refused.files.map((f) => f.path);
     const list = paths.slice(0, 3).join(', ') + (paths.length > 3 ? ` and ${paths.length - 3} more` : '');
-    banner('pico-error', 'error',
-      `A file of this site does not match its manifest and was not saved for offline use: ${list}.`
+    // A file of the version this page shows was refused when it was needed, or a new version
+    // was refused while being saved.
+    banner('pico-error', 'error', refused.id && refused.id === pico.version
+      ? `A file of this site does not match its manifest and was not shown: ${list}.`
+      : `A file of this site does not match its manifest and was not saved for offline use: ${list}.`
         + (pico.version ? ' The previous version stays in use.' : ''),
-      'pico-error-close', 'Dismiss', () => { document.getElementById('pico-error').hidden = true; });
+      'pico-error-close', 'Dismiss', dismiss);
+  }
+
+  function showFailed(failed) {
+    pico.failed = failed;
+    setStatus('error');
+    banner('pico-error', 'error', `This site could not be saved for offline use: ${failed.reason}.`
+      + (pico.version ? ' The previous version stays in use.' : ''), 'pico-error-close', 'Dismiss', dismiss);
+  }
+
+  // The page's own URL and what it loaded, for the worker to keep (once per page, when loaded).
+  let told = false;
+  function tellVisited() {
+    if (told || !sw.controller || !pico.version) return;
+    if (document.readyState !== 'complete') { window.addEventListener('load', tellVisited, { once: true }); return; }
+    told = true;
+    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
+      .filter((u) => u.startsWith(root));
+    post({ type: 'visited', urls: [...new Set(urls)] });
   }
 
   function handle(message) {
@@ -107,9 +134,14 @@ extension WebAppFiles {
       case 'state':
         if (message.version) setVersion(message.version);
         if (message.refused && message.refused.id !== pico.version) showRefused(message.refused);
+        else if (message.failed && (message.failed.id === null || message.failed.id !== pico.version)) showFailed(message.failed);
         else if (message.ready && message.ready !== pico.version) showUpdate(message.ready);
         else if (message.version) setStatus('ready');
         else if (pico.status === 'registering') setStatus('installing');
+        tellVisited();
+        break;
+      case 'install-failed':
+        showFailed({ id: message.id, reason: message.reason });
         break;
       case 'cached':
         if (!sw.controller) setStatus('installing');

@@ -5,7 +5,8 @@ import PicoImage
 /// What makes every bundle an installable, offline-first web app: `sw.js` (verifies every
 /// file before caching it), `pico-app.js` (loaded by every page), `manifest.webmanifest` from
 /// `[app]` in pico.toml (or the site's own, checked) and its icons (the site's, checked for
-/// the 192 and 512 sizes Chromium wants, or drawn from the site's name).
+/// the 192 and 512 sizes Chromium wants, or drawn from the site's name), and the offline
+/// policy `pico-offline.json` (written once the bundle's files are known: `OfflinePolicy`).
 enum WebAppFiles {
     static let serviceWorkerPath = "sw.js"
     static let pageScriptPath = "pico-app.js"
@@ -18,6 +19,8 @@ enum WebAppFiles {
         var language: String
         /// Where `[app]` was written, for errors (pico.toml), or nil for a finished site.
         var configFile: String?
+        /// `[app] offline` or `--offline`.
+        var offline: OfflineMode = .auto
     }
 
     /// What the web app adds to a bundle's plan.
@@ -29,38 +32,126 @@ enum WebAppFiles {
         var notes: [String] = []
         /// False when pages must not get pico's page script.
         var injectsPageScript = true
+        /// The offline policy to decide once the files are written; nil when pico adds no
+        /// service worker (the site keeps its own).
+        var offline: OfflineMode?
     }
 
-    /// The plan with the web app's files added. A site's own `sw.js` or `pico-app.js` is
-    /// replaced (with a warning when it differs from pico's).
+    /// The first bytes of pico's own scripts, in every version of pico: a bundle built again
+    /// (even by another pico) gets the current ones, not taken for the site's own.
+    static let ownScriptOpenings: [String: String] = [
+        serviceWorkerPath: "/* pico service worker:", pageScriptPath: "/* pico page script:",
+    ]
+
+    /// The plan with the web app's files added. A site with a service worker of its own keeps
+    /// it, and then gets no worker nor page script from pico (see `ownServiceWorker`).
     static func add(to planned: [PlannedFile], _ input: Input) throws(FileErrors) -> Plan {
         var warnings: [FileError] = []
+        var notes: [String] = []
         var plan: [PlannedFile] = []
         let ours: [String: String] = [serviceWorkerPath: serviceWorker, pageScriptPath: pageScript]
+        let own = ownServiceWorker(in: planned)
         for file in planned {
-            if let script = ours[file.path] {
-                if case .file(let url) = file.content, (try? Data(contentsOf: url)) == Data(script.utf8) { continue }
-                warnings.append(FileError("/\(file.path) is pico's own file; the site's was left out and pico's used",
+            if own == nil, let opening = ownScriptOpenings[file.path], bytes(of: file)?.starts(with: Data(opening.utf8)) == true {
+                continue                                   // pico's, from an earlier build: today's replace it
+            }
+            if file.path == OfflinePolicy.fileName {
+                // pico's policy from an earlier build is made again; anything else by that name is in the way.
+                if let data = bytes(of: file), (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["format"] as? String == OfflinePolicy.format { continue }
+                warnings.append(FileError("/\(file.path) is pico's own file; the site's was left out",
                                           at: SourceLocation(file: file.origin.shown, line: 1, column: 1),
                                           hint: "rename it if the site needs it"))
                 continue
             }
             plan.append(file)
         }
-        for (path, script) in ours.sorted(by: { $0.key < $1.key }) {
-            let bytes = Data(script.utf8)
-            plan.append(PlannedFile(path: path, origin: .generated(from: "pico"), render: { bytes }))
+        var offline: OfflineMode? = input.offline
+        var injectsPageScript = true
+        if let own {
+            offline = nil
+            injectsPageScript = false
+            notes.append("the site keeps its own service worker, \(own.description); pico adds no worker or page script of its own, "
+                         + "so the browser does not check files against pico-manifest.json (pico verify still does)")
+        } else {
+            for (path, script) in ours.sorted(by: { $0.key < $1.key }) {
+                let bytes = Data(script.utf8)
+                plan.append(PlannedFile(path: path, origin: .generated(from: "pico"), render: { bytes }))
+            }
         }
 
         let byPath = Dictionary(plan.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        if let own = byPath[manifestPath] {
-            warnings += checkOwnManifest(own, files: byPath)
-            return Plan(planned: plan, warnings: warnings)
+        if let manifest = byPath[manifestPath] {
+            warnings += checkOwnManifest(manifest, files: byPath)
+            return Plan(planned: plan, warnings: warnings, notes: notes, injectsPageScript: injectsPageScript, offline: offline)
         }
         let (manifest, icons) = try generatedManifest(input, files: byPath)
         plan.append(PlannedFile(path: manifestPath, origin: .generated(from: input.configFile ?? "pico"), render: { manifest }))
         plan += icons
-        return Plan(planned: plan, warnings: warnings)
+        return Plan(planned: plan, warnings: warnings, notes: notes, injectsPageScript: injectsPageScript, offline: offline)
+    }
+
+    static func bytes(of file: PlannedFile) -> Data? {
+        switch file.content {
+        case .file(let url): try? Data(contentsOf: url)
+        case .rendered(let render): try? render()
+        }
+    }
+
+    // MARK: A site's own service worker
+
+    /// The service worker a site brings, and how pico knew it.
+    struct OwnServiceWorker: Equatable, CustomStringConvertible {
+        /// Bundle path of the worker script, when known.
+        var script: String?
+        /// What showed it: a file of pico's name that is not pico's, or a register() call.
+        var evidence: String
+
+        var description: String { (script.map { "/" + $0 + " " } ?? "") + "(" + evidence + ")" }
+    }
+
+    /// Scripts larger than this are not searched for a `register(` call (minified bundles of
+    /// several MB that register a worker are rare, and the search runs on every build).
+    static let largestScannedScript = 8 << 20
+
+    /// The site's own service worker: `sw.js` or `pico-app.js` that are not pico's, or a worker
+    /// registered by a `navigator.serviceWorker.register(...)` call in index.html or a script.
+    static func ownServiceWorker(in planned: [PlannedFile]) -> OwnServiceWorker? {
+        let paths = Set(planned.map(\.path))
+        for file in planned {
+            guard let opening = ownScriptOpenings[file.path], let data = bytes(of: file) else { continue }
+            if !data.starts(with: Data(opening.utf8)) {
+                return OwnServiceWorker(script: file.path == serviceWorkerPath ? file.path : nil,
+                                        evidence: "the site's /\(file.path) is not pico's")
+            }
+        }
+        let call = Data("serviceWorker.register(".utf8)
+        for file in planned {
+            let lower = file.path.lowercased()
+            let isScript = lower.hasSuffix(".js") || lower.hasSuffix(".mjs")
+            guard file.path == "index.html" || isScript, ownScriptOpenings[file.path] == nil else { continue }
+            if isScript, case .file(let url) = file.content,
+               let size = try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize, size > largestScannedScript { continue }
+            guard let data = bytes(of: file), let found = data.range(of: call) else { continue }
+            let written = registeredURL(in: data, after: found.upperBound)
+            var script: String?
+            if let written, let path = OfflinePolicy.resolvePath(written, from: "index.html") {
+                // A script's relative URL is relative to the page that runs it: most often the top.
+                script = paths.contains(path) ? path : paths.first { $0.hasSuffix("/" + path) }
+            }
+            return OwnServiceWorker(script: script, evidence: "registered in /\(file.path)" + (written.map { " as \"\($0)\"" } ?? ""))
+        }
+        return nil
+    }
+
+    /// The string literal that is the first argument of `register(`, when it is one.
+    static func registeredURL(in data: Data, after start: Data.Index) -> String? {
+        var i = start
+        while i < data.endIndex, data[i] == 0x20 || data[i] == 0x0A || data[i] == 0x09 || data[i] == 0x0D { i += 1 }
+        guard i < data.endIndex, [UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`")].contains(data[i]) else { return nil }
+        let quote = data[i]
+        guard let end = data[(i + 1)...].prefix(2048).firstIndex(of: quote) else { return nil }
+        let text = String(decoding: data[(i + 1)..<end], as: UTF8.self)
+        return text.isEmpty || text.contains("${") ? nil : text
     }
 
     // MARK: The manifest
@@ -92,7 +183,7 @@ enum WebAppFiles {
                 members[key] = .string(value)
             }
         }
-        for (key, value) in app where members[key] == nil && key != "icons" {
+        for (key, value) in app where members[key] == nil && key != "icons" && key != "offline" {
             if let json = jsonValue(value) { members[key] = json }
         }
         if let color = members["theme_color"]?.stringValue, IconPainter.color(hex: color) == nil {
@@ -195,8 +286,14 @@ enum WebAppFiles {
         var sizes: Set<String> = []
         for icon in icons {
             guard let src = icon["src"] as? String else { continue }
-            let path = src.hasPrefix("./") ? String(src.dropFirst(2)) : src
-            if !src.contains("://"), files[path] == nil { problems.append("icon \(src) is not in the bundle") }
+            // src is relative to the manifest's own URL, and may be root-absolute or carry ?v=2.
+            if !src.hasPrefix("data:"), !PortableURLRewriter.hasScheme(Array(src.utf8)), !src.hasPrefix("//") {
+                if let path = OfflinePolicy.resolvePath(src, from: file.path) {
+                    if files[path] == nil { problems.append("icon \(src) is not in the bundle (no file /\(path))") }
+                } else {
+                    problems.append("icon \(src) points above the top of the bundle")
+                }
+            }
             sizes.formUnion(((icon["sizes"] as? String) ?? "").split(separator: " ").map(String.init))
         }
         for needed in ["192x192", "512x512"] where !sizes.contains(needed) && !sizes.contains("any") {

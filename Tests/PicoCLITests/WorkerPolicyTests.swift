@@ -1,0 +1,195 @@
+import Foundation
+import PicoCore
+import PicoTestSupport
+import Testing
+
+/// What the service worker caches and when (pico-offline.json), hosts that redirect, install
+/// failures said to the page, and sites that keep their own worker, in real headless Chromium.
+/// An extension of BrowserTests, so that these run one at a time with the other browser
+/// scenarios (two Chromiums at once on two cores would blur the 2 s target).
+extension BrowserTests {
+    /// A folder on /dev/shm when there is one (the large site is 200 MB), removed at the end.
+    final class ScratchFolder {
+        let url: URL
+        init() {
+            let shm = URL(fileURLWithPath: "/dev/shm")
+            let base = FileTree.isDirectory(shm) ? shm : FileManager.default.temporaryDirectory
+            url = base.appendingPathComponent("pico-worker-\(UUID().uuidString)")
+            try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: url) }
+        func path(_ relative: String) -> URL { url.appendingPathComponent(relative) }
+    }
+
+    static let largePages = 5_000
+
+    /// A finished site of 5,000 pages (each with its own image, the shared style sheet and
+    /// script) and 100 data files of 2 MB that pages link to: 215 MB, 10,100 files.
+    static func writeLargeSite(at root: URL) throws {
+        let fm = FileManager.default
+        func write(_ text: String, _ path: String) throws {
+            let file = root.appendingPathComponent(path)
+            try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: file)
+        }
+        func page(_ title: String, depth: Int, _ body: String) -> String {
+            let up = String(repeating: "../", count: depth)
+            return """
+            <!doctype html><html><head><meta charset="utf-8"><title>\(title)</title><link rel="stylesheet" href="\(up)css/site.css">\
+            <script src="\(up)js/site.js" defer></script></head><body><h1>\(title)</h1>\(body)</body></html>
+
+            """
+        }
+        func svg(_ size: Int, _ fill: String, _ text: String = "") -> String {
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(size)\" height=\"\(size)\"><rect width=\"\(size)\" height=\"\(size)\" "
+                + "fill=\"#\(fill)\"/><text x=\"4\" y=\"36\">\(text)</text></svg>\n"
+        }
+        func number(_ i: Int, _ digits: Int = 4) -> String { String(format: "%0\(digits)d", i) }
+        try write("body { font-family: sans-serif; background: url(../img/bg.svg) } h1 { color: #123 }\n", "css/site.css")
+        try write("document.documentElement.dataset.site = 'ok';\n", "js/site.js")
+        try write(svg(8, "eeeeff"), "img/bg.svg")
+        let sections = stride(from: 0, to: largePages, by: 50).map { "<li><a href=\"docs/\(number($0))/\">Page \($0)</a></li>" }
+        try write(page("Large site", depth: 0, "<img src=\"img/p0000.svg\" width=\"64\" height=\"64\" alt=\"\"><ul>\(sections.joined())</ul>"), "index.html")
+        try write(page("Not found", depth: 0, "<p>No such page.</p>"), "404.html")
+        let filler = Array(repeating: "Lorem ipsum dolor sit amet, consectetur adipiscing elit.", count: 25).joined(separator: " ")
+        for i in 0..<largePages {
+            let n = number(i)
+            try write(svg(64, String(format: "%06x", (i &* 2654435761) & 0xffffff), String(i)), "img/p\(n).svg")
+            try write(page("Page \(i)", depth: 2, "<img src=\"../../img/p\(n).svg\" width=\"64\" height=\"64\" alt=\"\"><p>\(filler)</p>"
+                           + "<a href=\"../\(number((i + 1) % largePages))/\">next</a> <a href=\"../../downloads/blob-\(number(i % 100, 2)).bin\">data</a>"),
+                      "docs/\(n)/index.html")
+        }
+        var block = [UInt8](repeating: 0, count: 2_000_000)
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for k in block.indices { seed = seed &* 6364136223846793005 &+ 1442695040888963407; block[k] = UInt8(truncatingIfNeeded: seed >> 33) }
+        try fm.createDirectory(at: root.appendingPathComponent("downloads"), withIntermediateDirectories: true)
+        for k in 0..<100 {
+            block[0] = UInt8(k)                            // each file its own bytes
+            try Data(block).write(to: root.appendingPathComponent("downloads/blob-\(number(k, 2)).bin"))
+        }
+    }
+
+    /// 5,000 pages, 200 MB: one page view gets a controlled page within 2 s and a cache of a
+    /// few files; pages visited online then work with the server stopped; a page never visited
+    /// fails offline as a network error.
+    @Test func aLargeSiteIsControlledAtOnceAndCachedAsPagesAreVisited() throws {
+        let folder = ScratchFolder()
+        let site = folder.path("large")
+        try Self.writeLargeSite(at: site)
+        let bundle = folder.path("large.bundle")
+        let built = try TestEnvironment.pico("build", site.path, "-o", bundle.path)
+        try #require(built.status == 0, "\(built.stderr)")
+        #expect(built.stderr.contains("note: offline: the service worker caches the app shell"), "\(built.stderr)")
+        let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: bundle.appendingPathComponent("pico-offline.json"))) as? [String: Any])
+        #expect(policy["mode"] as? String == "visited")
+        #expect((policy["total_bytes"] as? Int ?? 0) > 200_000_000)
+        let manifest = try BundleManifest.decode(Data(contentsOf: bundle.appendingPathComponent("pico-manifest.json")))
+        #expect(manifest.files.filter { $0.path.hasSuffix(".html") }.count > Self.largePages)
+
+        let server = try Self.serve(bundle)
+        let result = try Self.scenario(["visited", server.url, "--first", "docs/0100/index.html",
+                                        "--server-pid", String(server.process.processIdentifier),
+                                        "--pages", "docs/0200/index.html,docs/4999/index.html,index.html",
+                                        "--unvisited", "docs/3000/index.html", "--max-fraction", "0.1", "--control-within", "2"],
+                                       screenshot: "large-visited.png")
+        _ = server.stop()
+        Self.expectPass(result)
+    }
+
+    /// The small example blog keeps today's full precache: its policy says "all".
+    @Test func aSmallSiteIsCachedWholeWhenTheWorkerInstalls() throws {
+        let folder = TemporaryFolder()
+        let bundle = try Self.build("blog", in: folder, named: "blog")
+        let policy = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: bundle.appendingPathComponent("pico-offline.json"))) as? [String: Any])
+        #expect(policy["mode"] as? String == "all" && policy["requested"] as? String == "auto")
+        // The offline scenario waits for every file of the manifest in the cache.
+        let server = try Self.serve(bundle)
+        let result = try Self.scenario(["offline", server.url, "--server-pid", String(server.process.processIdentifier),
+                                        "--pages", "about/index.html,posts/index.html,tags/index.html"])
+        _ = server.stop()
+        Self.expectPass(result)
+    }
+
+    static func redirectingHost(_ bundle: URL, _ extra: [String] = []) throws -> ServerProcess {
+        try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
+            TestEnvironment.repository.appendingPathComponent("Tests/tools/redirecting_host.py").path, bundle.path,
+            "--base", "/a/b/", "--port", "0",
+        ] + extra)
+    }
+
+    /// A host that redirects …/index.html → …/ and ….html → … (Cloudflare Pages): the worker
+    /// follows, checks the final bytes, works offline, and refuses an altered page behind a redirect.
+    @Test(arguments: ["301", "308"])
+    func aRedirectingHostInstallsAndWorksOffline(status: String) throws {
+        let folder = TemporaryFolder()
+        let bundle = try Self.build("blog", in: folder, named: "blog")
+        let host = try Self.redirectingHost(bundle, ["--status", status])
+        let result = try Self.scenario(["offline", host.url, "--server-pid", String(host.process.processIdentifier),
+                                        "--pages", "about/index.html,posts/index.html,tags/index.html"],
+                                       screenshot: status == "308" ? "blog-redirecting-host.png" : nil)
+        _ = host.stop()
+        Self.expectPass(result)
+    }
+
+    @Test func aRedirectingHostsAlteredPageIsRefused() throws {
+        let folder = TemporaryFolder()
+        let bundle = try Self.build("blog", in: folder, named: "blog")
+        let page = bundle.appendingPathComponent("about/index.html")
+        try (try String(contentsOf: page, encoding: .utf8) + "<!-- altered by the host -->\n").write(to: page, atomically: true, encoding: .utf8)
+        let host = try Self.redirectingHost(bundle)
+        let result = try Self.scenario(["tampered", host.url, "--path", "about/index.html", "--expect-mismatch"])
+        _ = host.stop()
+        Self.expectPass(result)
+        #expect(result.stdout.contains("it came from \(host.url)about/"), "\(result.stdout)")
+    }
+
+    /// A host that sends …/index.html outside the site: the worker cannot install, and says
+    /// why in its console and on the page (status "error", the banner).
+    @Test func anInstallFailureIsShownOnThePage() throws {
+        let folder = TemporaryFolder()
+        let bundle = try Self.build("blog", in: folder, named: "blog")
+        let host = try Self.redirectingHost(bundle, ["--outside"])
+        let result = try Self.scenario(["install-failed", host.url, "--expect-reason", "outside the site"],
+                                       screenshot: "blog-install-failed.png")
+        _ = host.stop()
+        Self.expectPass(result)
+    }
+
+    /// A site with its own worker keeps it, under pico's name (sw.js) or another one
+    /// (service-worker.js, registered from a script): pico says so and adds none of its own.
+    @Test(arguments: ["sw.js", "service-worker.js"])
+    func aSitesOwnServiceWorkerStaysInCharge(script: String) throws {
+        let folder = TemporaryFolder()
+        let worker = """
+        // The site's own worker.
+        self.addEventListener('install', () => self.skipWaiting());
+        self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+        self.addEventListener('fetch', () => {});
+
+        """
+        // sw.js is registered by the page itself, service-worker.js by a script of the site.
+        let register = script == "sw.js"
+            ? "<script>navigator.serviceWorker.register('sw.js');</script>"
+            : "<script src=\"js/app.js\"></script>"
+        var files = [
+            "index.html": "<!doctype html><html><head><meta charset=\"utf-8\"><title>Own worker</title><link rel=\"stylesheet\" href=\"s.css\"></head><body><h1>Own</h1>\(register)</body></html>",
+            "s.css": "body { color: #333 }\n",
+            script: worker,
+        ]
+        if script != "sw.js" {
+            files["js/app.js"] = "if ('serviceWorker' in navigator) navigator.serviceWorker.register('\(script)', { scope: './' });\n"
+        }
+        let site = folder.write(files, under: "site")
+        let bundle = folder.path("bundle")
+        let built = try TestEnvironment.pico("build", site.path, "-o", bundle.path)
+        try #require(built.status == 0, "\(built.stderr)")
+        #expect(built.stderr.contains("note: the site keeps its own service worker, /\(script)"), "\(built.stderr)")
+        #expect(try String(contentsOf: bundle.appendingPathComponent(script), encoding: .utf8) == worker)
+        #expect(!FileManager.default.fileExists(atPath: bundle.appendingPathComponent("pico-app.js").path))
+        if script != "sw.js" { #expect(!FileManager.default.fileExists(atPath: bundle.appendingPathComponent("sw.js").path)) }
+        let server = try Self.serve(bundle, base: "/")
+        let result = try Self.scenario(["own-worker", server.url, "--script", script])
+        _ = server.stop()
+        Self.expectPass(result)
+    }
+}
