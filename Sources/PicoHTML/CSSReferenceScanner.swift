@@ -1,4 +1,5 @@
-/// Finds the URLs of a style sheet: `url(...)` (quoted or not) and `@import "..."`.
+/// Finds the URLs of a style sheet: `url(...)` (quoted or not), `@import "..."`, and the
+/// strings directly inside `image-set(...)` / `-webkit-image-set(...)`, which are URLs there.
 /// A small tokenizer (comments and strings are skipped as CSS skips them), not a pattern
 /// search, so a `url(` inside a comment or a string is never taken for a reference.
 public enum CSSReferenceScanner {
@@ -52,9 +53,29 @@ public enum CSSReferenceScanner {
                                       syntax: .css(quote: quote, attributeQuote: attributeQuote), context: context))
         }
 
+        // Open parentheses, and the depths at which an image-set's own arguments sit.
+        var depth = 0
+        var imageSetDepths: [Int] = []
         while i < end {
             let b = bytes[i]
-            if b == UInt8(ascii: "/"), at(i + 1) == UInt8(ascii: "*") {
+            if b == UInt8(ascii: "(") {
+                depth += 1
+                i += 1
+            } else if b == UInt8(ascii: ")") {
+                if imageSetDepths.last == depth { imageSetDepths.removeLast() }
+                depth = max(0, depth - 1)
+                i += 1
+            } else if (b == UInt8(ascii: "i") || b == UInt8(ascii: "I") || b == UInt8(ascii: "-")),
+                      i == range.lowerBound || !isNameByte(bytes[i - 1]),
+                      let length = matches("image-set(", at: i) ? 10 : matches("-webkit-image-set(", at: i) ? 18 : nil {
+                depth += 1
+                imageSetDepths.append(depth)
+                i += length
+            } else if (b == UInt8(ascii: "\"") || b == UInt8(ascii: "'")), imageSetDepths.last == depth {
+                let (inner, next) = readString(i)
+                add(inner, quote: .init(b), context: "CSS image-set()")
+                i = next
+            } else if b == UInt8(ascii: "/"), at(i + 1) == UInt8(ascii: "*") {
                 var j = i + 2
                 while j < end, !(bytes[j] == UInt8(ascii: "*") && at(j + 1) == UInt8(ascii: "/")) { j += 1 }
                 i = j + 2

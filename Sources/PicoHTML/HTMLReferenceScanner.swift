@@ -9,13 +9,32 @@ import CLibXML2
 /// tag's raw text is located by stepping back to its `<` and lexing its attributes, accepted
 /// only when the lexed attribute names are exactly the ones libxml2 reported.
 public enum HTMLReferenceScanner {
-    /// What one scan found: the references, and whether libxml2 lost track of byte positions.
+    /// What one scan found: the references, where the head is, the page's `<base>`, and
+    /// whether libxml2 lost track of byte positions.
     public struct Scan: Sendable {
         public var references: [URLReference]
         /// Set when libxml2 could no longer say where it was in the page (it fails to switch to
         /// an encoding a `<meta charset>` names, and then reports position -1): the references
         /// of the tags after that point are unknown, so the page cannot be called checked.
         public var positionsLost: Bool
+        /// Just after the `<head …>` start tag, when the page writes one.
+        public var headStart: Int?
+        /// Where the head ends as the parser sees it: the `<` of its `</head>`, or of the first
+        /// tag (or text) that closes it implicitly; the end of the page if it never ends. A
+        /// `</head>` inside a script, a comment or an attribute is not it.
+        public var headEnd: Int?
+        /// The first `<base>` with an `href`: the document's base URL (HTML's rule).
+        public var base: Base?
+
+        public init(references: [URLReference], positionsLost: Bool, headStart: Int? = nil, headEnd: Int? = nil, base: Base? = nil) {
+            (self.references, self.positionsLost, self.headStart, self.headEnd, self.base) = (references, positionsLost, headStart, headEnd, base)
+        }
+    }
+
+    /// A `<base href>`: its URL, and the offset just after its tag.
+    public struct Base: Sendable {
+        public var reference: URLReference
+        public var tagEnd: Int
     }
 
     public static func references(in bytes: UnsafeBufferPointer<UInt8>) -> [URLReference] {
@@ -46,18 +65,31 @@ public enum HTMLReferenceScanner {
                 }
                 collector.startElement(String(cString: name), attributes: pairs, tagEnd: Int(xmlByteConsumed(context)))
             }
+            handler.endElement = { rawContext, name in
+                // Only the head's end matters; compared as C bytes, since this runs for every element.
+                guard let rawContext, let name, name[0] | 0x20 == 0x68, name[1] | 0x20 == 0x65, name[2] | 0x20 == 0x61,
+                      name[3] | 0x20 == 0x64, name[4] == 0 else { return }
+                let context = rawContext.assumingMemoryBound(to: xmlParserCtxt.self)
+                guard let owner = context.pointee._private else { return }
+                let collector = Unmanaged<ReferenceCollector>.fromOpaque(owner).takeUnretainedValue()
+                collector.endHead(at: Int(xmlByteConsumed(context)))
+            }
             context.pointee.sax.pointee = handler
             context.pointee.userData = UnsafeMutableRawPointer(context)
             context.pointee._private = Unmanaged.passUnretained(collector).toOpaque()
+            // RECOVER: a script or style ends only at its own end tag, as in a browser (without
+            // it libxml2 2.9 ends a script at any `</` and a letter, e.g. `"</head>"` in a string).
             htmlCtxtUseOptions(context, Int32(HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-                                             | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOIMPLIED.rawValue))
+                                             | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOIMPLIED.rawValue
+                                             | HTML_PARSE_RECOVER.rawValue))
             // pico reads pages as UTF-8 so that byte positions are positions in the file.
             xmlSwitchEncoding(context, XML_CHAR_ENCODING_UTF8)
             htmlParseDocument(context)
             return ()
         }
         _ = parsed
-        return Scan(references: collector.references, positionsLost: collector.positionsLost)
+        return Scan(references: collector.references, positionsLost: collector.positionsLost,
+                    headStart: collector.headStart, headEnd: collector.headEnd, base: collector.base)
     }
 
     /// libxml2 must be initialised once, before threads parse concurrently.
@@ -69,8 +101,28 @@ private final class ReferenceCollector {
     let bytes: UnsafeBufferPointer<UInt8>
     var references: [URLReference] = []
     var positionsLost = false
+    var headStart: Int?
+    var headEnd: Int?
+    var base: HTMLReferenceScanner.Base?
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// libxml2 ends the head after the `>` of an explicit `</head>`, or at the start of what
+    /// closes it implicitly (a body tag, text); only the first end counts.
+    func endHead(at consumed: Int) {
+        guard headEnd == nil, consumed >= 0, consumed <= bytes.count else { return }
+        var end = consumed
+        if end > 0, bytes[end - 1] == UInt8(ascii: ">") {
+            var open = end - 1
+            let limit = max(0, end - 4096)
+            while open > limit, bytes[open] != UInt8(ascii: "<") { open -= 1 }
+            if bytes[open] == UInt8(ascii: "<"), open + 6 < end, bytes[open + 1] == UInt8(ascii: "/"),
+               nameMatches(Array("head".utf8), at: open + 2) {
+                end = open
+            }
+        }
+        headEnd = end
+    }
 
     /// Attributes that hold a URL on any element that has them.
     static let urlAttributes: Set<String> = ["href", "src", "srcset", "poster", "action", "formaction", "xlink:href"]
@@ -82,12 +134,26 @@ private final class ReferenceCollector {
             positionsLost = true
             return
         }
+        if element == "head", headStart == nil {
+            var close = tagEnd
+            while close < bytes.count, bytes[close] != UInt8(ascii: ">") { close += 1 }
+            headStart = min(close + 1, bytes.count)
+        }
         let interesting = element == "style" || element == "meta"
             || attributes.contains { Self.urlAttributes.contains($0.0) || $0.0 == "style" || $0.0 == "data" || $0.0 == "background" }
         guard interesting, let lexed = locateTag(element, attributeNames: attributes.map(\.0), tagEnd: tagEnd) else { return }
         let value = { (name: String) in attributes.first { $0.0 == name }?.1 }
 
-        if element == "base" { return }
+        if element == "base" {
+            // HTML takes the first base that has an href; it is not a link to check.
+            if base == nil, let index = attributes.firstIndex(where: { $0.0 == "href" }), let decoded = attributes[index].1,
+               let raw = lexed.ranges[index] {
+                let reference = URLReference(value: decoded.trimmingSpaces, range: raw, syntax: .htmlAttribute(quote: lexed.quotes[index]),
+                                             context: "base href")
+                base = HTMLReferenceScanner.Base(reference: reference, tagEnd: lexed.close.map { $0 + 1 } ?? bytes.count)
+            }
+            return
+        }
         if element == "link" {
             let rel = (value("rel") ?? "").lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
             if rel.isEmpty, value("rev") != nil { return }

@@ -166,6 +166,8 @@ struct VerifyingResponder: Sendable {
     let log: @Sendable (String) -> Void
     let reloadsPages: Bool
 
+    static let indexNames = ["index.html", "index.htm", "index.xhtml"]
+
     /// Where `--watch` pages ask for the bundle id.
     static let versionPath = "__pico/version"
 
@@ -181,8 +183,12 @@ struct VerifyingResponder: Sendable {
             return Self.text(.badRequest, "bad percent-encoding\n")
         }
         if reloadsPages, decoded == Self.versionPath { return Self.text(.ok, version.id) }
-        let path = decoded.isEmpty || decoded.hasSuffix("/") ? decoded + "index.html" : decoded
-        if files[path] == nil, files[path + "/index.html"] != nil {
+        // A folder's index is index.html, index.htm or index.xhtml, as in the build's links.
+        func index(of folder: String) -> String? {
+            Self.indexNames.lazy.map { folder + $0 }.first { files[$0] != nil }
+        }
+        let path = decoded.isEmpty || decoded.hasSuffix("/") ? index(of: decoded) ?? decoded + "index.html" : decoded
+        if files[path] == nil, index(of: path + "/") != nil {
             return Self.redirect(to: rawPath + "/")
         }
         let isHead = request.method == .head
@@ -204,7 +210,6 @@ struct VerifyingResponder: Sendable {
 
     private func serve(_ file: BundleFile, base: String?, isHead: Bool) async throws -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = WebHeaders.contentType(file.type)
         headers[.cacheControl] = WebHeaders.cacheControl(for: file.path)
         if base == nil, !reloadsPages { headers[.eTag] = "\"\(file.sha256)\"" }
         if reloadsPages { headers[.cacheControl] = "no-store" }
@@ -216,6 +221,8 @@ struct VerifyingResponder: Sendable {
             case .matches(let bytes): data = bytes
             case .refused(let response): return response
             }
+            // A page's charset is the one it declares (or none), never a forced UTF-8.
+            headers[.contentType] = WebHeaders.contentType(file.type, leading: data.prefix(HTMLCharset.prescanBytes))
             var body = data
             // Checked above; only now may the served bytes differ from the bundle's.
             if file.type == "text/html", base != nil || reloadsPages {
@@ -228,7 +235,10 @@ struct VerifyingResponder: Sendable {
         // (pages that large get no additions). Should its bytes change between the passes, the
         // second pass notices at the end: it holds back the last piece and cuts the connection,
         // so a client never gets a complete response that does not match the manifest.
-        if case .refused(let response) = await check(file, keepingBytes: false) { return response }
+        switch await check(file, keepingBytes: false) {
+        case .matches(let leading): headers[.contentType] = WebHeaders.contentType(file.type, leading: leading)
+        case .refused(let response): return response
+        }
         if isHead { return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { try await $0.finish(nil) }) }
         let (source, log) = (source, log)
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: file.size) { writer in
@@ -258,6 +268,7 @@ struct VerifyingResponder: Sendable {
     }
 
     enum Checked {
+        /// The file's bytes, or its first bytes only when they were not to be kept.
         case matches(Data)
         case refused(Response)
     }
@@ -285,7 +296,12 @@ struct VerifyingResponder: Sendable {
                 if chunk.isEmpty { break }
                 size += chunk.count
                 hasher.update(chunk)
-                if keepingBytes { kept.append(contentsOf: chunk) }
+                // Without the whole file, its first bytes still say a page's charset.
+                if keepingBytes {
+                    kept.append(contentsOf: chunk)
+                } else if kept.count < HTMLCharset.prescanBytes {
+                    kept.append(contentsOf: chunk.prefix(HTMLCharset.prescanBytes - kept.count))
+                }
             }
         } catch {
             log("refused /\(file.path): cannot read it from \(source.description): \(error)")

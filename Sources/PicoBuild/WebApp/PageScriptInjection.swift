@@ -4,9 +4,10 @@ import PicoCore
 /// Where and how every page gets `<script src="ROOT/pico-app.js" defer></script>`: the one
 /// change pico makes to a page besides its URLs.
 enum PageScriptInjection {
-    /// The script tag before the page's `</head>` (after `<head>` or the doctype when it has
-    /// none). Every other byte stays as it was. `rewritten` is the page after its URLs were
-    /// made portable.
+    /// The script tag where the head ends as the parser sees it (found by the rewriter's parse,
+    /// so a `</head>` inside a script or a comment is never taken for it), after the page's
+    /// `<base>`, with a `src` that resolves to the bundle root against that base. Every other
+    /// byte stays as it was. `rewritten` is the page after its URLs were made portable.
     static func insert(into rewritten: PortableURLRewriter.Result, at path: String) -> Data {
         let html = rewritten.bytes
         let bytes = [UInt8](html)
@@ -14,8 +15,23 @@ enum PageScriptInjection {
             Array(WebAppFiles.pageScriptPath.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: page) }
         }) != nil { return html }
         let depth = path.split(separator: "/").count - 1
-        let root = depth == 0 ? "./" : String(repeating: "../", count: depth)
-        return HTMLHead.inserting("<script src=\"\(root)\(WebAppFiles.pageScriptPath)\" defer></script>",
-                                  at: HTMLHead.endOffset(in: bytes), into: bytes)
+        let layout = rewritten.page ?? .init(headEnd: HTMLHead.endOffset(in: bytes), rootFromBase: String(repeating: "../", count: depth),
+                                             rootFromPage: depth == 0 ? "./" : String(repeating: "../", count: depth),
+                                             isXHTML: false)
+        return HTMLHead.inserting(tag(for: layout), at: min(layout.headEnd, bytes.count), into: bytes)
+    }
+
+    static func tag(for layout: PortableURLRewriter.PageLayout) -> String {
+        // XHTML has no attribute without a value.
+        let deferred = layout.isXHTML ? "defer=\"defer\"" : "defer"
+        if let root = layout.rootFromBase {
+            return "<script src=\"\(root)\(WebAppFiles.pageScriptPath)\" \(deferred)></script>"
+        }
+        // The page's base is elsewhere (another origin): the script is found from the page's
+        // own address. The page script reads its root from its own absolute src. No `<` or `&`
+        // in the code, so that it is well-formed XHTML too.
+        let src = (layout.rootFromPage + WebAppFiles.pageScriptPath).replacingOccurrences(of: "\"", with: "%22")
+        return "<script>(function(){var s=document.createElement(\"script\");"
+            + "s.src=new URL(\"\(src)\",location.href).href;document.currentScript.after(s)})()</script>"
     }
 }

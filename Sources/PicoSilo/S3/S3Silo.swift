@@ -89,14 +89,16 @@ public struct S3Silo: Silo {
                              requests: client.counts.snapshot.byMethod, retries: client.counts.snapshot.retries)
     }
 
-    private func headers(path: String, type: String) -> S3Client.ObjectHeaders {
-        S3Client.ObjectHeaders(contentType: WebHeaders.contentType(type), cacheControl: WebHeaders.cacheControl(for: path))
+    /// `localFile`: where the file is read from, so that a page gets the charset it declares.
+    private func headers(path: String, type: String, localFile: String? = nil) -> S3Client.ObjectHeaders {
+        S3Client.ObjectHeaders(contentType: localFile.map { WebHeaders.contentType(type, ofFileAt: $0) } ?? WebHeaders.contentType(type),
+                               cacheControl: WebHeaders.cacheControl(for: path))
     }
 
     /// One file up: whole when small, in parts when large; either way its SHA-256 is checked
     /// against the manifest before the upload is finished, and the server checks every body.
     private func upload(_ file: BundleFile, from path: String, client: S3Client) async throws {
-        let objectHeaders = headers(path: file.path, type: file.type)
+        let objectHeaders = headers(path: file.path, type: file.type, localFile: path)
         if file.size <= multipartThreshold {
             let data = try FileTree.read(atPath: path)
             guard data.count == file.size else {
