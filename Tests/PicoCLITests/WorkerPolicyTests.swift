@@ -110,6 +110,76 @@ extension BrowserTests {
         Self.expectPass(result)
     }
 
+    /// Cached as pages are visited, each file is checked when it is fetched: a page the host
+    /// alters is answered with the worker's refusal (HTTP 502), an altered image with a network
+    /// error, neither cached, each named in the worker's console.
+    @Test func aFileFetchedOnAVisitIsCheckedBeforeItIsCachedOrShown() throws {
+        let folder = TemporaryFolder()
+        let bundle = folder.path("blog")
+        let built = try TestEnvironment.pico("build", TestEnvironment.repository.appendingPathComponent("Examples/blog").path,
+                                             "-o", bundle.path, "-q", "--offline", "visited")
+        try #require(built.status == 0, "\(built.stderr)")
+        for (file, addition) in [("about/index.html", "<!-- altered by the host -->\n"), ("images/shelf.png", "x")] {
+            let handle = try FileHandle(forWritingTo: bundle.appendingPathComponent(file))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(addition.utf8))
+            try handle.close()
+        }
+        let plain = try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
+            TestEnvironment.repository.appendingPathComponent("Tests/tools/browser.py").path, "static", bundle.path, "--base", "/a/b/", "--port", "0",
+        ])
+        let result = try Self.scenario(["visited", plain.url, "--server-pid", String(plain.process.processIdentifier),
+                                        "--pages", "posts/index.html,tags/index.html", "--tampered", "about/index.html",
+                                        "--tampered-resource", "images/shelf.png", "--unvisited", "colophon/index.html",
+                                        "--max-fraction", "1"])
+        _ = plain.stop()
+        Self.expectPass(result)
+    }
+
+    /// Cached as pages are visited, an update is offered once its shell and every file the
+    /// current version had cached are checked, and then taken whole: no page view mixes versions.
+    @Test func aVisitedBundlesUpdateIsTakenWholeAfterReload() throws {
+        let folder = TemporaryFolder()
+        let site = folder.path("site")
+        try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
+        let served = folder.path("served")
+        try #require(try TestEnvironment.pico("build", site.path, "-o", served.path, "-q", "--offline", "visited").status == 0)
+        for (file, addition) in [("content/_index.md", "\nA sentence added in the second version.\n"),
+                                 ("static/css/site.css", "\nfooter { outline: 1px dotted; }\n")] {
+            let url = site.appendingPathComponent(file)
+            try (try String(contentsOf: url, encoding: .utf8) + addition).write(to: url, atomically: true, encoding: .utf8)
+        }
+        let next = folder.path("next")
+        try #require(try TestEnvironment.pico("build", site.path, "-o", next.path, "-q", "--offline", "visited").status == 0)
+        let new = try BundleManifest.decode(Data(contentsOf: next.appendingPathComponent("pico-manifest.json"))).id
+        let server = try Self.serve(served)
+        let swap = "mv '\(served.path)' '\(folder.path("old").path)' && mv '\(next.path)' '\(served.path)'"
+        let result = try Self.scenario(["update", server.url, "--swap-cmd", swap])
+        _ = server.stop()
+        Self.expectPass(result)
+        #expect(result.stdout.contains(String(new.prefix(12))), "\(result.stdout)")
+    }
+
+    /// A page not cached yet that changed on the host (a new version was published) is not
+    /// shown from the old version's manifest: the worker checks the new version and the page
+    /// comes from it, whole.
+    @Test func aPageChangedOnTheHostMovesTheWorkerToTheNewVersion() throws {
+        let folder = TemporaryFolder()
+        let site = folder.path("site")
+        try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
+        let served = folder.path("served")
+        try #require(try TestEnvironment.pico("build", site.path, "-o", served.path, "-q", "--offline", "visited").status == 0)
+        let about = site.appendingPathComponent("content/about.md")
+        try (try String(contentsOf: about, encoding: .utf8) + "\nA sentence added in the second version.\n").write(to: about, atomically: true, encoding: .utf8)
+        let next = folder.path("next")
+        try #require(try TestEnvironment.pico("build", site.path, "-o", next.path, "-q", "--offline", "visited").status == 0)
+        let server = try Self.serve(served)
+        let swap = "mv '\(served.path)' '\(folder.path("old").path)' && mv '\(next.path)' '\(served.path)'"
+        let result = try Self.scenario(["newer", server.url, "--swap-cmd", swap, "--page", "about/index.html"])
+        _ = server.stop()
+        Self.expectPass(result)
+    }
+
     static func redirectingHost(_ bundle: URL, _ extra: [String] = []) throws -> ServerProcess {
         try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
             TestEnvironment.repository.appendingPathComponent("Tests/tools/redirecting_host.py").path, bundle.path,

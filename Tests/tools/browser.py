@@ -54,7 +54,15 @@ the end, and its temporary profile is removed.
       --max-fraction of the bundle's bytes. The pages P are visited online (from the worker);
       the server is stopped (SIGTERM to PID, else DevTools offline); P0 and each P must then
       render from the worker, styled, with their images; P under --unvisited must fail as a
-      network error (the browser's error page), never other bytes.
+      network error (the browser's error page), never other bytes. Before the server stops,
+      --tampered P (a page the host serves altered: use `static`) must be answered by the worker
+      with its 502 "refused" page, and --tampered-resource F must fail as a network error for
+      a fetch from a controlled page; each named in the worker's console, neither cached.
+  newer URL --swap-cmd CMD --page P
+      A bundle cached as pages are visited: the first version takes control; CMD publishes a
+      new one in which page P (not visited yet) changed; opening P, the worker finds the host's
+      P does not match its version, checks the new version and moves to it: P must come from
+      the worker as the new version, every response of that view of the new version.
   install-failed URL [--expect-reason TEXT]
       The worker cannot install the bundle (the host is set up wrongly): the page must say
       data-pico-status="error", show the #pico-error banner with the reason, and the worker's
@@ -1173,6 +1181,24 @@ def scenario_visited(args, browser):
     if kept_bytes >= args.max_fraction * total or usage >= args.max_fraction * total:
         raise Fail('the worker stored %.1f %% of the bundle (storage estimate %.1f %%), not under %g %%' % (
             100 * kept_bytes / total, 100 * usage / total, 100 * args.max_fraction))
+    for path in args.tampered or []:
+        mark = page.browser.mark()
+        page.send('Page.navigate', {'url': root + path}, 45)
+        page._loaded(mark, 30, 'the altered page')
+        status, via_worker = page.main_status(mark)
+        title = page.evaluate('document.title')
+        if status != 502 or not via_worker or title != 'Refused':
+            raise Fail('the altered page %s was answered with %r (HTTP %s%s), not the worker\'s refusal' % (
+                path, title, status, ' from the worker' if via_worker else ''))
+        refused_logged(browser, mark, path, manifest['id'], cached)
+        log('ok   (altered) %-28s refused by the worker: HTTP 502 %r' % (path, title))
+    for path in args.tampered_resource or []:
+        mark = page.navigate(root + args.first)
+        outcome = page.evaluate('fetch(%s).then((r) => "HTTP " + r.status, (e) => "network error: " + e)' % json.dumps(root + path))
+        if not outcome.startswith('network error'):
+            raise Fail('the altered file %s was answered to the page: %s' % (path, outcome))
+        refused_logged(browser, mark, path, manifest['id'], cached)
+        log('ok   (altered) %-28s refused by the worker: %s' % (path, outcome))
     if args.server_pid:
         stop_server(args.server_pid, root)
     else:
@@ -1195,6 +1221,41 @@ def scenario_visited(args, browser):
         log('ok   (offline) %-28s fails as a network error (%s)' % (args.unvisited, result.get('errorText') or 'error page'))
     return 'controlled in %.2f s; %.2f %% of %.0f MB kept; %d visited page(s) work offline' % (
         took, 100 * kept_bytes / total, total / 1e6, len(pages) + 1)
+
+
+def scenario_newer(args, browser):
+    root = root_of(args.url)
+    first = fetch_manifest(root)
+    page = browser.new_page()
+    page.navigate(args.url)
+    wait_worker_ready(page, first['id'])
+    log('version %s in control' % short(first['id']))
+    run_swap(args.swap_cmd)
+    second = fetch_manifest(root)
+    old = {f['path']: f['sha256'] for f in first['files']}
+    new = {f['path']: f['sha256'] for f in second['files']}
+    if second['id'] == first['id'] or old.get(args.page) == new.get(args.page) or args.page not in new:
+        raise Fail('--swap-cmd did not publish a version in which %s changed' % args.page)
+    mark = page.navigate(root + args.page, timeout=60)
+    status, via_worker = page.main_status(mark)
+    version = wait_worker_ready(page, second['id'])
+    if status != 200 or not via_worker:
+        raise Fail('%s: HTTP %s%s' % (args.page, status, ' from the worker' if via_worker else ', not from the worker'))
+    n, d = check_view(page, root, mark, {first['id']: first, second['id']: second}, second['id'])
+    log('%s: HTTP 200 from the worker as version %s (%d responses, %d only in the new version)' % (args.page, short(version), n, d))
+    page.screenshot(args.screenshot)
+    return 'the page changed on the host was shown from the new version %s, checked whole' % short(second['id'])
+
+
+def refused_logged(browser, mark, path, bundle_id, cached):
+    """The worker's console names `path` as refused, with both hashes, and it is not cached."""
+    end = time.monotonic() + 10
+    while not [c for c in browser.console_since(mark, 'service_worker') if c['level'] == 'error' and 'refused ' + path in c['text']]:
+        if time.monotonic() > end:
+            raise Fail('the worker console has no error saying %s was refused' % path)
+        time.sleep(0.1)
+    if path in cached():
+        raise Fail('the altered %s is in the cache of %s' % (path, short(bundle_id)))
 
 
 def scenario_install_failed(args, browser):
@@ -1328,6 +1389,7 @@ SCENARIOS = {
     'app-data': scenario_app_data,
     'watch': scenario_watch,
     'visited': scenario_visited,
+    'newer': scenario_newer,
     'install-failed': scenario_install_failed,
     'own-worker': scenario_own_worker,
 }
@@ -1376,8 +1438,14 @@ def main(argv=None):
     p.add_argument('--first', default='', help='the path under URL to open first')
     p.add_argument('--pages', required=True, help='comma-separated paths under the root to visit online, then offline')
     p.add_argument('--unvisited', help='a path never visited, which must fail offline')
+    p.add_argument('--tampered', action='append', metavar='PAGE', help='a page the host serves altered (repeatable)')
+    p.add_argument('--tampered-resource', action='append', metavar='FILE', help='a file the host serves altered (repeatable)')
     p.add_argument('--max-fraction', type=float, default=0.1)
     p.add_argument('--control-within', type=float, default=2.0, metavar='SECONDS')
+    p = common(sub.add_parser('newer', help='a page changed on the host moves the worker to the new version'))
+    p.add_argument('url')
+    p.add_argument('--swap-cmd', required=True)
+    p.add_argument('--page', required=True)
     p = common(sub.add_parser('install-failed', help='an install failure is shown on the page and in the console'))
     p.add_argument('url')
     p.add_argument('--expect-reason', metavar='TEXT')
