@@ -25,7 +25,7 @@ VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
 
-.PHONY: demo test deps venv swift build release bench bench-s3 bench-nostr bench-packages clean
+.PHONY: demo test deps venv swift build release bench bench-s3 bench-nostr bench-realsites bench-packages clean
 
 demo: deps swift release
 	@echo "==> Bundling Examples/blog"
@@ -60,6 +60,11 @@ bench-s3: deps swift venv bench-packages
 
 bench-nostr: deps swift venv bench-packages
 	Benchmarks/nostr.sh
+
+# Real documentation: the Debian HTML doc trees (python3.11-doc, postgresql-doc-15, git-doc,
+# installed by the script when missing).
+bench-realsites: deps swift bench-packages
+	Benchmarks/realsites.sh
 
 bench-packages:
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -75,6 +75,8 @@ public struct BundleBuilder: Sendable {
             throw Failure.input("\(input.path) is a symbolic link (to \(target)); pico builds a folder, not a link to one: pass \(target) if you mean it")
         }
         let links = try SiteLinks(siteFolder: input, policy: options.symlinks)
+        // pico.toml and templates are the site's code, not its content: read only from inside.
+        let codeLinks = try SiteLinks(siteFolder: input)
         var configInfo = stat()
         let isPicoSite = lstat(input.appendingPathComponent(SiteConfig.fileName).path, &configInfo) == 0
         let output = (options.output ?? Self.defaultOutput(for: input, isPicoSite: isPicoSite)).standardizedFileURL
@@ -89,10 +91,10 @@ public struct BundleBuilder: Sendable {
         var limits = InputLimits()
         var include: [String] = []
         if isPicoSite {
-            let config = try SiteConfig.load(siteFolder: input, links: links)
+            let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
             let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
             clock.lap("load+parse")
-            let templates = try TemplateSet.load(siteFolder: input, links: links, limits: config.limits)
+            let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits)
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = options.name ?? config.title

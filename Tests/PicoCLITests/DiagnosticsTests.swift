@@ -49,6 +49,7 @@ import Glibc
         #expect(result.stderr.utf8.count < 64 << 10, "stderr is \(result.stderr.utf8.count) bytes")
         #expect(result.stderr.contains("and 7980 more broken links"))
         #expect(result.stderr.contains("index.html:1:"))
+        if let list = Self.listFile(in: result.stderr) { try? FileManager.default.removeItem(atPath: list) }
     }
 
     /// The same for a generated page: its errors point into the Markdown source, which was read
