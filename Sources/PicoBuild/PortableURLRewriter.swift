@@ -91,10 +91,11 @@ public struct PortableURLRewriter: Sendable {
                         broken.append(BrokenLink(reference: base.reference, reason: reason))
                     }
                 }
-                let head = Array(UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 1 << 16)]))
-                additionsAt = max(scan.headEnd ?? scan.headStart ?? HTMLHead.startOffset(in: head), scan.base?.tagEnd ?? 0)
+                // A page without a head element (libxml2 implies none): after the doctype.
+                let afterDoctype = { HTMLHead.startOffset(in: Array(UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 1 << 16)]))) }
+                additionsAt = max(scan.headEnd ?? scan.headStart ?? afterDoctype(), scan.base?.tagEnd ?? 0)
                 if NotFoundPage.applies(to: path), referenceFolder != nil {
-                    let at = scan.headStart ?? HTMLHead.startOffset(in: head)
+                    let at = scan.headStart ?? afterDoctype()
                     insertions.append((at, Array(NotFoundPage.rootFinder(pageFolder: folder, baseFromPage: baseFromPage).utf8)))
                 }
             case .css:

@@ -11,7 +11,6 @@ URL is http(s) or file://. After the load event (and --settle seconds) it checks
   --text TEXT     the page's text contains TEXT (decoded in the charset the browser chose)
   --js EXPR       EXPR (JavaScript, awaited) is truthy in the page
   --images        every <img> loaded (complete, naturalWidth > 0)
-  --loaded SUFFIX a response for a URL ending in SUFFIX arrived (a CSS image, say)
   --no-errors     no console error, exception or error-level log entry, no failed request
                   (other than the main document's own status)
 Every console line is printed, warnings included, so a test can say why one is there.
@@ -59,13 +58,6 @@ def check(args, chromium):
             print('ok   %s -> %s' % (expression, json.dumps(value)[:200]), flush=True)
         except Fail as e:
             problems.append(str(e))
-    responses = page.responses(mark)
-    for suffix in args.loaded:
-        hits = [(url, status) for _, url, status, _ in responses if url.split('?')[0].endswith(suffix)]
-        if not any(status in (200, 0, None) for _, status in hits):
-            problems.append('nothing ending in %s was loaded (%s)' % (suffix, hits or 'no request'))
-        else:
-            print('ok   loaded %s' % hits[0][0], flush=True)
     if args.images:
         images = page.evaluate('[...document.images].map((i) => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0}))')
         bad = [i['src'] for i in images if not i['ok']]
@@ -106,7 +98,6 @@ def main(argv=None):
     parser.add_argument('--js', action='append', default=[])
     parser.add_argument('--js-timeout', type=float, default=10)
     parser.add_argument('--images', action='store_true')
-    parser.add_argument('--loaded', action='append', default=[], metavar='SUFFIX')
     parser.add_argument('--no-errors', action='store_true')
     parser.add_argument('--settle', type=float, default=0.3)
     parser.add_argument('--timeout', type=float, default=60)
