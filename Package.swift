@@ -51,9 +51,10 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // Where bundles live: one protocol, one folder per kind of silo.
+        // Where bundles live: one protocol, one folder per kind of silo; BundleTarget, what
+        // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoArchive", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [

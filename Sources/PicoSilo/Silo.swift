@@ -113,12 +113,18 @@ public struct PublishResult: Sendable {
     public var fetchAddress: String?
 }
 
-/// Parses a silo address (DESIGN.md, "Silos").
+/// Parses a silo address: where `pico publish` puts a bundle, and the network silos that
+/// `BundleTarget` hands on.
 public enum SiloAddress {
-    public static func silo(for address: String) throws -> any Silo {
+    /// s3://, ws://, wss:// and nostr: name silos that are not on this machine.
+    public static func isNetworkAddress(_ address: String) -> Bool {
+        ["s3://", "ws://", "wss://", "nostr:"].contains { address.hasPrefix($0) }
+    }
+
+    public static func silo(for address: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Silo {
         if address.hasPrefix("s3://") {
-            var silo = S3Silo(location: try S3Location.resolve(address))
-            if let connections = ProcessInfo.processInfo.environment["PICO_S3_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 {
+            var silo = S3Silo(location: try S3Location.resolve(address, environment: environment))
+            if let connections = environment["PICO_S3_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 {
                 silo.connections = connections
             }
             return silo
@@ -129,13 +135,10 @@ public enum SiloAddress {
         if address.hasPrefix("nostr:") {
             return NostrSilo(reading: try NostrSiteAddress(parsing: address))
         }
-        if address.hasPrefix("file://") {
-            guard let url = URL(string: address), url.isFileURL, !url.path.isEmpty else {
-                throw SiloError("\(address) is not a file:// address; write file:///absolute/path")
-            }
-            return FilesystemSilo(url: url, address: address)
+        if address.hasPrefix("file:") {
+            return FilesystemSilo(url: try BundleTarget.path(ofFileAddress: address), address: address)
         }
-        if let colon = address.firstIndex(of: ":"), address[..<colon].allSatisfy({ $0.isLetter }), address[..<colon].count > 1 {
+        if BundleTarget.scheme(of: address) != nil, !FileManager.default.fileExists(atPath: address) {
             throw SiloError("\(address): unknown kind of silo (a path, file://, s3://, ws://, wss:// or nostr:)")
         }
         return FilesystemSilo(url: URL(fileURLWithPath: address, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PicoArchive
 import PicoBuild
 import PicoCore
 import PicoServer
@@ -41,27 +40,22 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source: any BundleReader
-        let siteFolder = URL(commandLinePath: target)
-        let isSite = !target.contains(":") && FileManager.default.fileExists(atPath: siteFolder.appendingPathComponent(SiteConfig.fileName).path)
-        if watch && !isSite {
-            Terminal.fail(VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one"))
-        }
-        if isSite {
-            let output = BundleBuilder.defaultOutput(for: siteFolder.standardizedFileURL, isPicoSite: true)
-            Self.rebuild(siteFolder, into: output, failHard: true)
-            source = FolderBundleReader(root: output)
-            if watch {
-                Task.detached { await Self.watch(siteFolder.standardizedFileURL, output: output) }
+        do {
+            let parsed = try BundleTarget(parsing: target)
+            if case .site(let site) = parsed.form {
+                let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
+                Self.rebuild(site, into: output, failHard: true)
+                source = FolderBundleReader(root: output)
+                if watch {
+                    Task.detached { await Self.watch(site, output: output) }
+                }
+            } else if watch {
+                throw VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one")
+            } else {
+                source = try parsed.reader()
             }
-        } else if target.contains("://") || target.hasPrefix("nostr:") {
-            do { source = try SiloAddress.silo(for: target).reader() } catch { Terminal.fail(error) }
-        } else {
-            let url = URL(commandLinePath: target)
-            if !FileTree.isDirectory(url) {
-                // Once, before serving: no archive at all, or one other readers see differently, is refused.
-                do { try ArchiveReader.checkLayout(of: url) } catch { Terminal.fail(error) }
-            }
-            source = FileTree.isDirectory(url) ? FolderBundleReader(root: url) : ArchiveBundleReader(archive: url)
+        } catch {
+            Terminal.fail(error)
         }
         var server = BundleServer(source: source, port: port, basePath: base, verifier: signer.verifier) { line in
             Terminal.error("pico serve: \(line)")

@@ -163,7 +163,7 @@ struct FetchCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let destination = URL(commandLinePath: output)
-            let report = try await SiloAddress.silo(for: silo).fetch(to: destination, verifier: signer.verifier)
+            let report = try await BundleTarget(parsing: silo).fetch(to: destination, verifier: signer.verifier)
             Terminal.output("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             Terminal.output("   bundle id \(report.manifest?.id ?? "")")
         } catch {

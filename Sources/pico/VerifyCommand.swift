@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PicoArchive
 import PicoCore
 import PicoNostr
 import PicoSilo
@@ -25,21 +24,9 @@ struct VerifyCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let verifier = signer.verifier
         let reports: [VerificationReport]
-        let url = URL(commandLinePath: target)
         do {
-            if !target.contains("://"), !target.hasPrefix("nostr:"), !FileTree.isDirectory(url) {
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    throw VerifyFailure("\(url.path) does not exist")
-                }
-                reports = [ArchiveVerifier(verifier).verify(archive: url)]
-            } else if !target.contains("://"), !target.hasPrefix("nostr:"), FilesystemSilo(url: url, address: target).bundles().isEmpty {
-                // Not a bundle and no library: the folder check says what is missing.
-                reports = [verifier.verify(folder: url)]
-            } else {
-                reports = try await SiloAddress.silo(for: target).verify(with: verifier)
-            }
+            reports = try await BundleTarget(parsing: target).verify(with: signer.verifier)
         } catch {
             Terminal.fail(error)
         }
