@@ -222,6 +222,17 @@ import Testing
         #expect(result.warnings.isEmpty, "\(result.warnings)")
     }
 
+    /// A register() call for a worker the bundle does not hold (code left in a library) cannot
+    /// register anything: pico's worker is added as usual.
+    @Test func aRegisterCallForAMissingWorkerIsNotTheSitesOwn() throws {
+        let folder = TemporaryFolder()
+        let result = try Self.build(["index.html": "<!doctype html><title>x</title>",
+                                     "js/lib.js": "function r() { navigator.serviceWorker.register('/service-worker.js') }"], in: folder)
+        let paths = Set(result.manifest.files.map(\.path))
+        #expect(paths.isSuperset(of: ["sw.js", "pico-app.js", "pico-offline.json"]))
+        #expect(result.notes.isEmpty, "\(result.notes)")
+    }
+
     /// Icons resolve against the manifest's own URL; root-absolute, ?query and #fragment are
     /// fine; only a file really missing is reported.
     @Test func aSitesOwnManifestIconsAreFoundWhereverTheyAreWritten() throws {

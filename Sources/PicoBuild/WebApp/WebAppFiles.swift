@@ -114,7 +114,8 @@ enum WebAppFiles {
     static let largestScannedScript = 8 << 20
 
     /// The site's own service worker: `sw.js` or `pico-app.js` that are not pico's, or a worker
-    /// registered by a `navigator.serviceWorker.register(...)` call in index.html or a script.
+    /// registered by a `navigator.serviceWorker.register(...)` call in index.html or a script
+    /// (of a file the bundle holds, when the call names one).
     static func ownServiceWorker(in planned: [PlannedFile]) -> OwnServiceWorker? {
         let paths = Set(planned.map(\.path))
         for file in planned {
@@ -132,13 +133,15 @@ enum WebAppFiles {
             if isScript, case .file(let url) = file.content,
                let size = try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize, size > largestScannedScript { continue }
             guard let data = bytes(of: file), let found = data.range(of: call) else { continue }
-            let written = registeredURL(in: data, after: found.upperBound)
-            var script: String?
-            if let written, let path = OfflinePolicy.resolvePath(written, from: "index.html") {
-                // A script's relative URL is relative to the page that runs it: most often the top.
-                script = paths.contains(path) ? path : paths.first { $0.hasSuffix("/" + path) }
+            guard let written = registeredURL(in: data, after: found.upperBound) else {
+                // Not a literal: which worker it registers is unknown, but it is the site's.
+                return OwnServiceWorker(script: nil, evidence: "registered in /\(file.path)")
             }
-            return OwnServiceWorker(script: script, evidence: "registered in /\(file.path)" + (written.map { " as \"\($0)\"" } ?? ""))
+            // A script's relative URL is relative to the page that runs it: most often the top.
+            // A worker the bundle does not hold cannot register (code left in a library).
+            guard let path = OfflinePolicy.resolvePath(written, from: "index.html"),
+                  let script = paths.contains(path) ? path : paths.sorted().first(where: { $0.hasSuffix("/" + path) }) else { continue }
+            return OwnServiceWorker(script: script, evidence: "registered in /\(file.path) as \"\(written)\"")
         }
         return nil
     }
