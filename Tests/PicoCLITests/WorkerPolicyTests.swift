@@ -180,6 +180,25 @@ extension BrowserTests {
         Self.expectPass(result)
     }
 
+    /// A folder URL shows the folder's index.html, else index.htm, from the worker too.
+    @Test func aFolderURLShowsItsIndexHtmFromTheWorker() throws {
+        let folder = TemporaryFolder()
+        func page(_ title: String, _ up: String) -> String {
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(title)</title><link rel=\"stylesheet\" href=\"\(up)s.css\"></head><body><h1>\(title)</h1></body></html>"
+        }
+        let site = folder.write(["index.html": page("Home", ""), "s.css": "h1 { color: #345 }\n", "legacy/index.htm": page("Legacy", "../"),
+                                 "about/index.html": page("About", "../"), "notes/index.html": page("Notes", "../")], under: "site")
+        let bundle = folder.path("bundle")
+        let built = try TestEnvironment.pico("build", site.path, "-o", bundle.path, "-q")
+        try #require(built.status == 0, "\(built.stderr)")
+        let server = try Self.serve(bundle)
+        let result = try Self.scenario(["offline", server.url, "--server-pid", String(server.process.processIdentifier),
+                                        "--pages", "legacy/,about/,notes/index.html"])
+        _ = server.stop()
+        Self.expectPass(result)
+        #expect(result.stdout.contains("legacy/") && result.stdout.contains("'Legacy'"), "\(result.stdout)")
+    }
+
     static func redirectingHost(_ bundle: URL, _ extra: [String] = []) throws -> ServerProcess {
         try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
             TestEnvironment.repository.appendingPathComponent("Tests/tools/redirecting_host.py").path, bundle.path,
