@@ -135,9 +135,12 @@ private final class ReferenceCollector {
             return
         }
         if element == "head", headStart == nil {
-            var close = tagEnd
-            while close < bytes.count, bytes[close] != UInt8(ascii: ">") { close += 1 }
-            headStart = min(close + 1, bytes.count)
+            // libxml2 stops at the tag's `>` (or just past it).
+            if tagEnd < bytes.count, bytes[tagEnd] == UInt8(ascii: ">") {
+                headStart = tagEnd + 1
+            } else if tagEnd > 0, tagEnd <= bytes.count, bytes[tagEnd - 1] == UInt8(ascii: ">") {
+                headStart = tagEnd
+            }
         }
         let interesting = element == "style" || element == "meta"
             || attributes.contains { Self.urlAttributes.contains($0.0) || $0.0 == "style" || $0.0 == "data" || $0.0 == "background" }
