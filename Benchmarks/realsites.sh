@@ -103,6 +103,15 @@ for line in open(os.path.join(work, "rows")):
 widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 for r in rows:
     print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+for line in open(os.path.join(work, "rows")):
+    name = line.split("\t")[0]
+    try:
+        others = [e for e in json.load(open(os.path.join(work, name + ".json"))).get("errors", []) if e.get("kind") != "broken link"]
+    except ValueError:
+        others = []
+    if others:
+        first = others[0]
+        print(f"{name}: {len(others)} other errors, the first: {first.get('file', '')}: {first.get('message', '')}"[:200])
 if python_seconds is not None:
     print(f"target: Python docs with their broken links in under 1 s: {python_seconds:.2f} s, "
           f"{'met' if python_seconds < 1 else 'MISSED'}")
