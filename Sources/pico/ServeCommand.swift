@@ -44,10 +44,17 @@ struct ServeCommand: AsyncParsableCommand {
             let parsed = try BundleTarget(parsing: target)
             if case .site(let site) = parsed.form {
                 let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
+                // Watching starts before the first build, so a change made during it is seen.
+                let watcher = watch ? try SiteWatcher(site: site, output: output) : nil
                 Self.rebuild(site, into: output, failHard: true)
                 source = FolderBundleReader(root: output)
-                if watch {
-                    Task.detached { await Self.watch(site, output: output) }
+                if let watcher {
+                    // Its own thread: a rebuild blocks while it runs, and must not hold up serving.
+                    Thread.detachNewThread {
+                        do { try watcher.run { Self.rebuild(site, into: output, failHard: false) } } catch {
+                            Terminal.error("pico serve: no longer watching \(site.path): \(error)")
+                        }
+                    }
                 }
             } else if watch {
                 throw VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one")
@@ -84,37 +91,5 @@ struct ServeCommand: AsyncParsableCommand {
             if failHard { Terminal.fail(error) }
             Terminal.error("pico serve: the rebuild failed; still serving the last good build:\n\(error)")
         }
-    }
-
-    /// Polls the site's files (not its output, not hidden files) and rebuilds when any
-    /// path, size or modification time changes.
-    static func watch(_ site: URL, output: URL) async {
-        var last = fingerprint(site, output: output)
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(400))
-            let now = fingerprint(site, output: output)
-            if now != last {
-                last = now
-                rebuild(site, into: output, failHard: false)
-            }
-        }
-    }
-
-    static func fingerprint(_ site: URL, output: URL) -> [String: String] {
-        var seen: [String: String] = [:]
-        let outputPath = output.standardizedFileURL.path
-        guard let walker = FileManager.default.enumerator(at: site, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey],
-                                                         options: [.skipsHiddenFiles]) else { return seen }
-        for case let url as URL in walker {
-            let path = url.standardizedFileURL.path
-            // The build's staging and set-aside folders are hidden (".public.pico-staging-…"), so skipped already.
-            if path == outputPath || path.hasPrefix(outputPath + "/") {
-                walker.skipDescendants()
-                continue
-            }
-            let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
-            seen[path] = "\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)-\(values?.fileSize ?? 0)"
-        }
-        return seen
     }
 }
