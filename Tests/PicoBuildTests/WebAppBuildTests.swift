@@ -130,14 +130,16 @@ import Testing
     }
 
     /// The shell: index.html, 404.html, the manifest and its icons, pico-app.js, and what
-    /// index.html loads (style sheets, scripts, images) and its style sheets load in turn.
+    /// index.html and 404.html load (style sheets, scripts, images, fonts; not video, not the
+    /// pages and files they link to) and their style sheets load in turn.
     @Test func aSmallBundleIsCachedWholeAndThePolicyIsAVerifiedFileOfIt() throws {
         let folder = TemporaryFolder()
         let result = try Self.build([
             "index.html": "<!doctype html><html><head><title>x</title><link rel=\"stylesheet\" href=\"css/a.css\"><link rel=\"next\" href=\"b.html\"><script src=\"js/app.js\"></script></head>"
-                + "<body><img src=\"img/logo.png\"><a href=\"files/report.pdf\">report</a><a href=\"b.html\">b</a></body></html>",
+                + "<body><img src=\"img/logo.png\"><video src=\"media/film.mp4\"></video><a href=\"files/report.pdf\">report</a><a href=\"b.html\">b</a></body></html>",
             "b.html": "<!doctype html><title>b</title><img src=\"img/other.png\">",
-            "404.html": "<!doctype html><title>missing</title>",
+            "404.html": "<!doctype html><title>missing</title><link rel=\"stylesheet\" href=\"css/404.css\">",
+            "css/404.css": "h1 { color: red }", "media/film.mp4": "film",
             "css/a.css": "@import url(b.css); body { background: url(../img/bg.png) }",
             "css/b.css": "@font-face { font-family: F; src: url(../fonts/f.woff2) }",
             "js/app.js": "1;", "img/logo.png": "png", "img/bg.png": "png", "img/other.png": "png",
@@ -147,7 +149,7 @@ import Testing
         #expect(policy["format"] as? String == "pico-offline/1")
         #expect(policy["mode"] as? String == "all" && policy["requested"] as? String == "auto")
         #expect(policy["auto_limit_bytes"] as? Int == 10 << 20)
-        #expect(policy["shell"] as? [String] == ["404.html", "css/a.css", "css/b.css", "fonts/f.woff2", "icons/icon-192.png", "icons/icon-512.png",
+        #expect(policy["shell"] as? [String] == ["404.html", "css/404.css", "css/a.css", "css/b.css", "fonts/f.woff2", "icons/icon-192.png", "icons/icon-512.png",
                                                  "img/bg.png", "img/logo.png", "index.html", "js/app.js", "manifest.webmanifest", "pico-app.js"])
         let entry = try #require(result.manifest.files.first { $0.path == "pico-offline.json" })
         let data = try Data(contentsOf: result.output.appendingPathComponent("pico-offline.json"))

@@ -21,7 +21,7 @@ public enum OfflineMode: String, Sendable, CaseIterable {
 ///
 /// The shell is what any page needs to open offline at the top: index.html, 404.html, the web
 /// app manifest and its icons, pico-app.js, and the subresources (style sheets, scripts,
-/// images, fonts) of index.html and of the style sheets it loads.
+/// images, fonts) of index.html and 404.html and of the style sheets they load.
 struct OfflinePolicy: Equatable, Sendable {
     static let fileName = "pico-offline.json"
     static let format = "pico-offline/1"
@@ -42,11 +42,13 @@ struct OfflinePolicy: Equatable, Sendable {
         var shell: Set<String> = [WebAppFiles.pageScriptPath, WebAppFiles.manifestPath, "index.html", "404.html"]
         shell.formUnion(manifestIcons(in: folder.appendingPathComponent(WebAppFiles.manifestPath)))
         var styleSheets: [String] = []
-        for path in subresources(ofPage: "index.html", in: folder, files: paths) where !shell.contains(path) {
-            shell.insert(path)
-            if PortableURLRewriter.kind(of: path) == .css { styleSheets.append(path) }
+        for page in ["index.html", "404.html"] {
+            for path in subresources(ofPage: page, in: folder, files: paths) where !shell.contains(path) {
+                shell.insert(path)
+                if PortableURLRewriter.kind(of: path) == .css { styleSheets.append(path) }
+            }
         }
-        // Style sheets the page loads, and the ones they @import, one level at a time.
+        // What those style sheets load, and the style sheets they @import in turn.
         while let sheet = styleSheets.popLast() {
             for path in subresources(ofStyleSheet: sheet, in: folder, files: paths) where !shell.contains(path) {
                 shell.insert(path)
@@ -70,7 +72,7 @@ struct OfflinePolicy: Equatable, Sendable {
     func write(into folder: URL) throws -> BundleFile {
         let data = json
         try FileTree.write(data, to: Self.fileName, under: folder)
-        return BundleFile(path: Self.fileName, size: data.count, sha256: SHA256Hex.of(data), type: "application/json")
+        return BundleFile(path: Self.fileName, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: Self.fileName))
     }
 
     /// What the user is told after the build, when not every file is kept offline at once.
@@ -84,6 +86,16 @@ struct OfflinePolicy: Equatable, Sendable {
     // MARK: What a page or style sheet loads
 
     /// Bundle paths of the files `page` loads to render (not the pages it links to).
+    /// The kinds of file the shell takes: what a page needs to render (not media or downloads,
+    /// which may be large and are fetched when played or opened).
+    static let shellExtensions: Set<String> = ["css", "js", "mjs", "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico",
+                                               "woff", "woff2", "ttf", "otf", "eot"]
+
+    static func isShellKind(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
+        return shellExtensions.contains(path[path.index(after: dot)...].lowercased())
+    }
+
     static func subresources(ofPage page: String, in folder: URL, files: Set<String>) -> [String] {
         guard let data = try? FileTree.read(atPath: folder.appendingPathComponent(page).path) else { return [] }
         let references = data.withUnsafeBytes { HTMLReferenceScanner.references(in: $0.bindMemory(to: UInt8.self)) }
@@ -91,7 +103,7 @@ struct OfflinePolicy: Equatable, Sendable {
         let followed: Set<String> = ["a href", "area href", "form action", "meta refresh", "iframe src", "frame src"]
         return references.compactMap { reference in
             guard !followed.contains(reference.context),
-                  let path = resolve(reference.value, from: page, files: files), !isPage(path) else { return nil }
+                  let path = resolve(reference.value, from: page, files: files), isShellKind(path) else { return nil }
             return path
         }
     }
@@ -99,12 +111,7 @@ struct OfflinePolicy: Equatable, Sendable {
     static func subresources(ofStyleSheet sheet: String, in folder: URL, files: Set<String>) -> [String] {
         guard let data = try? FileTree.read(atPath: folder.appendingPathComponent(sheet).path) else { return [] }
         let references = data.withUnsafeBytes { CSSReferenceScanner.references(in: $0.bindMemory(to: UInt8.self)) }
-        return references.compactMap { resolve($0.value, from: sheet, files: files) }.filter { !isPage($0) }
-    }
-
-    static func isPage(_ path: String) -> Bool {
-        let lower = path.lowercased()
-        return lower.hasSuffix(".html") || lower.hasSuffix(".htm") || lower.hasSuffix(".xhtml")
+        return references.compactMap { resolve($0.value, from: sheet, files: files) }.filter(isShellKind)
     }
 
     /// The bundle path a relative or root-absolute URL written in `document` names, when the
