@@ -125,15 +125,18 @@ enum WebAppFiles {
                                         evidence: "the site's /\(file.path) is not pico's")
             }
         }
-        let call = Data("serviceWorker.register(".utf8)
+        let call = Array("serviceWorker.register(".utf8)
         for file in planned {
             let lower = file.path.lowercased()
             let isScript = lower.hasSuffix(".js") || lower.hasSuffix(".mjs")
             guard file.path == "index.html" || isScript, ownScriptOpenings[file.path] == nil else { continue }
             if isScript, case .file(let url) = file.content,
                let size = try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize, size > largestScannedScript { continue }
-            guard let data = bytes(of: file), let found = data.range(of: call) else { continue }
-            guard let written = registeredURL(in: data, after: found.upperBound) else {
+            // memchr-based, as the build searches bytes elsewhere: sites carry megabytes of scripts.
+            guard let data = bytes(of: file), let found = data.withUnsafeBytes({ raw in
+                call.withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: raw.bindMemory(to: UInt8.self)) }
+            }) else { continue }
+            guard let written = registeredURL(in: data, after: data.startIndex + found + call.count) else {
                 // Not a literal: which worker it registers is unknown, but it is the site's.
                 return OwnServiceWorker(script: nil, evidence: "registered in /\(file.path)")
             }
