@@ -12,8 +12,11 @@ import PicoCore
 /// before the parser reaches the first link), which Chromium notes as a deprecation; they are
 /// HEAD requests, one per folder level at most, and only on a page that is an error anyway.
 enum NotFoundPage {
+    /// A page named `404.html` (any case), in any folder. Asked for every page: bytes only.
     static func applies(to path: String) -> Bool {
-        (path.split(separator: "/").last.map { $0.lowercased() } ?? "") == "404.html"
+        let name = Array("/404.html".utf8)
+        let tail = path.utf8.suffix(name.count).map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        return tail == name || (path.utf8.count == name.count - 1 && tail == Array(name.dropFirst()))
     }
 
     /// `pageFolder`: the page's folder in the bundle (encoded segments); `baseFromPage`: the

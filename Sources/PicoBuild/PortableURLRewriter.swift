@@ -198,7 +198,9 @@ public struct PortableURLRewriter: Sendable {
         if first == UInt8(ascii: "#") || first == UInt8(ascii: "?") { return .leave }
         let splitAt = bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
         // Browsers read `\` as `/` in the path of http(s) and file URLs (`img\a.png`, `\\host`).
-        for k in 0..<splitAt where bytes[k] == UInt8(ascii: "\\") { bytes[k] = slash }
+        if bytes[..<splitAt].contains(UInt8(ascii: "\\")) {
+            for k in 0..<splitAt where bytes[k] == UInt8(ascii: "\\") { bytes[k] = slash }
+        }
         if (bytes[0] == slash && bytes.count > 1 && bytes[1] == slash) || Self.hasScheme(bytes) { return .leave }
         if splitAt == 0 { return .leave }
         let pathPart = bytes[..<splitAt]

@@ -148,6 +148,13 @@ import Testing
         #expect(!other.contains("pico-manifest.json"))
     }
 
+    @Test func everyPageNamed404GetsTheRootFinder() {
+        #expect(["404.html", "docs/404.html", "A/404.HTML"].allSatisfy(NotFoundPage.applies))
+        #expect(!["x404.html", "404.htm", "index.html", "a/b404.html"].contains(where: NotFoundPage.applies))
+        // Its base is the bundle root plus its own folder, and its own (portable) base after that.
+        #expect(NotFoundPage.rootFinder(pageFolder: ["docs"], baseFromPage: "../").contains(#"new URL("../",l.origin+d+"docs/")"#))
+    }
+
     @Test func xhtmlPagesAreRewrittenAndCheckedToo() {
         #expect(PortableURLRewriter.kind(of: "x/page.xhtml") == .html)
         let xhtml = #"<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title><link rel="stylesheet" href="/css/site.css"/></head><body><a href="/nope/">n</a></body></html>"#

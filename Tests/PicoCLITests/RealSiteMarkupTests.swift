@@ -38,9 +38,9 @@ import Testing
         try ServerProcess(TestEnvironment.pico, ["serve", bundle.path, "--port", "0", "--base", base])
     }
 
-    static func host(_ bundle: URL, base: String = "/") throws -> ServerProcess {
+    static func host(_ bundle: URL, base: String = "/", _ options: String...) throws -> ServerProcess {
         try ServerProcess(URL(fileURLWithPath: "/usr/bin/python3"),
-                          [tools.appendingPathComponent("static_host.py").path, bundle.path, "--base", base, "--port", "0"])
+                          [tools.appendingPathComponent("static_host.py").path, bundle.path, "--base", base, "--port", "0"] + options)
     }
 
     static func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
@@ -160,6 +160,25 @@ import Testing
         defer { _ = server.stop() }
         Self.expectPass(try Self.page(server.url + "x/y/z/missing", checks + ["--no-errors", "--js", "document.querySelectorAll('base').length === 1"]),
                         "pico serve \(base)")
+    }
+
+    /// nginx with an `error_page` per location answers a miss under docs/ with docs/404.html.
+    @Test func aFolderOwn404PageIsStyledAtDepthToo() throws {
+        let folder = TemporaryFolder()
+        let (bundle, built) = try Self.build([
+            "index.html": "<p>home</p>",
+            "docs/index.html": "<p>docs</p>",
+            "docs/404.html": #"<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/css/site.css"></head>"#
+                + #"<body><h1>No such doc</h1><img src="../img/a.png" alt=""><a href="/docs/">docs</a></body></html>"#,
+            "css/site.css": Self.css,
+        ], in: folder)
+        try #require(built.status == 0, "\(built.stderr)")
+        let host = try Self.host(bundle, base: "/sub/", "--nearest")
+        defer { _ = host.stop() }
+        Self.expectPass(try Self.page(host.url + "docs/x/y/missing", [
+            "--status", "404", "--images", "--style", "h1|margin-left|17px", "--text", "No such doc",
+            "--js", "document.querySelector('a').href === \"\(host.url)docs/index.html\"",
+        ]))
     }
 
     // MARK: 7. pico serve sends the charset the page declares
