@@ -38,7 +38,7 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The bundle folder to write (replaced whole).")
     var output: String?
 
-    @Option(help: "Sign the bundle id with this author key file (default: PICO_KEY, a key file or an nsec).", completion: .file())
+    @Option(help: "Sign the bundle id with this author key file (default: PICO_KEY, a key file or an nsec, then ~/.config/pico/author.key when it exists; the same rule as publish).", completion: .file())
     var key: String?
 
     @Flag(help: "Report links to missing files as warnings instead of failing.")
@@ -70,7 +70,7 @@ struct BuildCommand: ParsableCommand {
         options.name = name
         options.symlinks = followSymlinksOutside ? .followIncludingOutsideFiles : followSymlinks ? .follow : .filesInside
         options.offline = offline
-        do { options.signer = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
+        do { options.signer = try KeyFile.authorKey(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
         options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
         let result: BundleBuilder.Result

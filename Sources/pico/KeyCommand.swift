@@ -19,17 +19,10 @@ struct KeyCommand: ParsableCommand {
         subcommands: [New.self, Show.self]
     )
 
-    static var defaultPath: String {
-        let environment = ProcessInfo.processInfo.environment
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
-        return config + "/pico/author.key"
-    }
-
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a new key file (mode 0600) and print its npub.",
-            discussion: "Without -o the key goes to $XDG_CONFIG_HOME/pico/author.key (~/.config/pico/author.key), which pico publish uses when no --key is given. An existing file is never overwritten."
+            discussion: "Without -o the key goes to $XDG_CONFIG_HOME/pico/author.key (~/.config/pico/author.key), which pico build and pico publish use when neither --key nor PICO_KEY is given. An existing file is never overwritten."
         )
 
         @Option(name: .shortAndLong, help: "The key file to create.", completion: .file())
@@ -39,7 +32,7 @@ struct KeyCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let path = output.map { URL(commandLinePath: $0).path } ?? KeyCommand.defaultPath
+            let path = output.map { URL(commandLinePath: $0).path } ?? KeyFile.defaultPath()
             let key = AuthorKey.generate()
             do { try KeyFile.create(key, at: path) } catch { Terminal.fail(error) }
             if json {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PicoBuild
 import PicoCore
+import PicoNostr
 import PicoServer
 import PicoSilo
 
@@ -84,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             var options = BundleBuilder.Options(input: site, output: output)
             options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
+            // Signed as pico build signs (PICO_KEY, else the default key file), so what serve
+            // leaves in SITE/public is what pico build would have made.
+            options.signer = try KeyFile.authorKey(option: nil)
             let result = try BundleBuilder(options).build()
             Terminal.error(String(format: "pico serve: built %d files in %.2f s (bundle %@)", result.manifest.files.count,
                                   Date().timeIntervalSince(started), String(result.manifest.id.prefix(12))))

@@ -76,10 +76,9 @@ struct PublishCommand: AsyncParsableCommand {
         return destinations
     }
 
-    /// --key, PICO_KEY, or the default key file when it exists; nil when none is given.
+    /// The key rule build uses too: --key, PICO_KEY, or the default key file when it exists.
     func authorKey() throws -> AuthorKey? {
-        if let key = try KeyFile.resolve(option: key.map { URL(commandLinePath: $0).path }) { return key }
-        return FileManager.default.fileExists(atPath: KeyCommand.defaultPath) ? try KeyFile.read(KeyCommand.defaultPath) : nil
+        try KeyFile.authorKey(option: key.map { URL(commandLinePath: $0).path })
     }
 
     func run() async throws {

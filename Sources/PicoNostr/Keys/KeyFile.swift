@@ -75,6 +75,23 @@ public enum KeyFile {
         }
     }
 
+    /// The one rule for the key that signs, the same for `pico build` (the bundle) and `pico
+    /// publish` (nostr events), so the two never sign with different keys: `--key FILE`, else
+    /// `PICO_KEY`, else the default key file (`defaultPath`) when there is one; nil for none.
+    public static func authorKey(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthorKey? {
+        if let key = try resolve(option: option, environment: environment) { return key }
+        let path = defaultPath(environment: environment)
+        return FileManager.default.fileExists(atPath: path) ? try read(path) : nil
+    }
+
+    /// Where `pico key new` puts a key without -o: $XDG_CONFIG_HOME/pico/author.key, or
+    /// ~/.config/pico/author.key.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        return config + "/pico/author.key"
+    }
+
     /// `--key FILE`, else `PICO_KEY` (a key file's path, or the key itself: nsec1… or 64 hex digits).
     public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthorKey? {
         if let option { return try read(option) }
