@@ -206,6 +206,24 @@ import Testing
         Self.expectPass(try Self.page(server.url + "equiv.html", ["--text", "naïve"]))
     }
 
+    /// `pico publish` to S3 sets the same Content-Type as `pico serve` (checked with the aws CLI).
+    @Test func s3ObjectsGetThePageCharsetToo() throws {
+        let folder = TemporaryFolder()
+        let latin1 = Data(#"<!doctype html><meta charset="iso-8859-1"><p>Caf"#.utf8) + Data([0xE9]) + Data("</p>".utf8)
+        let (bundle, built) = try Self.build(["index.html": #"<!doctype html><meta charset="utf-8"><p>x</p>"#, "plain.html": "<p>plain</p>",
+                                              "css/site.css": Self.css], binary: ["latin1.html": latin1], in: folder)
+        try #require(built.status == 0, "\(built.stderr)")
+        let s3 = try S3TestServer()
+        try s3.makeBucket("sites")
+        let published = try s3.pico(["publish", bundle.path, "--to", "s3://sites/site"])
+        try #require(published.status == 0, "\(published.stderr)")
+        for (key, type) in [("latin1.html", "text/html; charset=iso-8859-1"), ("plain.html", "text/html"),
+                            ("index.html", "text/html; charset=utf-8"), ("css/site.css", "text/css; charset=utf-8")] {
+            let head = try s3.aws(["s3api", "head-object", "--bucket", "sites", "--key", "site/" + key, "--query", "ContentType", "--output", "text"])
+            #expect(head.status == 0 && head.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == type, "\(key): \(head.stdout)\(head.stderr)")
+        }
+    }
+
     // MARK: 10. index.htm and index.xhtml; broken root-absolute links still made relative
 
     @Test func indexHtmIsAFolderIndexInTheBuildAndInServe() throws {
