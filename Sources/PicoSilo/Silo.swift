@@ -146,6 +146,32 @@ public enum SiloAddress {
     }
 }
 
+extension SiloAddress {
+    /// Where `pico publish --to …` puts a bundle, with the address as written for messages: one
+    /// silo per address, except that every relay address together is one nostr silo (they are
+    /// published to at once); nostr silos get the author's key. `authorKey` is asked only when
+    /// there are nostr silos, so a key that cannot be read does not stop a publish to a folder or bucket.
+    public static func publishDestinations(_ addresses: [String], authorKey: () throws -> AuthorKey?) throws -> [(address: String, silo: any Silo)] {
+        let relays = addresses.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }
+        var destinations: [(address: String, silo: any Silo)] = []
+        for address in addresses where !relays.contains(address) || address == relays.first {
+            if relays.contains(address) {
+                let joined = relays.joined(separator: ", ")
+                destinations.append((joined, NostrSilo(publishingTo: try relays.map(RelayTarget.init(parsing:)), address: joined)))
+            } else {
+                destinations.append((address, try silo(for: address)))
+            }
+        }
+        // Relays sign what they are sent: the nostr silos get the author's key.
+        guard destinations.contains(where: { $0.silo is NostrSilo }), let key = try authorKey() else { return destinations }
+        return destinations.map { destination in
+            guard var nostr = destination.silo as? NostrSilo else { return destination }
+            nostr.authorKey = key
+            return (destination.address, nostr)
+        }
+    }
+}
+
 public struct SiloError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }

@@ -44,19 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let parsed = try BundleTarget(parsing: target)
             if case .site(let site) = parsed.form {
-                let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
-                // Watching starts before the first build, so a change made during it is seen.
-                let watcher = watch ? try SiteWatcher(site: site, output: output) : nil
-                Self.rebuild(site, into: output, failHard: true)
-                source = FolderBundleReader(root: output)
-                if let watcher {
-                    // Its own thread: a rebuild blocks while it runs, and must not hold up serving.
-                    Thread.detachNewThread {
-                        do { try watcher.run { Self.rebuild(site, into: output, failHard: false) } } catch {
-                            Terminal.error("pico serve: no longer watching \(site.path): \(error)")
-                        }
-                    }
-                }
+                source = try Self.build(site, watching: watch)
             } else if watch {
                 throw VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one")
             } else {
@@ -77,6 +65,24 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Terminal.fail(error)
         }
+    }
+
+    /// Builds the site into SITE/public, and with `watching` rebuilds it on every change the
+    /// build would see; the reader of what it built.
+    static func build(_ site: URL, watching: Bool) throws -> any BundleReader {
+        let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
+        // Watching starts before the first build, so a change made during it is seen.
+        let watcher = watching ? try SiteWatcher(site: site, output: output) : nil
+        rebuild(site, into: output, failHard: true)
+        if let watcher {
+            // Its own thread: a rebuild blocks while it runs, and must not hold up serving.
+            Thread.detachNewThread {
+                do { try watcher.run { rebuild(site, into: output, failHard: false) } } catch {
+                    Terminal.error("pico serve: no longer watching \(site.path): \(error)")
+                }
+            }
+        }
+        return FolderBundleReader(root: output)
     }
 
     /// Builds the site; errors are printed (and end pico when `failHard`, at the start).

@@ -58,42 +58,12 @@ struct PublishCommand: AsyncParsableCommand {
         if silos.isEmpty { throw ValidationError("Give at least one --to SILO.") }
     }
 
-    /// The silos to publish to: every relay address together (they are published to at once).
-    func destinations() throws -> [(address: String, silo: any Silo)] {
-        let relays = silos.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }
-        var destinations: [(String, any Silo)] = []
-        var relaysAdded = false
-        for address in silos {
-            if relays.contains(address) {
-                if relaysAdded { continue }
-                relaysAdded = true
-                let targets = try relays.map(RelayTarget.init(parsing:))
-                destinations.append((relays.joined(separator: ", "), NostrSilo(publishingTo: targets, address: relays.joined(separator: ", "))))
-            } else {
-                destinations.append((address, try SiloAddress.silo(for: address)))
-            }
-        }
-        return destinations
-    }
-
-    /// The key rule build uses too: --key, PICO_KEY, or the default key file when it exists.
-    func authorKey() throws -> AuthorKey? {
-        try KeyFile.authorKey(option: key.map { URL(commandLinePath: $0).path })
-    }
-
     func run() async throws {
         var failed = false
-        var destinations: [(address: String, silo: any Silo)]
+        let destinations: [(address: String, silo: any Silo)]
         do {
-            destinations = try self.destinations()
-            // Relays sign what they are sent: the nostr silos get the author's key.
-            if destinations.contains(where: { $0.silo is NostrSilo }), let key = try authorKey() {
-                destinations = destinations.map { destination in
-                    guard var nostr = destination.silo as? NostrSilo else { return destination }
-                    nostr.authorKey = key
-                    return (destination.address, nostr)
-                }
-            }
+            // The key rule build uses too: --key, PICO_KEY, or the default key file when it exists.
+            destinations = try SiloAddress.publishDestinations(silos) { try KeyFile.authorKey(option: key.map { URL(commandLinePath: $0).path }) }
         } catch {
             Terminal.fail(error)
         }
