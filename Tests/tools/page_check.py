@@ -30,9 +30,34 @@ import browser  # noqa: E402
 from browser import Browser, Fail, Timeout  # noqa: E402
 
 
+def navigate(page, url, timeout):
+    """Page.navigate, then the load event; should the event not be seen (Chromium under heavy
+    load was seen to miss it), the document's own readyState decides."""
+    mark = page.browser.mark()
+    result = page.send('Page.navigate', {'url': url}, timeout)
+    if result.get('errorText'):
+        raise Fail('%s did not load: %s' % (url, result['errorText']))
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            page.browser.wait_event('Page.loadEventFired', mark, page.session, timeout=5, what='the load of ' + url)
+            return mark
+        except Fail:
+            state = None
+            try:
+                state = page.evaluate('[document.readyState, location.href]', timeout=5)
+            except Fail:
+                pass
+            if state and state[0] == 'complete':
+                print('note: no load event seen for %s, but its readyState is complete' % state[1], flush=True)
+                return mark
+            if time.monotonic() > end:
+                raise Fail('%s did not finish loading within %d s (readyState %s)' % (url, timeout, state and state[0]))
+
+
 def check(args, chromium):
     page = chromium.new_page()
-    mark = page.navigate(args.url)
+    mark = navigate(page, args.url, args.load_timeout)
     time.sleep(args.settle)
     problems = []
     status, _ = page.main_status(mark)
@@ -100,6 +125,7 @@ def main(argv=None):
     parser.add_argument('--images', action='store_true')
     parser.add_argument('--no-errors', action='store_true')
     parser.add_argument('--settle', type=float, default=0.3)
+    parser.add_argument('--load-timeout', type=float, default=45)
     parser.add_argument('--timeout', type=float, default=60)
     parser.add_argument('--screenshot')
     parser.add_argument('--verbose', action='store_true')
