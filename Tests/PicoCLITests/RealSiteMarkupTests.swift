@@ -86,7 +86,11 @@ import Testing
                 + #"<link rel="stylesheet" href="css/site.css"></head><body><h1>\#(title)</h1><img src="img/a.png" alt="">"#
                 + #"<a href="a/b/">deep</a></body></html>"#
         }
-        let (bundle, built) = try Self.build(["index.html": page("Home"), "a/b/index.html": page("Deep"), "css/site.css": Self.css], in: folder)
+        // A base in a folder of the bundle: links and the page script resolve against it.
+        let docsBase = #"<!doctype html><html><head><meta charset="utf-8"><base href="/docs/"><link rel="stylesheet" href="../css/site.css"></head>"#
+            + #"<body><h1>Docs base</h1><img src="../img/a.png" alt=""><a href="guide.html">guide</a></body></html>"#
+        let (bundle, built) = try Self.build(["index.html": page("Home"), "a/b/index.html": page("Deep"), "css/site.css": Self.css,
+                                              "c/index.html": docsBase, "docs/guide.html": "<p>guide</p>"], in: folder)
         try #require(built.status == 0, "\(built.stderr)")
         let deep = Self.text(bundle.appendingPathComponent("a/b/index.html"))
         #expect(deep.contains(#"<base href="../../">"#) && deep.contains(#"<a href="a/b/index.html">"#), "\(deep)")
@@ -97,6 +101,10 @@ import Testing
         let server = try Self.serve(bundle, base: "/sub/")
         defer { _ = server.stop() }
         Self.expectPass(try Self.page(server.url + "a/b/", checks + ["--js", "window.pico && window.pico.root === \"\(server.url)\""]), "pico serve")
+        #expect(Self.text(bundle.appendingPathComponent("c/index.html")).contains(#"<base href="../docs/">"#))
+        Self.expectPass(try Self.page(server.url + "c/", checks + ["--js", "window.pico && window.pico.root === \"\(server.url)\"",
+                                                                   "--js", "document.querySelector('a').href === \"\(server.url)docs/guide.html\""]),
+                        "a base in a folder")
     }
 
     /// A base on another origin: relative links are that origin's, not checked; the page
