@@ -74,6 +74,9 @@ public final class SiteWatcher: Sendable {
         let descriptor: Int32
         do { descriptor = try events.add(folder: full) } catch {
             // A folder gone already, or no longer a folder, is simply not watched.
+            if error.code == ENOSPC {
+                throw SiteWatcherError("cannot watch \(full): the system's limit of watched folders is reached (raise fs.inotify.max_user_watches)")
+            }
             if path.isEmpty || (error.code != ENOENT && error.code != ENOTDIR) { throw SiteWatcherError("cannot watch \(full): \(error)") }
             return
         }

@@ -14,7 +14,7 @@ import Testing
         let finished = Mutex(false)
 
         init(_ site: URL) throws {
-            watcher = try SiteWatcher(site: site, output: site.appendingPathComponent("public"), quietPeriod: .milliseconds(50))
+            watcher = try SiteWatcher(site: site, output: site.appendingPathComponent("public"), quietPeriod: .milliseconds(250))
             Thread.detachNewThread { [self] in
                 try? watcher.run { rebuilds.withLock { $0 += 1 } }
                 finished.withLock { $0 = true }
@@ -23,11 +23,12 @@ import Testing
 
         var count: Int { rebuilds.withLock { $0 } }
 
-        /// Waits until `expected` rebuilds happened (up to 5 s), then a little longer to see
-        /// that no more come; returns the count.
+        /// Waits until `expected` rebuilds happened (up to 5 s), then longer than the quiet
+        /// period to see that no more come; returns the count. (A quiet period well above the
+        /// default keeps a loaded machine from splitting one save into two bursts.)
         func settle(at expected: Int) -> Int {
             for _ in 0..<100 where count < expected { usleep(50_000) }
-            usleep(400_000)
+            usleep(800_000)
             return count
         }
 
