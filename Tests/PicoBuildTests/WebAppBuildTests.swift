@@ -154,7 +154,7 @@ import Testing
         let entry = try #require(result.manifest.files.first { $0.path == "pico-offline.json" })
         let data = try Data(contentsOf: result.output.appendingPathComponent("pico-offline.json"))
         #expect(entry.sha256 == SHA256Hex.of(data) && entry.size == data.count)
-        #expect(policy["total_bytes"] as? Int == result.manifest.files.filter { $0.path != "pico-offline.json" }.reduce(0) { $0 + $1.size })
+        #expect(policy["total_bytes"] == nil, "the size is not written: the file changes only with the mode or the shell")
         #expect(try String(contentsOf: result.output.appendingPathComponent("SHA256SUMS"), encoding: .utf8).contains(" pico-offline.json\n"))
         #expect(result.notes.isEmpty, "\(result.notes)")
         // Built again from the bundle, the policy is made anew, not taken for the site's own file.

@@ -17,7 +17,10 @@ public enum OfflineMode: String, Sendable, CaseIterable {
 /// and carried in the bundle like any file (listed in SHA256SUMS, so a host cannot change it).
 ///
 ///     {"auto_limit_bytes":10485760,"format":"pico-offline/1","mode":"visited","requested":"auto",
-///      "shell":["404.html","css/site.css","index.html",...],"total_bytes":212000000}
+///      "shell":["404.html","css/site.css","index.html",...]}
+///
+/// The bundle's size is not written: the file then changes only when the mode or the shell
+/// does, so republishing a one-page change sends one page, not this file too.
 ///
 /// The shell is what any page needs to open offline at the top: index.html, 404.html, the web
 /// app manifest and its icons, pico-app.js, and the subresources (style sheets, scripts,
@@ -61,7 +64,7 @@ struct OfflinePolicy: Equatable, Sendable {
     var json: Data {
         var data = JSONValue.object([
             "format": .string(Self.format), "mode": .string(mode.rawValue), "requested": .string(requested.rawValue),
-            "total_bytes": .int(totalBytes), "auto_limit_bytes": .int(Self.autoLimitBytes),
+            "auto_limit_bytes": .int(Self.autoLimitBytes),
             "shell": .array(shell.map(JSONValue.string)),
         ]).canonicalData
         data.append(0x0A)
