@@ -7,10 +7,11 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages: the C libraries pico links, and the real tools the tests check against
-# (chromium runs the browser tests, driven by Tests/tools/browser.py over the DevTools protocol).
+# (chromium runs the browser tests, driven by Tests/tools/browser.py over the DevTools protocol;
+# node checks the embedded scripts with `node --check`).
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
                    libarchive-dev libsecp256k1-dev zlib1g-dev python3 coreutils hugo \
-                   tar unzip libarchive-tools zstd python3-venv chromium
+                   tar unzip libarchive-tools zstd python3-venv chromium nodejs
 BENCH_PACKAGES  := time zip bc
 
 # PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and

@@ -55,7 +55,7 @@ let package = Package(
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", "PicoArchive", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
-        ]),
+        ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
             "PicoCore", .product(name: "Hummingbird", package: "hummingbird"),
@@ -83,7 +83,11 @@ let package = Package(
             "PicoCore", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
+        // Web assets as files (Sources/*/Assets/, Templates/), embedded into the binary at build
+        // time as Swift string literals, so that the binary stays one file.
+        .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["EmbedAssetsTool"]),
+        .executableTarget(name: "EmbedAssetsTool", path: "Plugins/EmbedAssetsTool"),
         // The command line, thin.
         .executableTarget(name: "pico", dependencies: [
             "PicoCore", "PicoBuild", "PicoNostr", "PicoArchive", "PicoSilo", "PicoServer",

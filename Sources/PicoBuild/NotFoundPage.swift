@@ -27,12 +27,27 @@ enum NotFoundPage {
             "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "<", with: "\\u003c") + "\""
         }
-        return "<script>(function(){var l=location,p=l.pathname,i=p.lastIndexOf(\"/\");"
-            + "if(!/^https?:$/.test(l.protocol)||document.querySelector(\"base[href]\"))return;"
-            + "for(;i>=0;i=i>0?p.lastIndexOf(\"/\",i-1):-1){var d=p.slice(0,i+1),x=new XMLHttpRequest();"
-            + "try{x.open(\"HEAD\",d+\"\(BundleManifest.fileName)\",false);x.send();}catch(e){continue}"
-            + "if(x.status===200){var b=document.createElement(\"base\");"
-            + "b.href=new URL(\(literal(baseFromPage)),l.origin+d+\(literal(folder))).href;"
-            + "document.currentScript.after(b);return}}})()</script>"
+        let script = rootFinderParts.map { part in
+            switch part {
+            case Self.baseFromPagePlaceholder: literal(baseFromPage)
+            case Self.pageFolderPlaceholder: literal(folder)
+            default: part
+            }
+        }
+        return "<script>" + script.joined() + "</script>"
     }
+
+    /// The script, Sources/PicoBuild/Assets/not-found-root-finder.js (embedded at build time),
+    /// cut at its two placeholders (JavaScript strings, so that the file itself is valid
+    /// JavaScript), which are kept as parts of their own: one pass, and nothing put in is read again.
+    private static let baseFromPagePlaceholder = "\"{{baseFromPage}}\"", pageFolderPlaceholder = "\"{{pageFolder}}\""
+    private static let rootFinderParts: [String] = {
+        var parts: [String] = []
+        var rest = Substring(EmbeddedAssets.not_found_root_finder_js.replacingOccurrences(of: "{{manifest}}", with: BundleManifest.fileName))
+        while let hit = [baseFromPagePlaceholder, pageFolderPlaceholder].compactMap({ rest.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            parts += [String(rest[..<hit.lowerBound]), String(rest[hit])]
+            rest = rest[hit.upperBound...]
+        }
+        return parts + [String(rest)]
+    }()
 }

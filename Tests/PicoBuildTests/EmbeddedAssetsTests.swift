@@ -1,0 +1,69 @@
+import Foundation
+@testable import PicoBuild
+import PicoTestSupport
+import Testing
+
+/// The web assets are files in the source tree (Sources/PicoBuild/Assets/), embedded into the
+/// binary at build time by Plugins/EmbedAssets: the binary carries exactly those bytes, and every
+/// script is JavaScript node accepts.
+@Suite struct EmbeddedAssetsTests {
+    static let assets = TestEnvironment.repository.appendingPathComponent("Sources/PicoBuild/Assets")
+
+    /// A file's text as embedded: without one final line feed.
+    static func asset(_ name: String) throws -> String {
+        var text = try String(contentsOf: assets.appendingPathComponent(name), encoding: .utf8)
+        if text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+
+    @Test func theEmbeddedScriptsAreTheFilesByteForByte() throws {
+        #expect(Array(WebAppFiles.serviceWorker.utf8) == Array(try Self.asset("sw.js").utf8))
+        #expect(Array(WebAppFiles.pageScript.utf8) == Array(try Self.asset("pico-app.js").utf8))
+        #expect(Array(EmbeddedAssets.not_found_root_finder_js.utf8) == Array(try Self.asset("not-found-root-finder.js").utf8))
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.assets.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names == ["not-found-root-finder.js", "pico-app.js", "sw.js"])
+    }
+
+    /// The root finder made from its file is the script pico wrote when it was a Swift string,
+    /// for folders and bases that need escaping and ones that look like its placeholders.
+    @Test func theRootFinderIsTheScriptItWasForAnyFolderAndBase() {
+        func before(pageFolder: [String], baseFromPage: String) -> String {
+            let folder = pageFolder.map { $0 + "/" }.joined()
+            let literal = { (text: String) in
+                "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    .replacingOccurrences(of: "<", with: "\\u003c") + "\""
+            }
+            return "<script>(function(){var l=location,p=l.pathname,i=p.lastIndexOf(\"/\");"
+                + "if(!/^https?:$/.test(l.protocol)||document.querySelector(\"base[href]\"))return;"
+                + "for(;i>=0;i=i>0?p.lastIndexOf(\"/\",i-1):-1){var d=p.slice(0,i+1),x=new XMLHttpRequest();"
+                + "try{x.open(\"HEAD\",d+\"pico-manifest.json\",false);x.send();}catch(e){continue}"
+                + "if(x.status===200){var b=document.createElement(\"base\");"
+                + "b.href=new URL(\(literal(baseFromPage)),l.origin+d+\(literal(folder))).href;"
+                + "document.currentScript.after(b);return}}})()</script>"
+        }
+        let cases: [([String], String)] = [
+            ([], ""), (["docs"], ""), (["a", "b%20c"], "../"), (["x\"y"], "q\\\"</script>"),
+            (["{{pageFolder}}"], "\"{{baseFromPage}}\""), (["\"{{baseFromPage}}\""], "{{manifest}}"),
+        ]
+        for (folder, base) in cases {
+            #expect(NotFoundPage.rootFinder(pageFolder: folder, baseFromPage: base) == before(pageFolder: folder, baseFromPage: base))
+        }
+    }
+
+    /// `node --check` parses each script as the bundle carries it (nodejs is in the Makefile's
+    /// DEBIAN_PACKAGES: without it this test fails rather than passing silently).
+    @Test func everyEmbeddedScriptIsValidJavaScript() throws {
+        let folder = TemporaryFolder()
+        let finder = NotFoundPage.rootFinder(pageFolder: ["a", "b"], baseFromPage: "../")
+        let scripts = [
+            "sw.js": WebAppFiles.serviceWorker, "pico-app.js": WebAppFiles.pageScript,
+            "not-found-root-finder.js": String(finder.dropFirst("<script>".count).dropLast("</script>".count)),
+        ]
+        #expect(TestEnvironment.hasProgram("node"), "node is needed (Debian package nodejs): run make deps")
+        for (name, text) in scripts.sorted(by: { $0.key < $1.key }) {
+            let file = folder.write([name: text])
+            let result = try TestEnvironment.run("node", ["--check", file.appendingPathComponent(name).path])
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+        }
+    }
+}
