@@ -1,13 +1,16 @@
 import Foundation
 import PicoCore
 
-/// The starter sites `pico init` copies (Templates/ in the source tree, share/pico/Templates
-/// once installed).
+/// The starter sites `pico init` copies: Templates/ in the source tree, embedded into the binary
+/// at build time (Plugins/EmbedAssets), so that a pico copied anywhere still has them. A folder
+/// on disk is used instead when there is one (PICO_TEMPLATES, beside the source tree the binary
+/// was built in, share/pico/Templates once installed).
 public enum StarterTemplate: String, CaseIterable, Sendable {
     case blog, docs, app
 
     /// Copies the starter site into `destination`, which must not exist or be empty. Hidden
-    /// files of the template folder (an editor's, a VCS's) are left out.
+    /// files of the template folder (an editor's, a VCS's) are left out. With no folder on disk
+    /// the binary's own copy is written, unless PICO_TEMPLATES names a folder that does not hold it.
     public func create(at destination: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
                        executable: URL? = Bundle.main.executableURL) throws(StarterSiteError) {
         let fm = FileManager.default
@@ -15,10 +18,22 @@ public enum StarterTemplate: String, CaseIterable, Sendable {
             throw StarterSiteError("\(destination.path) already exists and is not empty; pico init creates a new site")
         }
         guard let source = folder(environment: environment, executable: executable) else {
-            throw StarterSiteError("""
-                cannot find the starter templates (Templates/\(rawValue))
-                hint: run pico from its source tree, install it with `make install`, or set PICO_TEMPLATES to the Templates folder
-                """)
+            if let custom = environment["PICO_TEMPLATES"] {
+                throw StarterSiteError("""
+                    cannot find the starter templates (Templates/\(rawValue)) in PICO_TEMPLATES=\(custom)
+                    hint: point PICO_TEMPLATES at a folder holding \(rawValue)/pico.toml, or unset it to use pico's own starter sites
+                    """)
+            }
+            do {
+                for file in embeddedFiles {
+                    let target = destination.appendingPathComponent(file.path)
+                    try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(file.text.utf8).write(to: target, options: .withoutOverwriting)
+                }
+            } catch {
+                throw StarterSiteError("cannot create the site in \(destination.path): \(error.localizedDescription)")
+            }
+            return
         }
         do {
             try fm.createDirectory(at: destination, withIntermediateDirectories: true)
@@ -32,7 +47,14 @@ public enum StarterTemplate: String, CaseIterable, Sendable {
         }
     }
 
-    /// Where this starter site is: under $PICO_TEMPLATES, beside the source tree the binary was
+    /// The files of this starter site as the binary carries them (Templates/NAME/, hidden files
+    /// left out), paths relative to the site, sorted.
+    public var embeddedFiles: [(path: String, text: String)] {
+        let prefix = rawValue + "/"
+        return EmbeddedAssets.starterTemplates.filter { $0.path.hasPrefix(prefix) }.map { (String($0.path.dropFirst(prefix.count)), $0.text) }
+    }
+
+    /// Where this starter site is on disk: under $PICO_TEMPLATES, beside the source tree the binary was
     /// built in, or in the installed share folder; nil when none holds it.
     public func folder(environment: [String: String] = ProcessInfo.processInfo.environment,
                        executable: URL? = Bundle.main.executableURL) -> URL? {

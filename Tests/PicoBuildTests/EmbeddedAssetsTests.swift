@@ -66,4 +66,36 @@ import Testing
             #expect(result.status == 0, "\(name): \(result.stderr)")
         }
     }
+
+    /// Every file under `folder` (hidden ones left out), relative path → bytes.
+    static func tree(_ folder: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let walker = try #require(FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]))
+        let base = folder.standardizedFileURL.path + "/"
+        for case let url as URL in walker where try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true {
+            files[String(url.standardizedFileURL.path.dropFirst(base.count))] = try Data(contentsOf: url)
+        }
+        return files
+    }
+
+    @Test func theEmbeddedStarterSitesAreTemplatesByteForByte() throws {
+        for template in StarterTemplate.allCases {
+            let onDisk = try Self.tree(TestEnvironment.repository.appendingPathComponent("Templates/\(template.rawValue)"))
+            let embedded = Dictionary(uniqueKeysWithValues: template.embeddedFiles.map { ($0.path, Data($0.text.utf8)) })
+            #expect(onDisk.count > 10 && embedded == onDisk, "\(template)")
+        }
+    }
+
+    /// A pico copied where no Templates folder is (/usr/local/bin, say) writes the starter
+    /// sites it carries: the same files as Templates/.
+    @Test func aPicoWithNoTemplatesBesideItCreatesEveryStarterSiteFromItsOwnCopy() throws {
+        let folder = TemporaryFolder()
+        let nowhere = URL(fileURLWithPath: "/nonexistent/bin/pico")
+        for template in StarterTemplate.allCases {
+            #expect(template.folder(environment: [:], executable: nowhere) == nil)
+            let site = folder.path("new/\(template.rawValue)")
+            try template.create(at: site, environment: [:], executable: nowhere)
+            #expect(try Self.tree(site) == Self.tree(TestEnvironment.repository.appendingPathComponent("Templates/\(template.rawValue)")), "\(template)")
+        }
+    }
 }
