@@ -120,6 +120,12 @@ public enum CSSReferenceScanner {
 
 extension String {
     var trimmingSpaces: String {
+        // Most URLs start and end with an ASCII character that is not a space: nothing to trim.
+        func isPlainASCII(_ byte: UInt8?) -> Bool {
+            guard let byte else { return false }
+            return byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte)
+        }
+        if isPlainASCII(utf8.first), isPlainASCII(utf8.last) { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

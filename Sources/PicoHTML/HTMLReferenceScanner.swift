@@ -56,14 +56,28 @@ public enum HTMLReferenceScanner {
                 let context = rawContext.assumingMemoryBound(to: xmlParserCtxt.self)
                 guard let owner = context.pointee._private else { return }
                 let collector = Unmanaged<ReferenceCollector>.fromOpaque(owner).takeUnretainedValue()
+                let tagEnd = Int(xmlByteConsumed(context))
+                // Most elements hold no URL: decided on libxml2's C strings, before any Swift
+                // string or array is made for them (this runs for every element of every page).
+                guard tagEnd >= 0 else {
+                    collector.positionsLost = true
+                    return
+                }
+                let isHead = ReferenceCollector.isName(name, "head")
+                let interesting = ReferenceCollector.isName(name, "style") || ReferenceCollector.isName(name, "meta")
+                    || ReferenceCollector.hasReferenceAttribute(attributes)
+                guard isHead || interesting else { return }
                 var pairs: [(String, String?)] = []
+                pairs.reserveCapacity(8)
                 var cursor = attributes
                 while let attributeName = cursor?.pointee {
                     let value = cursor?.successor().pointee
-                    pairs.append((String(cString: attributeName), value.map { String(cString: $0) }))
+                    // A value startElement never reads is not decoded (only whether it has one counts).
+                    let read = ReferenceCollector.valueIsRead(attributeName)
+                    pairs.append((String(cString: attributeName), value.map { read ? String(cString: $0) : "" }))
                     cursor = cursor?.advanced(by: 2)
                 }
-                collector.startElement(String(cString: name), attributes: pairs, tagEnd: Int(xmlByteConsumed(context)))
+                collector.startElement(String(cString: name), attributes: pairs, tagEnd: tagEnd, interesting: interesting)
             }
             handler.endElement = { rawContext, name in
                 // Only the head's end matters; compared as C bytes, since this runs for every element.
@@ -124,12 +138,59 @@ private final class ReferenceCollector {
         headEnd = end
     }
 
-    /// Attributes that hold a URL on any element that has them.
-    static let urlAttributes: Set<String> = ["href", "src", "srcset", "poster", "action", "formaction", "xlink:href"]
+    // Attributes that hold a URL on any element that has them: href, src, srcset, poster,
+    // action, formaction, xlink:href (see `hasReferenceAttribute`).
     /// `rel` values a browser neither loads nor follows as a page of this site.
     static let ignoredRel: Set<String> = ["canonical", "preconnect", "dns-prefetch", "pingback", "webmention"]
 
-    func startElement(_ element: String, attributes: [(String, String?)], tagEnd: Int) {
+    /// Whether an element has an attribute that may hold a URL (the URL attributes, `style`, `data`,
+    /// `background`), compared as libxml2's NUL-terminated bytes (it lowercases HTML names).
+    static func hasReferenceAttribute(_ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
+        var cursor = attributes
+        while let attribute = cursor?.pointee {
+            switch attribute[0] {
+            case UInt8(ascii: "h"): if isName(attribute, "href") { return true }
+            case UInt8(ascii: "s"): if isName(attribute, "src") || isName(attribute, "srcset") || isName(attribute, "style") { return true }
+            case UInt8(ascii: "p"): if isName(attribute, "poster") { return true }
+            case UInt8(ascii: "a"): if isName(attribute, "action") { return true }
+            case UInt8(ascii: "f"): if isName(attribute, "formaction") { return true }
+            case UInt8(ascii: "x"): if isName(attribute, "xlink:href") { return true }
+            case UInt8(ascii: "d"): if isName(attribute, "data") { return true }
+            case UInt8(ascii: "b"): if isName(attribute, "background") { return true }
+            default: break
+            }
+            cursor = cursor?.advanced(by: 2)
+        }
+        return false
+    }
+
+    /// The attributes whose decoded value `startElement` reads; of the others (srcset, style,
+    /// content: read from the raw bytes; class, id, ...) only the presence of a value matters.
+    static func valueIsRead(_ attribute: UnsafePointer<xmlChar>) -> Bool {
+        switch attribute[0] {
+        case UInt8(ascii: "h"): isName(attribute, "href") || isName(attribute, "http-equiv")
+        case UInt8(ascii: "s"): isName(attribute, "src")
+        case UInt8(ascii: "p"): isName(attribute, "poster")
+        case UInt8(ascii: "a"): isName(attribute, "action")
+        case UInt8(ascii: "f"): isName(attribute, "formaction")
+        case UInt8(ascii: "x"): isName(attribute, "xlink:href")
+        case UInt8(ascii: "d"): isName(attribute, "data")
+        case UInt8(ascii: "b"): isName(attribute, "background")
+        case UInt8(ascii: "r"): isName(attribute, "rel") || isName(attribute, "rev")
+        default: false
+        }
+    }
+
+    /// `name` (NUL-terminated) is exactly `literal`; reads no byte past `name`'s NUL.
+    static func isName(_ name: UnsafePointer<xmlChar>, _ literal: StaticString) -> Bool {
+        let expected = literal.utf8Start
+        for offset in 0..<literal.utf8CodeUnitCount where name[offset] != expected[offset] { return false }
+        return name[literal.utf8CodeUnitCount] == 0
+    }
+
+    /// `interesting`: the element is a `<style>` or a `<meta>` or has an attribute that may hold
+    /// a URL (`hasReferenceAttribute`); otherwise only the head's start is looked for.
+    func startElement(_ element: String, attributes: [(String, String?)], tagEnd: Int, interesting: Bool) {
         guard tagEnd >= 0 else {
             positionsLost = true
             return
@@ -142,9 +203,7 @@ private final class ReferenceCollector {
                 headStart = tagEnd
             }
         }
-        let interesting = element == "style" || element == "meta"
-            || attributes.contains { Self.urlAttributes.contains($0.0) || $0.0 == "style" || $0.0 == "data" || $0.0 == "background" }
-        guard interesting, let lexed = locateTag(element, attributeNames: attributes.map(\.0), tagEnd: tagEnd) else { return }
+        guard interesting, let lexed = locateTag(element, attributes: attributes, tagEnd: tagEnd) else { return }
         let value = { (name: String) in attributes.first { $0.0 == name }?.1 }
 
         if element == "base" {
@@ -166,7 +225,7 @@ private final class ReferenceCollector {
         for (index, (name, decoded)) in attributes.enumerated() {
             guard let decoded, let raw = lexed.ranges[index] else { continue }
             let quote = lexed.quotes[index]
-            let context = "\(element) \(name)"
+            var context: String { "\(element) \(name)" }
             switch name {
             case "href", "src", "poster", "action", "formaction", "xlink:href":
                 references.append(URLReference(value: decoded.trimmingSpaces, range: raw,
@@ -202,7 +261,7 @@ private final class ReferenceCollector {
     private func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0C || b == 0x0D }
 
     /// Steps back from where libxml2 stopped to the `<` that opens this tag.
-    private func locateTag(_ element: String, attributeNames: [String], tagEnd: Int) -> LexedTag? {
+    private func locateTag(_ element: String, attributes: [(String, String?)], tagEnd: Int) -> LexedTag? {
         guard tagEnd >= 0, tagEnd <= bytes.count else { return nil }
         var close = tagEnd
         while close < bytes.count, close < tagEnd + 2, bytes[close] != UInt8(ascii: ">") { close += 1 }
@@ -211,7 +270,7 @@ private final class ReferenceCollector {
         let limit = max(0, tagEnd - 1 << 20)
         while candidate >= limit {
             if bytes[candidate] == UInt8(ascii: "<"), nameMatches(name, at: candidate + 1),
-               let lexed = lexAttributes(from: candidate + 1 + name.count, close: close, expected: attributeNames) {
+               let lexed = lexAttributes(from: candidate + 1 + name.count, close: close, expected: attributes) {
                 return lexed
             }
             candidate -= 1
@@ -227,8 +286,8 @@ private final class ReferenceCollector {
     }
 
     /// Lexes attributes the way the HTML tokenizer does, from after the tag name to `close`.
-    private func lexAttributes(from start: Int, close: Int, expected: [String]) -> LexedTag? {
-        var names: [String] = []
+    private func lexAttributes(from start: Int, close: Int, expected: [(String, String?)]) -> LexedTag? {
+        var names: [Range<Int>] = []
         var ranges: [Range<Int>?] = []
         var quotes: [URLReference.Quote] = []
         var i = start
@@ -238,7 +297,7 @@ private final class ReferenceCollector {
             let nameStart = i
             i += 1 // the first character may be '='
             while i < close, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: "/"), bytes[i] != UInt8(ascii: "=") { i += 1 }
-            let name = String(decoding: bytes[nameStart..<i].map(lower), as: UTF8.self)
+            let name = nameStart..<i
             var j = i
             while j < close, isSpace(bytes[j]) { j += 1 }
             var range: Range<Int>? = nil
@@ -262,14 +321,44 @@ private final class ReferenceCollector {
                 }
             }
             // libxml2 keeps the first of duplicated attributes.
-            if !names.contains(name) {
+            if !names.contains(where: { sameName($0, name) }) {
                 names.append(name)
                 ranges.append(range)
                 quotes.append(quote)
             }
         }
-        guard i == close || (i == close + 1 && close >= bytes.count), names == expected else { return nil }
+        guard i == close || (i == close + 1 && close >= bytes.count), names.count == expected.count,
+              zip(names, expected).allSatisfy({ name($0, is: $1.0) }) else { return nil }
         return LexedTag(ranges: ranges, quotes: quotes, close: close < bytes.count ? close : nil)
+    }
+
+    /// An attribute name as lexed: its bytes lowercased (ASCII only, as the tokenizer does).
+    private func lexedName(_ range: Range<Int>) -> String {
+        String(decoding: bytes[range].map(lower), as: UTF8.self)
+    }
+
+    private func isASCII(_ range: Range<Int>) -> Bool { !bytes[range].contains { $0 >= 0x80 } }
+
+    /// Two lexed names are the same name. ASCII names compare byte by byte; others as strings
+    /// (canonical equivalence, as before).
+    private func sameName(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        if a.count == b.count, !(0..<a.count).contains(where: { lower(bytes[a.lowerBound + $0]) != lower(bytes[b.lowerBound + $0]) }) {
+            return true
+        }
+        guard isASCII(a), isASCII(b) else { return lexedName(a) == lexedName(b) }
+        return false
+    }
+
+    /// A lexed name is the name libxml2 reported.
+    private func name(_ range: Range<Int>, is reported: String) -> Bool {
+        var reported = reported
+        let sameBytes = reported.withUTF8 { expected in
+            expected.count == range.count
+                && !(0..<range.count).contains { lower(bytes[range.lowerBound + $0]) != expected[$0] }
+        }
+        if sameBytes { return true }
+        guard isASCII(range), reported.utf8.allSatisfy({ $0 < 0x80 }) else { return lexedName(range) == reported }
+        return false
     }
 
     /// A raw-text element (`<style>`) ends at the first `</style`, whatever its case.
