@@ -94,7 +94,7 @@ public struct BundleBuilder: Sendable {
             let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
             let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
             clock.lap("load+parse")
-            let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits)
+            let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
             planned = try SiteRenderer(site: site, templates: templates).plan()
             clock.lap("plan")
             name = options.name ?? config.title

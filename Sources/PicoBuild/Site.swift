@@ -51,6 +51,9 @@ struct Site: Sendable {
     var sections: [String: Section]
     /// Files copied as they are: bundle path → source file.
     var assets: [String: URL]
+    /// The static files of the starter site (`template = "blog"`) the site does not have:
+    /// bundle path → text.
+    var starterAssets: [String: String] = [:]
 
     /// Tag name → slug, for every tag used by a page.
     var tagSlugs: [String: String] {

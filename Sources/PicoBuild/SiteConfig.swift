@@ -24,6 +24,9 @@ public struct SiteConfig: Sendable {
     public var limits = InputLimits()
     /// `[app] offline`: what the service worker caches when it installs.
     public var offline: OfflineMode = .auto
+    /// `template = "blog"`: the starter site (pico's own copy, as `pico init` writes it) whose
+    /// `templates/` and `static/` lie under the site's own; a file the site has wins.
+    public var template: StarterTemplate?
 
     public init() {}
 
@@ -93,6 +96,14 @@ public struct SiteConfig: Sendable {
         config.description = try string("description", in: document) ?? ""
         config.language = try string("language", in: document) ?? "en"
         config.author = try string("author", in: document) ?? ""
+        if let entry = document.entry("template") {
+            let names = StarterTemplate.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            guard case .string(let name) = entry.value, let starter = StarterTemplate(rawValue: name) else {
+                throw wrong("`template` must name one of pico's starter sites: \(names)", entry,
+                            hint: "write template = \"blog\", or leave it out and keep templates/ and static/ in the site")
+            }
+            config.template = starter
+        }
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
         if case .table(let app)? = document["app"], let entry = app.entry("offline") {

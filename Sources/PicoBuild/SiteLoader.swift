@@ -149,9 +149,16 @@ struct SiteLoader: Sendable {
             writers[path] = origin
         }
 
+        // 5. The starter site's static files (`template = "blog"`), under everything of the site's own.
+        var starterAssets: [String: String] = [:]
+        for file in config.template?.embeddedFiles ?? [] where file.path.hasPrefix("static/") {
+            let path = String(file.path.dropFirst("static/".count))
+            if writers[path] == nil, filter.admits(path) { starterAssets[path] = file.text }
+        }
+
         clock.lap("  sections")
         if !errors.isEmpty { throw FileErrors(errors) }
-        return Site(config: config, pages: pages, sections: sections, assets: assets)
+        return Site(config: config, pages: pages, sections: sections, assets: assets, starterAssets: starterAssets)
     }
 
     /// Newest first (undated last), or by weight, or by title; ties by title then source.

@@ -67,6 +67,10 @@ struct SiteRenderer: Sendable {
         for (path, url) in site.assets.sorted(by: { $0.key < $1.key }) {
             planned.append(PlannedFile(path: path, file: url, origin: .copied(from: Self.shownPath(of: url, in: site))))
         }
+        let starter = site.config.template?.rawValue ?? ""
+        for (path, text) in site.starterAssets.sorted(by: { $0.key < $1.key }) {
+            planned.append(PlannedFile(path: path, origin: .copied(from: "static/\(path) (of the \(starter) starter site)")) { Data(text.utf8) })
+        }
         if !errors.isEmpty { throw FileErrors(errors) }
         return planned
     }

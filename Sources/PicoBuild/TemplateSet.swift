@@ -4,12 +4,14 @@ import PicoCore
 
 /// The site's Mustache templates: every `templates/**/*.mustache` registered by its path
 /// without the extension (`page`, `partials/nav`; partials also by their bare name).
-/// Missing `page` and `section` templates fall back to plain built-in ones.
+/// With `template = "blog"` in pico.toml, the starter site's templates the site does not have
+/// are taken too. Missing `page` and `section` templates fall back to plain built-in ones.
 struct TemplateSet: Sendable {
     let library: MustacheLibrary
     let names: Set<String>
 
-    static func load(siteFolder: URL, links: SiteLinks, limits: InputLimits) throws(FileErrors) -> TemplateSet {
+    static func load(siteFolder: URL, links: SiteLinks, limits: InputLimits,
+                     starter: StarterTemplate? = nil) throws(FileErrors) -> TemplateSet {
         var library = MustacheLibrary()
         var names = Set<String>()
         var errors: [FileError] = []
@@ -17,6 +19,8 @@ struct TemplateSet: Sendable {
         let folder: URL
         do { folder = try links.folder("templates", in: siteFolder) } catch { throw FileErrors([error]) }
         let entries = (try? FileTree.walk(folder)) ?? []
+        // The site's own templates, then the starter's it does not have, registered in path order.
+        var sources: [(path: String, shown: String, text: String)] = []
         for entry in entries where entry.kind != .other && entry.path.hasSuffix(".mustache") {
             let shown = "templates/" + entry.path
             let file: String
@@ -33,7 +37,18 @@ struct TemplateSet: Sendable {
                 errors.append(FileError("cannot read the template as UTF-8 text", at: SourceLocation(file: shown, line: 1, column: 1)))
                 continue
             }
-            let name = String(entry.path.dropLast(".mustache".count))
+            sources.append((entry.path, shown, text))
+        }
+        if let starter {
+            let own = Set(entries.map(\.path))
+            for file in starter.embeddedFiles where file.path.hasPrefix("templates/") && file.path.hasSuffix(".mustache") {
+                let path = String(file.path.dropFirst("templates/".count))
+                if !own.contains(path) { sources.append((path, file.path + " (of the \(starter.rawValue) starter site)", file.text)) }
+            }
+            sources.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        }
+        for (path, shown, text) in sources {
+            let name = String(path.dropLast(".mustache".count))
             texts[name] = text
             do {
                 let template = try MustacheTemplate(string: text)

@@ -147,8 +147,13 @@ extension BrowserTests {
         try #require(try TestEnvironment.pico("build", site.path, "-o", served.path, "-q", "--offline", "visited").status == 0)
         for (file, addition) in [("content/_index.md", "\nA sentence added in the second version.\n"),
                                  ("static/css/site.css", "\nfooter { outline: 1px dotted; }\n")] {
+            // The stylesheet is the blog starter's (Examples/blog says template = "blog"): a changed
+            // copy in the site wins over it.
             let url = site.appendingPathComponent(file)
-            try (try String(contentsOf: url, encoding: .utf8) + addition).write(to: url, atomically: true, encoding: .utf8)
+            let current = try (try? String(contentsOf: url, encoding: .utf8))
+                ?? String(contentsOf: TestEnvironment.repository.appendingPathComponent("Templates/blog/" + file), encoding: .utf8)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try (current + addition).write(to: url, atomically: true, encoding: .utf8)
         }
         let next = folder.path("next")
         try #require(try TestEnvironment.pico("build", site.path, "-o", next.path, "-q", "--offline", "visited").status == 0)
