@@ -104,28 +104,12 @@ struct TemplateSet: Sendable {
     }
 }
 
-/// Plain templates for sites that bring none (a folder of Markdown and nothing else).
+/// Plain templates for sites that bring none (a folder of Markdown and nothing else):
+/// Sources/PicoBuild/Assets/built-in-page.mustache and built-in-section.mustache, embedded at
+/// build time (each ends in the line feed it renders, then the one the embedding drops).
 enum BuiltInTemplates {
-    static let page = """
-    <!doctype html>
-    <html lang="{{site.language}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>{{page.title}} · {{site.title}}</title></head>
-    <body><header><a href="{{root}}">{{site.title}}</a></header>
-    <main><h1>{{page.title}}</h1>{{#page.date}}<p><time datetime="{{page.date}}">{{page.date_long}}</time></p>{{/page.date}}
-    {{{page.content}}}</main></body></html>
-
-    """
-    static let section = """
-    <!doctype html>
-    <html lang="{{site.language}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>{{page.title}} · {{site.title}}</title></head>
-    <body><header><a href="{{root}}">{{site.title}}</a></header>
-    <main><h1>{{page.title}}</h1>{{{page.content}}}
-    {{#has_sections}}<ul>{{#sections}}<li><a href="{{root}}{{url}}">{{title}}</a></li>{{/sections}}</ul>{{/has_sections}}
-    <ul>{{#pages}}<li><a href="{{root}}{{url}}">{{title}}</a>{{#date}} <time datetime="{{date}}">{{date}}</time>{{/date}}</li>
-    {{/pages}}</ul></main></body></html>
-
-    """
+    static let page = EmbeddedAssets.built_in_page_mustache
+    static let section = EmbeddedAssets.built_in_section_mustache
     static let all: [(String, String)] = [("page", page), ("section", section)]
 }
 

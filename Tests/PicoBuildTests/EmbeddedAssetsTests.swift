@@ -16,12 +16,14 @@ import Testing
         return text
     }
 
-    @Test func theEmbeddedScriptsAreTheFilesByteForByte() throws {
+    @Test func theEmbeddedScriptsAndTemplatesAreTheFilesByteForByte() throws {
         #expect(Array(WebAppFiles.serviceWorker.utf8) == Array(try Self.asset("sw.js").utf8))
         #expect(Array(WebAppFiles.pageScript.utf8) == Array(try Self.asset("pico-app.js").utf8))
         #expect(Array(EmbeddedAssets.not_found_root_finder_js.utf8) == Array(try Self.asset("not-found-root-finder.js").utf8))
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.assets.path).filter { !$0.hasPrefix(".") }.sorted()
-        #expect(names == ["not-found-root-finder.js", "pico-app.js", "sw.js"])
+        #expect(Array(BuiltInTemplates.page.utf8) == Array(try Self.asset("built-in-page.mustache").utf8))
+        #expect(Array(BuiltInTemplates.section.utf8) == Array(try Self.asset("built-in-section.mustache").utf8))
+        #expect(names == ["built-in-page.mustache", "built-in-section.mustache", "not-found-root-finder.js", "pico-app.js", "sw.js"])
     }
 
     /// The root finder made from its file is the script pico wrote when it was a Swift string,
@@ -50,15 +52,20 @@ import Testing
         }
     }
 
-    /// `node --check` parses each script as the bundle carries it (nodejs is in the Makefile's
+    /// `node --check` parses each embedded script as the bundle carries it (nodejs is in the Makefile's
     /// DEBIAN_PACKAGES: without it this test fails rather than passing silently).
     @Test func everyEmbeddedScriptIsValidJavaScript() throws {
         let folder = TemporaryFolder()
         let finder = NotFoundPage.rootFinder(pageFolder: ["a", "b"], baseFromPage: "../")
-        let scripts = [
+        var scripts = [
             "sw.js": WebAppFiles.serviceWorker, "pico-app.js": WebAppFiles.pageScript,
             "not-found-root-finder.js": String(finder.dropFirst("<script>".count).dropLast("</script>".count)),
         ]
+        // The starter sites' scripts too (Templates/app/static/js/app.js).
+        for template in StarterTemplate.allCases {
+            for file in template.embeddedFiles where file.path.hasSuffix(".js") { scripts["\(template.rawValue)/\(file.path)"] = file.text }
+        }
+        #expect(scripts.count >= 4)
         #expect(TestEnvironment.hasProgram("node"), "node is needed (Debian package nodejs): run make deps")
         for (name, text) in scripts.sorted(by: { $0.key < $1.key }) {
             let file = folder.write([name: text])
