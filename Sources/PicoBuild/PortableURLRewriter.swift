@@ -280,6 +280,8 @@ public struct PortableURLRewriter: Sendable {
     }
 
     static func decode(_ segments: [String]) -> [String]? {
+        // Most paths have no escape at all: nothing to decode, no new array.
+        guard segments.contains(where: { $0.utf8.contains(UInt8(ascii: "%")) }) else { return segments }
         var out: [String] = []
         out.reserveCapacity(segments.count)
         for segment in segments {

@@ -225,7 +225,7 @@ private final class ReferenceCollector {
         for (index, (name, decoded)) in attributes.enumerated() {
             guard let decoded, let raw = lexed.ranges[index] else { continue }
             let quote = lexed.quotes[index]
-            var context: String { "\(element) \(name)" }
+            var context: String { element + " " + name }
             switch name {
             case "href", "src", "poster", "action", "formaction", "xlink:href":
                 references.append(URLReference(value: decoded.trimmingSpaces, range: raw,

@@ -10,15 +10,21 @@ enum PageScriptInjection {
     /// byte stays as it was. `rewritten` is the page after its URLs were made portable.
     static func insert(into rewritten: PortableURLRewriter.Result, at path: String) -> Data {
         let html = rewritten.bytes
-        let bytes = [UInt8](html)
-        if bytes.withUnsafeBufferPointer({ page in
-            Array(WebAppFiles.pageScriptPath.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: page) }
+        if html.withUnsafeBytes({ raw in
+            Array(WebAppFiles.pageScriptPath.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: raw.bindMemory(to: UInt8.self)) }
         }) != nil { return html }
         let depth = path.split(separator: "/").count - 1
-        let layout = rewritten.page ?? .init(headEnd: HTMLHead.endOffset(in: bytes), rootFromBase: String(repeating: "../", count: depth),
+        let layout = rewritten.page ?? .init(headEnd: HTMLHead.endOffset(in: [UInt8](html)), rootFromBase: String(repeating: "../", count: depth),
                                              rootFromPage: depth == 0 ? "./" : String(repeating: "../", count: depth),
                                              isXHTML: false)
-        return HTMLHead.inserting(tag(for: layout), at: min(layout.headEnd, bytes.count), into: bytes)
+        // The page is copied once, with the tag spliced in (this runs for every page).
+        let tag = tag(for: layout)
+        let at = html.startIndex + max(0, min(layout.headEnd, html.count))
+        var out = Data(capacity: html.count + tag.utf8.count)
+        out.append(html[html.startIndex..<at])
+        out.append(contentsOf: tag.utf8)
+        out.append(html[at...])
+        return out
     }
 
     static func tag(for layout: PortableURLRewriter.PageLayout) -> String {
