@@ -119,6 +119,11 @@ private final class ReferenceCollector {
     var headEnd: Int?
     var base: HTMLReferenceScanner.Base?
 
+    /// `lexAttributes`' buffers, kept between tags.
+    private var lexedNames: [Range<Int>] = []
+    private var lexedRanges: [Range<Int>?] = []
+    private var lexedQuotes: [URLReference.Quote] = []
+
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// libxml2 ends the head after the `>` of an explicit `</head>`, or at the start of what
@@ -287,9 +292,13 @@ private final class ReferenceCollector {
 
     /// Lexes attributes the way the HTML tokenizer does, from after the tag name to `close`.
     private func lexAttributes(from start: Int, close: Int, expected: [(String, String?)]) -> LexedTag? {
-        var names: [Range<Int>] = []
-        var ranges: [Range<Int>?] = []
-        var quotes: [URLReference.Quote] = []
+        // The buffers of the last tag, reused: no allocation per tag once they have grown.
+        var names = lexedNames, ranges = lexedRanges, quotes = lexedQuotes
+        (lexedNames, lexedRanges, lexedQuotes) = ([], [], [])
+        defer { (lexedNames, lexedRanges, lexedQuotes) = (names, ranges, quotes) }
+        names.removeAll(keepingCapacity: true)
+        ranges.removeAll(keepingCapacity: true)
+        quotes.removeAll(keepingCapacity: true)
         var i = start
         while true {
             while i < close, isSpace(bytes[i]) || bytes[i] == UInt8(ascii: "/") { i += 1 }
