@@ -1,5 +1,5 @@
 // Embeds a target's Assets/ folder (and, for PicoBuild, the starter sites in Templates/) into
-// the target as Swift string literals at build time; see Plugins/EmbedAssetsTool/main.swift.
+// the target as Swift string literals at build time; see Plugins/EmbedAssetsTool/EmbedAssetsTool.swift.
 import Foundation
 import PackagePlugin
 
