@@ -79,7 +79,10 @@ FUZZ_TARGETS := front-matter site-config toml manifest html css archive nostr-ev
 TARGET ?= $(FUZZ_TARGETS)
 FUZZ_SWIFT := swift build --package-path Fuzz --scratch-path .build-fuzz -c release \
               --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address --disable-dead-strip \
-              -Xswiftc -parse-as-library -Xswiftc -enable-testing
+              -Xswiftc -parse-as-library -Xswiftc -enable-testing -Xlinker --allow-multiple-definition
+# --allow-multiple-definition: the sanitizer flags reach the build tool that embeds pico's assets
+# too, and libFuzzer's own main would clash with the tool's (the first, the tool's, is kept; the
+# fuzz targets have none of their own, so they get libFuzzer's).
 # Put before the build only, e.g. FUZZ_BUILD_PREFIX="flock /tmp/build.lock" on a shared machine.
 # The runs are niced and one process each (libFuzzer's default; -jobs/-workers would fork).
 FUZZ_BUILD_PREFIX ?=
