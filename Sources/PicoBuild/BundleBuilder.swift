@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoHTML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -281,8 +282,8 @@ struct FinishedSite: Sendable {
                 guard let open = bytes[(offset + 6)...].firstIndex(of: 0x3E) else { return nil }
                 var end = open + 1
                 while end < bytes.count, !matches("</title", at: end) { end += 1 }
-                let text = String(decoding: bytes[(open + 1)..<end], as: UTF8.self)
-                let words = TextEntities.decode(text).split(whereSeparator: { $0.isWhitespace })
+                let words = CharacterReferences.decode(bytes[(open + 1)..<end], names: CharacterReferences.textNamed)
+                    .split(whereSeparator: { $0.isWhitespace })
                 let title = words.joined(separator: " ")
                 guard !title.isEmpty else { return nil }
                 let bounded = title.count > 100 ? String(title.prefix(100)) + "…" : title
@@ -291,45 +292,6 @@ struct FinishedSite: Sendable {
             offset += 1
         }
         return nil
-    }
-}
-
-/// The character references a `<title>` holds in practice: named ones of HTML 4 that titles
-/// use, and every numeric one.
-enum TextEntities {
-    static let named: [String: String] = [
-        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "ndash": "–", "mdash": "—",
-        "hellip": "…", "laquo": "«", "raquo": "»", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",
-        "copy": "©", "reg": "®", "trade": "™", "middot": "·", "bull": "•", "para": "¶", "sect": "§",
-    ]
-
-    static func decode(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            let after = rest[rest.index(after: amp)...]
-            if let semicolon = after.prefix(12).firstIndex(of: ";") {
-                let name = after[..<semicolon]
-                var decoded: String?
-                if name.hasPrefix("#x") || name.hasPrefix("#X") {
-                    decoded = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
-                } else if name.hasPrefix("#") {
-                    decoded = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
-                } else {
-                    decoded = named[String(name)]
-                }
-                if let decoded {
-                    out += decoded
-                    rest = after[after.index(after: semicolon)...]
-                    continue
-                }
-            }
-            out += "&"
-            rest = after
-        }
-        return out + rest
     }
 }
 

@@ -106,14 +106,24 @@ public struct URLReference: Sendable, Equatable {
 /// Decodes the character references that appear in URLs (`&amp;`, `&#47;`, ...). Used only for
 /// URLs pico reads from raw bytes itself (srcset, style attributes); whole attribute values
 /// come decoded from libxml2.
-enum CharacterReferences {
-    static let named: [String: String] = [
+public enum CharacterReferences {
+    /// The names URLs use (what pico decodes in the URLs it reads from raw bytes).
+    public static let named: [String: String] = [
         "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{A0}",
         "sol": "/", "colon": ":", "num": "#", "quest": "?", "equals": "=", "percnt": "%",
         "lpar": "(", "rpar": ")", "comma": ",", "period": ".", "Tab": "\t", "NewLine": "\n",
     ]
 
-    static func decode(_ bytes: some Collection<UInt8>) -> String {
+    /// The names page titles use besides those (named references of HTML 4 that titles hold in
+    /// practice; every numeric one is decoded anyway).
+    public static let textNamed: [String: String] = named.merging([
+        "ndash": "–", "mdash": "—", "hellip": "…", "laquo": "«", "raquo": "»", "lsquo": "‘", "rsquo": "’",
+        "ldquo": "“", "rdquo": "”", "copy": "©", "reg": "®", "trade": "™", "middot": "·", "bull": "•",
+        "para": "¶", "sect": "§",
+    ]) { first, _ in first }
+
+    /// `bytes` (UTF-8) with its character references decoded: numeric ones, and the `names` given.
+    public static func decode(_ bytes: some Collection<UInt8>, names: [String: String] = named) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.contains("&") else { return text }
         var out = ""
@@ -129,7 +139,7 @@ enum CharacterReferences {
                 } else if name.hasPrefix("#") {
                     replacement = UInt32(name.dropFirst(1)).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
                 } else {
-                    replacement = named[String(name)]
+                    replacement = names[String(name)]
                 }
                 if let replacement {
                     out += replacement
