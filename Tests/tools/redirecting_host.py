@@ -21,6 +21,8 @@ import signal
 import sys
 import threading
 import urllib.parse
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_host import HostHandler  # noqa: E402
 
 
 def main(argv=None):
@@ -37,23 +39,9 @@ def main(argv=None):
     mimetypes.add_type('application/manifest+json', '.webmanifest')
     mimetypes.add_type('text/javascript', '.js')
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = 'HTTP/1.1'
-
-        def log_message(self, *a):
-            if args.verbose:
-                sys.stderr.write('redirecting_host: ' + (a[0] % a[1:]) + '\n')
-
-        def answer(self, status, body, ctype='text/plain; charset=utf-8', extra=None):
-            self.send_response(status)
-            self.send_header('Content-Type', ctype)
-            self.send_header('Content-Length', str(len(body)))
-            self.send_header('Cache-Control', 'no-cache')
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            if self.command != 'HEAD':
-                self.wfile.write(body)
+    class Handler(HostHandler):
+        log_prefix = 'redirecting_host'
+        verbose = args.verbose
 
         def redirect(self, path, query):
             location = urllib.parse.quote(path) + ('?' + query if query else '')

@@ -21,6 +21,8 @@ import signal
 import sys
 import threading
 import urllib.parse
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_host import HostHandler  # noqa: E402
 
 INDEXES = ('index.html', 'index.htm')
 
@@ -50,23 +52,9 @@ def main(argv=None):
         candidate = os.path.join(folder, '404.html')
         return candidate if os.path.isfile(candidate) else None
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = 'HTTP/1.1'
-
-        def log_message(self, *a):
-            if args.verbose:
-                sys.stderr.write('static_host: ' + (a[0] % a[1:]) + '\n')
-
-        def answer(self, status, body, ctype='text/plain; charset=utf-8', extra=None):
-            self.send_response(status)
-            self.send_header('Content-Type', ctype)
-            self.send_header('Content-Length', str(len(body)))
-            self.send_header('Cache-Control', 'no-cache')
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            if self.command != 'HEAD':
-                self.wfile.write(body)
+    class Handler(HostHandler):
+        log_prefix = 'static_host'
+        verbose = args.verbose
 
         def do_GET(self):
             path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
