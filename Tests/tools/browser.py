@@ -144,7 +144,10 @@ def chromium_path():
 class Browser:
     """One Chromium process with a fresh profile, spoken to over the DevTools pipe."""
 
-    def __init__(self):
+    def __init__(self, patience=1.0):
+        # Every step's time limit is multiplied by patience: a scenario given a longer --timeout
+        # (the test suite runs beside other suites on two cores) waits longer at each step too.
+        self.patience = max(1.0, patience)
         self.profile = tempfile.mkdtemp(prefix='pico-chromium-')
         self.downloads = os.path.join(self.profile, 'downloads')
         os.makedirs(self.downloads)
@@ -282,6 +285,7 @@ class Browser:
         if session:
             message['sessionId'] = session
         self._write(message)
+        timeout *= self.patience
         end = time.monotonic() + timeout
         with self.lock:
             while message_id not in self.replies:
@@ -303,6 +307,7 @@ class Browser:
             return len(self.events)
 
     def wait_event(self, method, after, session=None, predicate=None, timeout=45, what=None):
+        timeout *= self.patience
         end = time.monotonic() + timeout
         index = after
         with self.lock:
@@ -393,11 +398,12 @@ class Page:
         return result.get('result', {}).get('value')
 
     def wait_for(self, expression, timeout=20, what=None):
+        timeout *= self.browser.patience
         end = time.monotonic() + timeout
         value = None
         while time.monotonic() < end:
             try:
-                value = self.evaluate(expression, timeout=max(1, end - time.monotonic()))
+                value = self.evaluate(expression, timeout=max(1, end - time.monotonic()) / self.browser.patience)
             except Fail:
                 value = None          # the page may be between documents
             if value:
@@ -998,7 +1004,7 @@ def scenario_app_data(args, browser):
     log('exported %s: %d items, format %s%s' % (begin['suggestedFilename'], len(data['items']), data['format'],
                                                 ' (kept at %s)' % kept if args.export_dir else ''))
 
-    fresh = Browser()
+    fresh = Browser(browser.patience)
     try:
         other = open_app(fresh, args.url, http)
         if other.evaluate('document.querySelectorAll("#items li").length'):
@@ -1082,7 +1088,7 @@ def scenario_watch(args, browser):
     loads = browser.mark()
     touched = time.monotonic()
     run_swap(args.touch_cmd, '--touch-cmd')
-    left = max(5, args.timeout - (time.monotonic() - started) - 5)
+    left = max(5, args.timeout - (time.monotonic() - started) - 5) / browser.patience
     reloaded = '(() => { if (window.__picoBefore === 1) return false; if (document.readyState !== "complete") return false; %s })()' % (
         'return !!document.body && document.body.innerText.includes(%s);' % json.dumps(args.expect) if args.expect else 'return true;')
     try:
@@ -1472,7 +1478,7 @@ def main(argv=None):
     browser = None
     started = time.monotonic()
     try:
-        browser = Browser()
+        browser = Browser(patience=args.timeout / 60)
         summary = SCENARIOS[args.scenario](args, browser)
         signal.setitimer(signal.ITIMER_REAL, 0)
         log('%s: PASS (%.1f s): %s' % (name, time.monotonic() - started, summary))
