@@ -1,5 +1,6 @@
 import CCmarkGFM
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,8 +22,9 @@ public struct MarkdownRenderer: Sendable {
     /// parsers finishing at once can take `~` away from each other and a page silently loses
     /// its strikethrough (github/cmark-gfm#221). Inline parsing happens in
     /// `cmark_parser_finish`: only that step is serialised; block parsing and rendering run in
-    /// parallel.
-    private static let inlineParsing = NSLock()
+    /// parallel. A lock, not an actor: the callers are the build's worker threads, which must
+    /// not suspend, and the critical section is one short C call.
+    private static let inlineParsing = Mutex(())
 
     public init() { _ = Self.registered }
 
@@ -41,7 +43,9 @@ public struct MarkdownRenderer: Sendable {
                 cmark_parser_feed(parser, chars.baseAddress, chars.count)
             }
         }
-        guard let document = Self.inlineParsing.withLock({ cmark_parser_finish(parser) }) else { return "" }
+        var finished: OpaquePointer?
+        Self.inlineParsing.withLock { _ in finished = cmark_parser_finish(parser) }
+        guard let document = finished else { return "" }
         defer { cmark_node_free(document) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
             return ""

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The S3 requests pico needs (objects, listings, multipart uploads), signed with SigV4 and
 /// sent through AsyncHTTPClient. Every request is retried with exponential backoff and full
@@ -375,15 +376,13 @@ public struct RetryPolicy: Sendable {
 }
 
 /// Requests sent, by method, and retries: for `--json` and for tests that count requests.
-public final class RequestCounts: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byMethod: [String: Int] = [:]
-    private var retries = 0
+public final class RequestCounts: Sendable {
+    private let counts = Mutex((byMethod: [String: Int](), retries: 0))
 
-    func add(_ method: String) { lock.withLock { byMethod[method, default: 0] += 1 } }
-    func addRetry() { lock.withLock { retries += 1 } }
+    func add(_ method: String) { counts.withLock { $0.byMethod[method, default: 0] += 1 } }
+    func addRetry() { counts.withLock { $0.retries += 1 } }
 
-    public var snapshot: (byMethod: [String: Int], retries: Int) { lock.withLock { (byMethod, retries) } }
+    public var snapshot: (byMethod: [String: Int], retries: Int) { counts.withLock { $0 } }
 }
 
 /// One S3 request before it is sent: where it goes and what it says, signed anew for each try
@@ -419,12 +418,11 @@ public struct S3Request: Sendable {
 }
 
 /// The checksum header bodies go with, switched once for the whole client.
-public final class BodyChecksum: @unchecked Sendable {
-    private let lock = NSLock()
-    private var md5 = false
+public final class BodyChecksum: Sendable {
+    private let md5 = Mutex(false)
 
-    public var usesMD5: Bool { lock.withLock { md5 } }
-    func useMD5() { lock.withLock { md5 = true } }
+    public var usesMD5: Bool { md5.withLock { $0 } }
+    func useMD5() { md5.withLock { $0 = true } }
 
     /// A refusal that says the server lacks `x-amz-checksum-*` (R2 and older MinIO, Ceph and
     /// Garage answer NotImplemented or name the header), as opposed to a damaged body.

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoSilo
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -109,17 +110,16 @@ extension URL {
 
 /// Draws `Uploading [#######.......] 120/2000 files  12.3 MB/45.0 MB  3.2 MB/s`, at most
 /// ten times a second (and always the last state).
-final class TransferBar: @unchecked Sendable {
+final class TransferBar: Sendable {
     private let verb: String
     private let started = Date()
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
+    private let lastDraw = Mutex(Date.distantPast)
 
     init(verb: String) { self.verb = verb }
 
     func draw(_ progress: TransferProgress) {
         let now = Date()
-        let due = lock.withLock {
+        let due = lastDraw.withLock { lastDraw in
             guard progress.files == progress.totalFiles || now.timeIntervalSince(lastDraw) >= 0.1 else { return false }
             lastDraw = now
             return true

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A folder under /tmp that disappears with the value.
 public final class TemporaryFolder: @unchecked Sendable {
@@ -128,10 +129,10 @@ public enum TestEnvironment {
     }
 }
 
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
+/// A pipe's bytes, handed from its reading thread to the waiting one.
+private final class LockedData: Sendable {
+    private let data = Mutex<Data?>(nil)
+    func set(_ value: Data) { data.withLock { $0 = value } }
+    func get() -> Data { data.withLock { $0 ?? Data() } }
+    var isSet: Bool { data.withLock { $0 != nil } }
 }
