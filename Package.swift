@@ -58,7 +58,7 @@ let package = Package(
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
-            "PicoCore", .product(name: "Hummingbird", package: "hummingbird"),
+            "PicoCore", "PicoHTML", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

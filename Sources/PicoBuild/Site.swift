@@ -62,5 +62,15 @@ struct Site: Sendable {
         return slugs
     }
 
-    static func slug(_ text: String) -> String { TextFormats.slug(text, fallback: "tag") }
+    /// `Offline Web!` → `offline-web`: letters and digits kept, runs of anything else one `-`;
+    /// `tag` when nothing is left. A tag's folder under `tags/`.
+    static func slug(_ text: String) -> String {
+        var out = ""
+        for character in text.lowercased() {
+            if character.isLetter || character.isNumber { out.append(character) }
+            else if !out.isEmpty, !out.hasSuffix("-") { out.append("-") }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "tag" : out
+    }
 }

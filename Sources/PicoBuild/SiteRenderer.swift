@@ -224,5 +224,16 @@ final class SiteContexts: @unchecked Sendable {
         return context
     }
 
-    static func longDate(_ date: String) -> String { TextFormats.longDate(date) }
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                             "September", "October", "November", "December"]
+
+    /// A page's date for people: `2024-03-01…` → `1 March 2024`; anything else is given back
+    /// cut to its date part.
+    static func longDate(_ date: String) -> String {
+        let parts = date.prefix(10).split(separator: "-")
+        guard parts.count == 3, let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else {
+            return String(date.prefix(10))
+        }
+        return "\(day) \(monthNames[month - 1]) \(parts[0])"
+    }
 }

@@ -11,29 +11,6 @@ public enum TextFormats {
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 
-    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
-                             "September", "October", "November", "December"]
-
-    /// `2024-03-01…` → `1 March 2024`; anything else is given back cut to its date part.
-    public static func longDate(_ date: String) -> String {
-        let parts = date.prefix(10).split(separator: "-")
-        guard parts.count == 3, let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else {
-            return String(date.prefix(10))
-        }
-        return "\(day) \(monthNames[month - 1]) \(parts[0])"
-    }
-
-    /// `Offline Web!` → `offline-web`: letters and digits kept, runs of anything else one `-`.
-    public static func slug(_ text: String, fallback: String) -> String {
-        var out = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber { out.append(character) }
-            else if !out.isEmpty, !out.hasSuffix("-") { out.append("-") }
-        }
-        while out.hasSuffix("-") { out.removeLast() }
-        return out.isEmpty ? fallback : out
-    }
-
     /// `text` safe to show on a terminal: control characters (C0, DEL, C1) and bidirectional
     /// formatting characters written as `\x1B` or `\u{202E}`, so a file name cannot move the
     /// cursor, recolour, or draw a fake line. With `keepingNewlines`, `\n` and `\t` stay (for

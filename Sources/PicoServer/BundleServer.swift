@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PicoCore
+import PicoHTML
 
 /// `pico serve`: serves a bundle on 127.0.0.1 and checks every file against the manifest as
 /// it serves it. The manifest itself goes through the verifier first (its id, SHA256SUMS, every

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoHTML
 
 /// Where and how every page gets `<script src="ROOT/pico-app.js" defer></script>`: the one
 /// change pico makes to a page besides its URLs.

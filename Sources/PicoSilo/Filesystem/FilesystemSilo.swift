@@ -65,7 +65,7 @@ public struct FilesystemSilo: Silo {
                             + report.problems.map { "  \($0)" }.joined(separator: "\n"))
         }
         var warnings = PortableNames.problems(in: manifest.files.map { ($0.path, $0.size) })
-        let folderName = Self.isBundle(url) ? url.lastPathComponent : TextFormats.slug(manifest.name, fallback: "bundle")
+        let folderName = Self.isBundle(url) ? url.lastPathComponent : LibraryText.folderName(forBundleNamed: manifest.name)
         warnings += PortableNames.problems(in: [(folderName, 0)])
         if options.strictPortable, !warnings.isEmpty {
             throw SiloError("these names cannot be stored on a FAT32/exFAT drive (--strict-portable):\n"

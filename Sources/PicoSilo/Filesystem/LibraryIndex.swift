@@ -29,7 +29,7 @@ struct LibraryIndex {
             case .invalid(let key), .unchecked(let key): entry["bad_signer"] = key
             case .absent: break
             }
-            if let created = manifest.created { entry["built"] = TextFormats.longDate(created) }
+            if let created = manifest.created { entry["built"] = LibraryText.longDate(created) }
             entries.append(entry)
         }
         let context: [String: Any] = [
