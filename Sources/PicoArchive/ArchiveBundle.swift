@@ -51,12 +51,12 @@ struct ArchivePass {
     /// `store`, when given, is called for each safe regular file before its bytes are read, and
     /// returns a sink for them (unpack writes them to disk).
     static func run(_ path: String, limits: ArchiveLimits, stopAtFirstProblem: Bool,
-                    store: ((String) throws -> (UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> ArchivePass {
+                    store: ((BundlePath) throws -> (UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> ArchivePass {
         try UTF8Locale.run { try read(path, limits: limits, stopAtFirstProblem: stopAtFirstProblem, store: store) }
     }
 
     private static func read(_ path: String, limits: ArchiveLimits, stopAtFirstProblem: Bool,
-                             store: ((String) throws -> (UnsafeRawBufferPointer) throws -> Void)?) throws -> ArchivePass {
+                             store: ((BundlePath) throws -> (UnsafeRawBufferPointer) throws -> Void)?) throws -> ArchivePass {
         let reader = try ArchiveReader(path: path)
         var pass = ArchivePass()
         var entries = 0
@@ -76,8 +76,9 @@ struct ArchivePass {
                 while name.hasSuffix("/") { name.removeLast() }
                 if name.isEmpty || name == "." { continue }
             }
-            if let unsafe = BundlePath.problem(in: name) {
-                try problem(.init(.unsafePath, path: entry.path, "\(unsafe); an archive entry must stay inside the bundle"))
+            let entryPath: BundlePath
+            do throws(BundlePath.Problem) { entryPath = try BundlePath(validating: name) } catch {
+                try problem(.init(.unsafePath, path: entry.path, "\(error); an archive entry must stay inside the bundle"))
                 continue
             }
             switch entry.kind {
@@ -102,7 +103,7 @@ struct ArchivePass {
             let isManifestFile = BundleManifest.describingFiles.contains(name)
             var kept = Data()
             var hasher = IncrementalSHA256()
-            let sink = try store?(name)
+            let sink = try store?(entryPath)
             let size = try reader.readData { chunk in
                 unpacked += Int64(chunk.count)
                 guard unpacked <= limits.maxUnpackedBytes else {
@@ -177,7 +178,7 @@ public struct BundleUnpacker: Sendable {
             defer { if open >= 0 { close(open) } }
             let pass = try ArchivePass.run(archive.path, limits: .forArchive(size: size), stopAtFirstProblem: true) { name in
                 if open >= 0 { close(open); open = -1 }
-                let path = root + "/" + name
+                let path = root + "/" + name.string
                 try FileTree.makeFolders(String(path[..<path.lastIndex(of: "/")!]))
                 // O_EXCL and O_NOFOLLOW: never write through anything already there.
                 open = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)

@@ -51,7 +51,9 @@ public struct BundlePacker: Sendable {
             throw ArchiveError("\(stray.path) is in the bundle folder but not in its manifest; run `pico verify \(root)` and rebuild")
         }
         for file in manifest.files {
-            if let problem = BundlePath.problem(in: file.path) { throw ArchiveError("the manifest lists an unsafe path \(file.path): \(problem)") }
+            do throws(BundlePath.Problem) { _ = try BundlePath(validating: file.path) } catch {
+                throw ArchiveError("the manifest lists an unsafe path \(file.path): \(error)")
+            }
         }
 
         // mkstemp creates a new file or fails: nothing planted beside OUT is written through.

@@ -234,8 +234,8 @@ struct FinishedSite: Sendable {
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "remove it from the folder"))
                 continue
             }
-            if let problem = BundlePath.problem(in: entry.path) {
-                errors.append(FileError("this name cannot go into a bundle: \(problem)",
+            do throws(BundlePath.Problem) { _ = try BundlePath(validating: entry.path) } catch {
+                errors.append(FileError("this name cannot go into a bundle: \(error)",
                                         at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
                 continue
             }

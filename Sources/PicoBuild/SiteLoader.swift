@@ -51,8 +51,8 @@ struct SiteLoader: Sendable {
                                             at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove it from the site"))
                     continue
                 }
-                if let problem = BundlePath.problem(in: entry.path) {
-                    errors.append(FileError("this name cannot go into a bundle: \(problem)",
+                do throws(BundlePath.Problem) { _ = try BundlePath(validating: entry.path) } catch {
+                    errors.append(FileError("this name cannot go into a bundle: \(error)",
                                             at: SourceLocation(file: shown, line: 1, column: 1), hint: "rename the file"))
                     continue
                 }
@@ -276,8 +276,8 @@ struct PageParser: Sendable {
                                   key: "slug", file: file, text: text, hint: "use letters, digits and '-' (e.g. slug: my-page)")
             }
             let path = (folder.isEmpty ? "" : folder + "/") + slug + "/index.html"
-            if let problem = BundlePath.problem(in: path) {
-                throw front.error("`slug` cannot be a folder name in a bundle: \(String(describing: problem).replacingOccurrences(of: "the path", with: "it"))",
+            do throws(BundlePath.Problem) { _ = try BundlePath(validating: path) } catch {
+                throw front.error("`slug` cannot be a folder name in a bundle: \(String(describing: error).replacingOccurrences(of: "the path", with: "it"))",
                                   key: "slug", file: file, text: text, hint: "use letters, digits and '-' (e.g. slug: my-page)")
             }
         }

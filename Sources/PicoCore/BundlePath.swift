@@ -5,8 +5,9 @@ import Foundation
 /// formatting characters (they make a name display as another) and no empty segment. The
 /// paths of one bundle together must also be able to exist on a disk: see `conflicts(among:)`.
 ///
-/// Paths come from manifests, archives and relays, so every path is untrusted until it has
-/// been through `BundlePath(validating:)`.
+/// Paths come from manifests, archives, journals, relays and requests, so every path is a
+/// `String` until it has been through `BundlePath(validating:)`, once, where it comes in; from
+/// there on it is a `BundlePath`. The rules are applied nowhere else.
 public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let string: String
 
@@ -27,15 +28,13 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// `string`, if it keeps every rule; else the first rule it breaks.
     public init(validating string: String) throws(Problem) {
         if let problem = Self.problem(in: string) { throw problem }
         self.string = string
     }
 
-    /// For paths the program made itself from already-checked parts.
-    init(trusted string: String) { self.string = string }
-
-    public static func problem(in string: String) -> Problem? {
+    private static func problem(in string: String) -> Problem? {
         if string.isEmpty { return .empty }
         if string.hasPrefix("/") { return .absolute }
         for scalar in string.unicodeScalars {
@@ -93,7 +92,7 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Every pair among a bundle's file paths that cannot exist side by side on a disk: a file
     /// that is also a folder of another path, and paths (or folders on them) that differ only
     /// in case. The build and verify both refuse a bundle with any. `paths` should each be
-    /// safe (`problem(in:)` is nil); the result is sorted by the second path's bytes.
+    /// safe (a `BundlePath`'s string); the result is sorted by the second path's bytes.
     public static func conflicts(among paths: some Sequence<String>) -> [Conflict] {
         var files = Set<[UInt8]>()
         var folders: [[UInt8]: String] = [:]     // folder bytes -> a path that needs it
@@ -137,5 +136,26 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Bundles sort paths by their UTF-8 bytes (the order of `SHA256SUMS`).
     public static func < (lhs: BundlePath, rhs: BundlePath) -> Bool {
         lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
+    }
+}
+
+/// A file a manifest lists whose path keeps the rules: what readers read and write. The
+/// manifest's other files are the verifier's `unsafe-path` findings, and nothing is read or
+/// written at them.
+public struct SafeBundleFile: Sendable, Equatable {
+    public let path: BundlePath
+    /// The entry as the manifest lists it.
+    public let listed: BundleFile
+
+    public var size: Int { listed.size }
+    public var sha256: String { listed.sha256 }
+    public var type: String { listed.type }
+}
+
+extension BundleManifest {
+    /// The listed files whose paths keep the rules, in manifest order, each path checked here
+    /// once (a manifest is untrusted).
+    public var safeFiles: [SafeBundleFile] {
+        files.compactMap { file in (try? BundlePath(validating: file.path)).map { SafeBundleFile(path: $0, listed: file) } }
     }
 }

@@ -239,8 +239,10 @@ public struct BundleVerifier: Sendable {
 
         var seen = Set<String>()
         for file in manifest.files {
-            if let problem = BundlePath.problem(in: file.path) {
-                problems.append(.init(.unsafePath, path: file.path, problem.description))
+            do throws(BundlePath.Problem) {
+                _ = try BundlePath(validating: file.path)
+            } catch {
+                problems.append(.init(.unsafePath, path: file.path, error.description))
                 continue
             }
             if BundleManifest.describingFiles.contains(file.path) {

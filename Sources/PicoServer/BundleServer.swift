@@ -111,10 +111,15 @@ final class StalledReaderCloser: ChannelInboundHandler, RemovableChannelHandler 
 /// it has passed the same checks; until then the last good version stays served.
 actor CheckedBundle {
     struct Version: Sendable {
-        let files: [String: BundleFile]
+        let files: [BundlePath: BundleFile]
         let id: String
         let manifestData: Data
         let checksumsData: Data?
+
+        /// The listed file at a path taken from a request: the path is checked here, once.
+        func file(at requested: String) -> BundleFile? {
+            (try? BundlePath(validating: requested)).flatMap { files[$0] }
+        }
     }
 
     let source: any BundleReader
@@ -140,7 +145,7 @@ actor CheckedBundle {
             throw ServeRefusal("refusing to serve \(source.description): it is not an intact bundle\n"
                                + report.problems.map { "  \($0)" }.joined(separator: "\n"))
         }
-        let files = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let files = Dictionary(manifest.safeFiles.map { ($0.path, $0.listed) }, uniquingKeysWith: { first, _ in first })
         return Version(files: files, id: manifest.id, manifestData: manifestData, checksumsData: checksumsData)
     }
 
@@ -174,7 +179,6 @@ struct VerifyingResponder: Sendable {
 
     func respond(to request: Request) async throws -> Response {
         let version = await bundle.current()
-        let files = version.files
         let rawPath = request.uri.path
         guard rawPath.hasPrefix(basePath) || rawPath + "/" == basePath else {
             return Self.text(.notFound, "not under \(basePath): this server serves one bundle there\n")
@@ -186,18 +190,18 @@ struct VerifyingResponder: Sendable {
         if reloadsPages, decoded == Self.versionPath { return Self.text(.ok, version.id) }
         // A folder's index is index.html, index.htm or index.xhtml, as in the build's links.
         func index(of folder: String) -> String? {
-            Self.indexNames.lazy.map { folder + $0 }.first { files[$0] != nil }
+            Self.indexNames.lazy.map { folder + $0 }.first { version.file(at: $0) != nil }
         }
         let path = decoded.isEmpty || decoded.hasSuffix("/") ? index(of: decoded) ?? decoded + "index.html" : decoded
-        if files[path] == nil, index(of: path + "/") != nil {
+        if version.file(at: path) == nil, index(of: path + "/") != nil {
             return Self.redirect(to: rawPath + "/")
         }
         let isHead = request.method == .head
         // The describing files as they were checked, from memory.
         if path == BundleManifest.fileName { return Self.describing(path, version.manifestData) }
         if path == BundleManifest.checksumsFileName, let checksums = version.checksumsData { return Self.describing(path, checksums) }
-        guard BundlePath.problem(in: path) == nil, let expected = files[path] else {
-            if let notFound = files["404.html"] {
+        guard let expected = version.file(at: path) else {
+            if let notFound = version.file(at: "404.html") {
                 // 404.html's links are relative to the top: at a deeper path a <base> keeps them working.
                 let base = decoded.contains("/") ? basePath : nil
                 var response = try await serve(notFound, base: base, isHead: isHead)

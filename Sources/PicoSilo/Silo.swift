@@ -195,12 +195,13 @@ enum LocalBundle {
         problems += BundleVerifier.standard().signatureStatus(of: manifest).problems.map(\.description)
         problems += BundlePath.conflicts(among: manifest.files.map(\.path)).map(\.description)
         for file in manifest.files {
-            if let problem = BundlePath.problem(in: file.path) {
-                problems.append("\(file.path): \(problem)")
+            let path: BundlePath
+            do throws(BundlePath.Problem) { path = try BundlePath(validating: file.path) } catch {
+                problems.append("\(file.path): \(error)")
                 continue
             }
             var info = stat()
-            if lstat(root + "/" + file.path, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || Int(info.st_size) != file.size {
+            if lstat(root + "/" + path.string, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || Int(info.st_size) != file.size {
                 problems.append("\(file.path) is missing, not a regular file, or not the size its manifest says")
             }
         }

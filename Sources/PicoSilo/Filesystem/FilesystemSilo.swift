@@ -223,8 +223,8 @@ public struct FilesystemSilo: Silo {
             manifestData = found
             checksums = try FileTree.readWithoutFollowing(BundleManifest.checksumsFileName, under: source.path)
             let manifest = try BundleManifest.decode(manifestData)
-            for file in manifest.files {
-                guard BundlePath.problem(in: file.path) == nil else { continue }
+            // Only paths that keep the rules are opened or written; the others are findings.
+            for file in manifest.safeFiles.map(\.listed) {
                 // Never through a symlink, and never more than the manifest's size.
                 let input: Int32
                 do {

@@ -165,8 +165,11 @@ struct PublishJournal: Codable, Equatable {
     /// Paths a journal must not hold: anything BundlePath refuses, except that a stray being
     /// removed may have a name that is not NFC (a twin no manifest could list).
     var unsafePaths: [(String, BundlePath.Problem)] {
-        let moved = (replaced + added).compactMap { path in BundlePath.problem(in: path).map { (path, $0) } }
-        let gone = removed.compactMap { path in BundlePath.problem(in: path).map { (path, $0) } }.filter { $0.1 != .notNFC }
+        func unsafe(_ path: String) -> (String, BundlePath.Problem)? {
+            do throws(BundlePath.Problem) { _ = try BundlePath(validating: path); return nil } catch { return (path, error) }
+        }
+        let moved = (replaced + added).compactMap(unsafe)
+        let gone = removed.compactMap(unsafe).filter { $0.1 != .notNFC }
         return moved + gone
     }
 

@@ -230,9 +230,10 @@ public struct NostrSilo: Silo {
         }
         // Each content once, then every path that has it.
         var unique: [String: Int] = [:]
-        for file in manifest.files where BundlePath.problem(in: file.path) == nil { unique[file.sha256] = file.size }
+        let safe = manifest.safeFiles.map(\.listed)
+        for file in safe { unique[file.sha256] = file.size }
         let answers = try await reader.contents(unique.map { StoredContent(sha256: $0.key, size: $0.value) })
-        for file in manifest.files where BundlePath.problem(in: file.path) == nil {
+        for file in safe {
             switch answers[file.sha256] {
             case .success(let data)?: retrieved.files[file.path] = data
             case .failure(let problem)?:

@@ -199,7 +199,7 @@ public struct S3Silo: Silo {
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
             let manifest = try BundleManifest.decode(manifestData)
-            let safe = manifest.files.filter { BundlePath.problem(in: $0.path) == nil }
+            let safe = manifest.safeFiles.map(\.listed)
             let found = FoundFiles()
             try await Parallel.forEach(safe, limit: connections) { file in
                 let target = staging.url.path + "/" + file.path
@@ -241,10 +241,11 @@ public struct S3Silo: Silo {
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
             let objects = try await listedObjects(client: client)
-            let files = (try? BundleManifest.decode(manifestData))?.files ?? []
+            let manifest = try? BundleManifest.decode(manifestData)
+            let files = manifest?.files ?? []
             let found = FoundFiles()
             // Objects of the wrong size are already a finding; only the others are read.
-            let toRead = files.filter { BundlePath.problem(in: $0.path) == nil && objects.size(of: $0.path) == $0.size }
+            let toRead = (manifest?.safeFiles ?? []).map(\.listed).filter { objects.size(of: $0.path) == $0.size }
             for file in files {
                 if let size = objects.size(of: file.path), size != file.size {
                     found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: nil))
