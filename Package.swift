@@ -37,14 +37,17 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // POSIX file I/O, at the bottom of the graph: one file-descriptor type (every read, write and
+        // EINTR retry), walking folders without following links, output swapped in by StagingFolder.
+        .target(name: "PicoFiles"),
         // The bundle: paths, hashes, the integrity manifest, verification, BundleReader (one file at a time).
-        .target(name: "PicoCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "PicoCore", dependencies: ["PicoFiles", .product(name: "Crypto", package: "swift-crypto")]),
         // Markdown → HTML (cmark-gfm behind one Swift type).
         .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM"]),
         // Finding URL references in HTML (libxml2) and CSS, with their byte positions.
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
         // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
-        .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore"]),
+        .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore", "PicoFiles"]),
         // The S3 protocol: Signature V4, addressing and credentials, a retrying client.
         .target(name: "PicoS3", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -54,7 +57,7 @@ let package = Package(
         // Where bundles live: one protocol, one folder per kind of silo; BundleTarget, what
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoArchive", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
@@ -66,7 +69,7 @@ let package = Package(
         // NIP-01 events, the NIP-5A site and chunk events and addresses, a relay client over WebSocket,
         // chunk stores and the site reader (one author's site from many relays, any of them hostile).
         .target(name: "PicoNostr", dependencies: [
-            "CSecp256k1", "PicoCore",
+            "CSecp256k1", "PicoCore", "PicoFiles",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "Logging", package: "swift-log"),
@@ -80,7 +83,7 @@ let package = Package(
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [
-            "PicoCore", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML",
+            "PicoCore", "PicoFiles", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
@@ -96,19 +99,20 @@ let package = Package(
 
         // Temporary folders, fixture sites, running programs: shared by the test targets.
         .target(name: "PicoTestSupport", dependencies: ["PicoCore"], path: "Tests/PicoTestSupport"),
-        .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoFilesTests", dependencies: ["PicoFiles", "PicoTestSupport"]),
+        .testTarget(name: "PicoCoreTests", dependencies: ["PicoCore", "PicoFiles", "PicoTestSupport"]),
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoTOMLTests", dependencies: ["PicoTOML"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
-        .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoFiles", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoS3Tests", dependencies: [
             "PicoS3", "PicoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoImage", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
-        .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoHTML", "PicoTestSupport"]),
+        .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoFiles", "PicoHTML", "PicoTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import CLibArchive
 import PicoCore
+import PicoFiles
 
 /// Writes an archive through libarchive, deterministically: the caller gives entries in a
 /// fixed order, and every entry gets the same time, mode and owner.

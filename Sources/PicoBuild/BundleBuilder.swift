@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoHTML
 #if canImport(Glibc)
 import Glibc

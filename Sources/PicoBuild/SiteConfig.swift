@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoTOML
 #if canImport(Glibc)
 import Glibc

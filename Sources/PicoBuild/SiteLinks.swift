@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoMarkdown
 #if canImport(Glibc)
 import Glibc

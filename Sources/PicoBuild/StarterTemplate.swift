@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 
 /// The starter sites `pico init` copies: Templates/ in the source tree, embedded into the binary
 /// at build time (Plugins/EmbedAssets), so that a pico copied anywhere still has them. A folder

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import PicoCore
+import PicoFiles
 
 /// The site's Mustache templates: every `templates/**/*.mustache` registered by its path
 /// without the extension (`page`, `partials/nav`; partials also by their bare name).

@@ -1,4 +1,5 @@
 import Foundation
+import PicoFiles
 
 /// One file of a bundle as the integrity manifest lists it.
 public struct BundleFile: Equatable, Sendable, Codable {

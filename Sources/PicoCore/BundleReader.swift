@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PicoFiles
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -98,36 +99,28 @@ public struct FolderBundleReader: BundleReader {
     public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
         let full = root.path + "/" + path
         return try await BlockingRead.run { () throws -> (any BundleFileReader)? in
-            let descriptor = Glibc.open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-            guard descriptor >= 0 else {
-                if errno == ENOENT || errno == ELOOP || errno == ENOTDIR { return nil }
-                throw POSIXFailure(operation: "open", path: full, code: errno)
+            do throws(POSIXFailure) {
+                let file = try FileDescriptor(opening: full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+                guard let info = try? file.status(), info.st_mode & S_IFMT == S_IFREG else { return nil }
+                return OpenFile(file)
+            } catch {
+                if [ENOENT, ELOOP, ENOTDIR].contains(error.code) { return nil }
+                throw error
             }
-            var info = stat()
-            guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                close(descriptor)
-                return nil
-            }
-            return OpenFile(descriptor: descriptor, path: full)
         }
     }
 
     /// A file opened once and read from that descriptor, so a rename over it cannot swap its
     /// bytes midway.
     final class OpenFile: BundleFileReader {
-        let descriptor: Int32
-        let path: String
-        init(descriptor: Int32, path: String) { (self.descriptor, self.path) = (descriptor, path) }
-        deinit { close(descriptor) }
+        let file: FileDescriptor
+        init(_ file: consuming FileDescriptor) { self.file = file }
 
         func read(upTo maxCount: Int) async throws -> [UInt8] {
-            let (descriptor, path) = (descriptor, path)
-            return try await BlockingRead.run {
+            try await BlockingRead.run {
                 try [UInt8](unsafeUninitializedCapacity: max(maxCount, 0)) { buffer, count in
-                    var got = -1
-                    repeat { got = Glibc.read(descriptor, buffer.baseAddress, buffer.count) } while got < 0 && errno == EINTR
-                    guard got >= 0 else { count = 0; throw POSIXFailure(operation: "read", path: path, code: errno) }
-                    count = got
+                    count = 0
+                    count = try self.file.read(into: UnsafeMutableRawBufferPointer(buffer))
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PicoFiles
 
 /// One thing wrong with a bundle.
 public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible {

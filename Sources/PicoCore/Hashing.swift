@@ -1,8 +1,6 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import PicoFiles
 
 /// SHA-256 as lowercase hex, the form every pico manifest uses.
 public enum SHA256Hex {
@@ -13,17 +11,13 @@ public enum SHA256Hex {
     /// Hashes a file in fixed-size reads into one reused buffer, so large media never sits
     /// whole in memory and no chunk is allocated twice.
     public static func ofFile(at url: URL) throws -> (hex: String, size: Int) {
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw POSIXFailure(operation: "open", path: url.path, code: errno) }
-        defer { close(descriptor) }
+        let file = try FileDescriptor(opening: url.path, O_RDONLY)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileTree.chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         var hasher = SHA256()
         var size = 0
         while true {
-            let got = read(descriptor, buffer.baseAddress, buffer.count)
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw POSIXFailure(operation: "read", path: url.path, code: errno) }
+            let got = try file.read(into: buffer)
             if got == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
             size += got
@@ -82,4 +76,24 @@ public struct IncrementalSHA256 {
     public mutating func update(_ data: some DataProtocol) { hasher.update(data: data) }
     public mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
     public func finalize() -> String { SHA256Hex.hex(hasher.finalize()) }
+}
+
+extension FileTree {
+    /// Copies a file in `chunkSize` pieces, hashing as it goes, and with `flush` makes sure the copy
+    /// is on the disk before returning (what a silo promises; a build needs no fsync).
+    public static func copyHashing(from source: String, to destination: String, flush: Bool) throws -> (sha256: String, size: Int) {
+        var hasher = IncrementalSHA256()
+        let size = try copy(from: source, to: destination, flush: flush) { hasher.update($0) }
+        return (hasher.finalize(), size)
+    }
+
+    /// Copies an open file to `destination` as `copyHashing` does, but never more than `limit`
+    /// bytes: a file larger than its manifest says is found without writing it out. `size` is
+    /// the bytes read, `limit + 1` at most.
+    public static func copyHashing(from input: borrowing FileDescriptor, to destination: String, limit: Int,
+                                   flush: Bool) throws -> (sha256: String, size: Int) {
+        var hasher = IncrementalSHA256()
+        let size = try copy(from: input, to: destination, limit: limit, flush: flush) { hasher.update($0) }
+        return (hasher.finalize(), size)
+    }
 }

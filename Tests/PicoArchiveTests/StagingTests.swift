@@ -1,6 +1,7 @@
 import Foundation
 @testable import PicoArchive
 import PicoCore
+import PicoFiles
 import PicoTestSupport
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoHTML
 
 /// How much of a site the service worker keeps for offline use, as `[app] offline` in

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import PicoCore
+import PicoFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -226,7 +227,7 @@ public struct FilesystemSilo: Silo {
             // Only paths that keep the rules are opened or written; the others are findings.
             for file in manifest.safeFiles.map(\.listed) {
                 // Never through a symlink, and never more than the manifest's size.
-                let input: Int32
+                let input: FileDescriptor
                 do {
                     guard let opened = try FileTree.openWithoutFollowing(file.path, under: source.path) else { continue }
                     input = opened
@@ -234,14 +235,12 @@ public struct FilesystemSilo: Silo {
                     present[file.path] = PresentFile(isRegularFile: false, size: 0, sha256: nil)
                     continue
                 }
-                defer { close(input) }
-                var info = stat()
-                if fstat(input, &info) == 0, Int(info.st_size) != file.size {
+                if let info = try? input.status(), Int(info.st_size) != file.size {
                     present[file.path] = PresentFile(isRegularFile: true, size: Int(info.st_size), sha256: nil)
                     continue
                 }
-                let copied = try FileTree.copyHashing(from: input, sourcePath: source.path + "/" + file.path,
-                                                      to: staging.url.path + "/" + file.path, limit: file.size, flush: true)
+                let copied = try FileTree.copyHashing(from: input, to: staging.url.path + "/" + file.path,
+                                                      limit: file.size, flush: true)
                 present[file.path] = PresentFile(isRegularFile: true, size: copied.size, sha256: copied.sha256)
             }
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 
 /// The record that makes a folder publish crash-safe without rewriting unchanged files.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoNostr
 import Synchronization
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import PicoS3
 #if canImport(Glibc)
 import Glibc

@@ -123,93 +123,63 @@ public enum FileTree {
 
     /// The same with the root as a path string: `URL` path arithmetic is slow in hot loops.
     public static func write(_ data: Data, to relativePath: String, underPath root: String) throws {
-        let path = root + "/" + relativePath
-        var descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if descriptor < 0, errno == ENOENT {
+        let file = try create(root + "/" + relativePath)
+        try data.withUnsafeBytes { try file.writeAll($0) }
+    }
+
+    /// Creates (or truncates) a file, and the folders above it when they are missing.
+    private static func create(_ path: String) throws -> FileDescriptor {
+        do throws(POSIXFailure) {
+            return try FileDescriptor(opening: path, O_WRONLY | O_CREAT | O_TRUNC)
+        } catch {
+            guard error.code == ENOENT else { throw error }
             try makeFolders(String(path[..<path.lastIndex(of: "/")!]))
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            return try FileDescriptor(opening: path, O_WRONLY | O_CREAT | O_TRUNC)
         }
-        guard descriptor >= 0 else { throw POSIXFailure(operation: "create", path: path, code: errno) }
-        defer { close(descriptor) }
-        try data.withUnsafeBytes { try writeAll($0, to: descriptor, path: path) }
     }
 
-    /// Writes every byte, going on after short writes and interruptions.
+    /// Writes every byte to a descriptor something else owns and closes.
     public static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFailure(operation: "write", path: path, code: errno)
-            }
-            offset += written
-        }
+        try FileDescriptor.withUnowned(descriptor, path: path) { file in try file.writeAll(bytes) }
     }
 
-    /// Copies a file in `chunkSize` pieces, hashing as it goes, and with `flush` makes sure the copy
-    /// is on the disk before returning (what a silo promises; a build needs no fsync).
-    public static func copyHashing(from source: String, to destination: String, flush: Bool) throws -> (sha256: String, size: Int) {
-        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard input >= 0 else { throw POSIXFailure(operation: "open", path: source, code: errno) }
-        defer { close(input) }
-        return try copyHashing(from: input, sourcePath: source, to: destination, limit: Int.max - 1, flush: flush)
+    /// Copies a file in `chunkSize` pieces, showing each piece to `eachPiece` (to hash it), and
+    /// with `flush` makes sure the copy is on the disk before returning (what a silo promises; a
+    /// build needs no fsync). Returns the size.
+    public static func copy(from source: String, to destination: String, flush: Bool,
+                            eachPiece: (UnsafeRawBufferPointer) -> Void) throws -> Int {
+        let input = try FileDescriptor(opening: source, O_RDONLY | O_NOFOLLOW)
+        return try copy(from: input, to: destination, limit: Int.max - 1, flush: flush, eachPiece: eachPiece)
     }
 
     /// Opens `relative` under `root` for reading without following a symlink anywhere: each
     /// folder on the way is opened with `O_NOFOLLOW | O_DIRECTORY` from the one before it, so a
     /// symlinked folder inside a bundle cannot lead outside it. Nil when the file is not there;
     /// `NotRegular` when it, or a folder on the way, is a symlink or not what it should be.
-    public static func openWithoutFollowing(_ relative: String, under root: String) throws -> Int32? {
-        var folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard folder >= 0 else { throw POSIXFailure(operation: "open", path: root, code: errno) }
+    public static func openWithoutFollowing(_ relative: String, under root: String) throws -> FileDescriptor? {
+        var folder = try FileDescriptor(opening: root, O_RDONLY | O_DIRECTORY)
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for (index, part) in parts.enumerated() {
             let last = index == parts.count - 1
-            let next = openat(folder, part, (last ? O_RDONLY : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-            let failure = errno
-            close(folder)
-            guard next >= 0 else {
-                if failure == ENOENT { return nil }
-                if failure == ELOOP || failure == ENOTDIR { throw NotRegular(path: relative) }
-                throw POSIXFailure(operation: "open", path: root + "/" + relative, code: failure)
+            do throws(POSIXFailure) {
+                folder = try folder.opening(part, (last ? O_RDONLY : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_NONBLOCK)
+            } catch {
+                if error.code == ENOENT { return nil }
+                if error.code == ELOOP || error.code == ENOTDIR { throw NotRegular(path: relative) }
+                throw POSIXFailure(operation: "open", path: root + "/" + relative, code: error.code)
             }
-            folder = next
         }
-        var info = stat()
-        guard fstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(folder)
-            throw NotRegular(path: relative)
-        }
+        guard let info = try? folder.status(), info.st_mode & S_IFMT == S_IFREG else { throw NotRegular(path: relative) }
         return folder
     }
 
     /// A small file (a manifest) under `root`, read without following a symlink anywhere, and
     /// never more than `limit` bytes. Nil when it is not there; `NotRegular` when it is a link.
     public static func readWithoutFollowing(_ relative: String, under root: String, limit: Int = 256 << 20) throws -> Data? {
-        guard let descriptor = try openWithoutFollowing(relative, under: root) else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw POSIXFailure(operation: "look at", path: root + "/" + relative, code: errno) }
-        guard Int(info.st_size) <= limit else { throw TooLarge(path: relative, limit: limit) }
-        return try read(upTo: Int(info.st_size), from: descriptor, path: root + "/" + relative)
-    }
-
-    /// Up to `count` bytes from `descriptor`, fewer when the file ends first.
-    private static func read(upTo count: Int, from descriptor: Int32, path: String) throws -> Data {
-        var data = Data(count: max(count, 0))
-        var filled = 0
-        try data.withUnsafeMutableBytes { buffer in
-            while filled < buffer.count {
-                let got = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-                if got < 0, errno == EINTR { continue }
-                guard got >= 0 else { throw POSIXFailure(operation: "read", path: path, code: errno) }
-                if got == 0 { break }
-                filled += got
-            }
-        }
-        data.count = filled
-        return data
+        guard let file = try openWithoutFollowing(relative, under: root) else { return nil }
+        let size = Int(try file.status().st_size)
+        guard size <= limit else { throw TooLarge(path: relative, limit: limit) }
+        return try file.read(upTo: size)
     }
 
     public struct TooLarge: Error, CustomStringConvertible {
@@ -224,49 +194,41 @@ public enum FileTree {
         public var description: String { "\(path) is a symlink or special file, or lies under a symlinked folder" }
     }
 
-    /// Copies an open file to `destination` as `copyHashing` does, but never more than `limit`
-    /// bytes: a file larger than its manifest says is found without writing it out. `size` is
-    /// the bytes read, `limit + 1` at most.
-    public static func copyHashing(from input: Int32, sourcePath: String, to destination: String, limit: Int,
-                                   flush: Bool) throws -> (sha256: String, size: Int) {
+    /// Copies an open file to `destination` as `copy(from:to:flush:eachPiece:)` does, but never
+    /// more than `limit` bytes: a file larger than its manifest says is found without writing it
+    /// out. Returns the bytes read, `limit + 1` at most.
+    public static func copy(from input: borrowing FileDescriptor, to destination: String, limit: Int, flush: Bool,
+                            eachPiece: (UnsafeRawBufferPointer) -> Void) throws -> Int {
         try makeFolders(String(destination[..<destination.lastIndex(of: "/")!]))
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard output >= 0 else { throw POSIXFailure(operation: "create", path: destination, code: errno) }
-        defer { close(output) }
+        let output = try FileDescriptor(opening: destination, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
-        var hasher = IncrementalSHA256()
         var size = 0
         while size <= limit {
             // One byte past the limit is enough to know the file is too large.
-            let want = min(buffer.count, limit.addingSaturating(1) - size)
-            let got = Glibc.read(input, buffer.baseAddress, want)
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw POSIXFailure(operation: "read", path: sourcePath, code: errno) }
+            let want = min(buffer.count, (limit == .max ? limit : limit + 1) - size)
+            let got = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]))
             if got == 0 { break }
             size += got
             if size > limit { break }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[..<got])
-            hasher.update(piece)
-            try writeAll(piece, to: output, path: destination)
+            eachPiece(piece)
+            try output.writeAll(piece)
         }
-        if flush, fsync(output) != 0 { throw POSIXFailure(operation: "flush", path: destination, code: errno) }
-        return (hasher.finalize(), size)
+        if flush { try output.sync() }
+        return size
     }
 
     /// Reads a whole file with one `read` per chunk, no Foundation URL work.
     public static func read(atPath path: String) throws -> Data {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw POSIXFailure(operation: "open", path: path, code: errno) }
-        defer { close(descriptor) }
-        var info = stat()
-        let expected = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
-        var data = try read(upTo: expected, from: descriptor, path: path)
+        let file = try FileDescriptor(opening: path, O_RDONLY)
+        let expected = (try? file.status()).map { Int($0.st_size) } ?? 0
+        var data = try file.read(upTo: expected)
         // A file that grew while we read it: take the rest too.
         if data.count == expected {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
-                let got = Glibc.read(descriptor, &chunk, chunk.count)
+                let got = chunk.withUnsafeMutableBytes { (try? file.read(into: $0)) ?? 0 }
                 if got <= 0 { break }
                 data.append(contentsOf: chunk[..<got])
             }
@@ -287,91 +249,3 @@ public enum FileTree {
     }
 }
 
-/// A failed system call, with the file it was about.
-public struct POSIXFailure: Error, CustomStringConvertible, LocalizedError {
-    public let operation: String
-    public let path: String
-    public let code: Int32
-
-    public init(operation: String, path: String, code: Int32) {
-        self.operation = operation
-        self.path = path
-        self.code = code
-    }
-
-    public var description: String { "cannot \(operation) \(path): \(String(cString: strerror(code)))" }
-    public var errorDescription: String? { description }
-}
-
-/// A folder that is built beside its destination and replaces it only when complete, so a
-/// failed build leaves the previous output untouched, and at every moment `destination` holds
-/// either the whole old output or the whole new one.
-public struct StagingFolder: Sendable {
-    public let destination: URL
-    public let url: URL
-
-    public init(replacing destination: URL) throws {
-        self.destination = destination.standardizedFileURL
-        let parent = self.destination.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        // mkdtemp makes a new folder or fails: a name planted beside the destination (a
-        // symlink in a shared folder) is never followed or reused.
-        var template = Array((parent.path + "/.\(self.destination.lastPathComponent).pico-staging-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw POSIXFailure(operation: "create a staging folder in", path: parent.path, code: errno)
-        }
-        url = URL(fileURLWithPath: String(cString: made), isDirectory: true)
-    }
-
-    /// Moves the finished folder into place. An existing destination is swapped with it in one
-    /// step (`renameat2(RENAME_EXCHANGE)`), then the old output, now at the staging name, is
-    /// removed. Where the file system cannot exchange (ENOSYS, EINVAL), the old folder is
-    /// renamed aside first, which leaves a moment with nothing at `destination`.
-    public func commit() throws {
-        // mkdtemp made it 0700; output folders are ordinary ones.
-        guard chmod(url.path, 0o755) == 0 else { throw POSIXFailure(operation: "set the mode of", path: url.path, code: errno) }
-        var info = stat()
-        guard lstat(destination.path, &info) == 0 else {
-            guard rename(url.path, destination.path) == 0 else {
-                throw POSIXFailure(operation: "move the finished folder to", path: destination.path, code: errno)
-            }
-            return
-        }
-        if let exchange = Self.renameExchange {
-            if exchange(AT_FDCWD, url.path, AT_FDCWD, destination.path, Self.renameExchangeFlag) == 0 {
-                try? FileManager.default.removeItem(at: url)
-                return
-            }
-            guard errno == EINVAL || errno == ENOSYS else {
-                throw POSIXFailure(operation: "swap the finished folder into", path: destination.path, code: errno)
-            }
-        }
-        try commitInTwoSteps()
-    }
-
-    private func commitInTwoSteps() throws {
-        let fm = FileManager.default
-        let aside = URL(fileURLWithPath: url.path + "-old")
-        guard rename(destination.path, aside.path) == 0 else {
-            throw POSIXFailure(operation: "move aside the old", path: destination.path, code: errno)
-        }
-        guard rename(url.path, destination.path) == 0 else {
-            let code = errno
-            _ = rename(aside.path, destination.path)
-            throw POSIXFailure(operation: "move the finished folder to", path: destination.path, code: code)
-        }
-        try? fm.removeItem(at: aside)
-    }
-
-    /// `renameat2(2)`, which Swift's Glibc module does not declare: looked up in the C library
-    /// (glibc 2.28 and later), nil where there is none.
-    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-    private static let renameExchangeFlag: UInt32 = 1 << 1   // RENAME_EXCHANGE, linux/fs.h
-    private static var renameExchange: RenameAt2? {
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
-    }
-
-    public func discard() {
-        try? FileManager.default.removeItem(at: url)
-    }
-}
