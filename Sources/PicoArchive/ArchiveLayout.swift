@@ -1,3 +1,4 @@
+import PicoFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,23 +104,22 @@ enum ArchiveLayout {
 
 /// A file read with `pread`, for header checks.
 final class RawArchiveFile {
-    let descriptor: Int32
+    let file: FileDescriptor
     let size: Int64
     let path: String
 
     init(path: String) throws(ArchiveError) {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ArchiveError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(descriptor)
+        do throws(POSIXFailure) {
+            file = try FileDescriptor(opening: path, O_RDONLY)
+        } catch {
+            throw ArchiveError("cannot open \(path): \(error.reason)")
+        }
+        guard let info = try? file.status(), info.st_mode & S_IFMT == S_IFREG else {
             throw ArchiveLayout.unreadable(path, "it is not a regular file")
         }
         size = Int64(info.st_size)
     }
-
-    deinit { close(descriptor) }
 
     /// Exactly `count` bytes at `offset`; fewer means the archive is cut short.
     func bytes(at offset: Int64, count: Int) throws(ArchiveError) -> [UInt8] {
@@ -127,17 +127,14 @@ final class RawArchiveFile {
             throw ArchiveLayout.unreadable(path, "it is truncated (a header points past its end)")
         }
         var result = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        let failure: Int32? = result.withUnsafeMutableBytes { buffer in
-            while filled < count {
-                let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                if got < 0, errno == EINTR { continue }
-                if got < 0 { return errno }
-                if got == 0 { return EIO }
-                filled += got
+        var failure: Int32?
+        let filled = result.withUnsafeMutableBytes { buffer in
+            do throws(POSIXFailure) { return try file.readFully(into: buffer, at: offset) } catch {
+                failure = error.code
+                return 0
             }
-            return nil
         }
+        if failure == nil, filled < count { failure = EIO }
         if let failure { throw ArchiveError("cannot read \(path): \(String(cString: strerror(failure)))") }
         return result
     }

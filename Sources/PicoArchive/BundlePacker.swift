@@ -59,15 +59,15 @@ public struct BundlePacker: Sendable {
 
         // mkstemp creates a new file or fails: nothing planted beside OUT is written through.
         var template = Array((output.deletingLastPathComponent().path + "/.\(output.lastPathComponent).pico-partial-XXXXXX").utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else {
+        let made = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard made >= 0 else {
             throw POSIXFailure(operation: "create a file in", path: output.deletingLastPathComponent().path, code: errno)
         }
-        defer { close(descriptor) }
         let partial = URL(fileURLWithPath: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        let archive = FileDescriptor(adopting: made, path: partial.path)
         do {
-            guard fchmod(descriptor, 0o644) == 0 else { throw POSIXFailure(operation: "set the mode of", path: partial.path, code: errno) }
-            let writer = try ArchiveWriter(descriptor: descriptor, path: partial.path, format: format,
+            guard fchmod(archive.rawValue, 0o644) == 0 else { throw POSIXFailure(operation: "set the mode of", path: partial.path, code: errno) }
+            let writer = try ArchiveWriter(descriptor: archive.rawValue, path: partial.path, format: format,
                                            mtime: manifest.createdEpoch ?? Self.fallbackTime, level: level)
             for (name, data) in [(BundleManifest.checksumsFileName, checksums), (BundleManifest.fileName, manifestData)] {
                 try writer.addFile(path: name, size: data.count, compress: true) { sink in
@@ -78,12 +78,10 @@ public struct BundlePacker: Sendable {
             var bytes = 0
             for file in manifest.files {
                 let path = root + "/" + file.path
-                let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                guard descriptor >= 0 else { throw ArchiveError("\(file.path) is listed in the manifest but cannot be read: \(String(cString: strerror(errno)))") }
-                defer { close(descriptor) }
+                let input = try Self.openListed(path, as: file.path)
                 try writer.addFile(path: file.path, size: file.size, compress: !Self.storedTypes.contains(file.type)) { sink in
                     try hashing.stream(file.path, size: file.size, expecting: file.sha256, to: sink) { buffer in
-                        read(descriptor, buffer.baseAddress, buffer.count)
+                        read(input.rawValue, buffer.baseAddress, buffer.count)
                     }
                 }
                 bytes += file.size
@@ -99,12 +97,21 @@ public struct BundlePacker: Sendable {
             throw error
         }
     }
+
+    /// A file the manifest lists, opened to be packed (never through a symlink).
+    private static func openListed(_ path: String, as listed: String) throws(ArchiveError) -> FileDescriptor {
+        do throws(POSIXFailure) {
+            return try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW)
+        } catch {
+            throw ArchiveError("\(listed) is listed in the manifest but cannot be read: \(error.reason)")
+        }
+    }
 }
 
 /// Hashes files on a second thread while the caller writes them. The caller never waits for
 /// a file's result: mismatches are collected and read once at the end. One call streams a
 /// whole file, so the turns of the buffers (each handed out again only after its hashing)
-/// stay inside this type, whatever the read does (short reads, EINTR, errors).
+/// stay inside this type, whatever the read does (short reads, interruptions, errors).
 final class OverlappedHasher: @unchecked Sendable {
     // `turn` is touched by the caller's thread only; `hasher` and `mismatches` by the queue
     // only (the caller reads them through `queue.sync`). Each buffer's semaphore is waited on
@@ -133,8 +140,7 @@ final class OverlappedHasher: @unchecked Sendable {
             turn = (turn + 1) % Self.count
             free[index].wait()
             let buffer = UnsafeMutableRawBufferPointer(rebasing: buffers[index][..<min(buffers[index].count, left)])
-            var got: Int
-            repeat { got = read(buffer) } while got < 0 && errno == EINTR
+            let got = FileDescriptor.retryingInterruptions { read(buffer) }
             guard got > 0 else {
                 free[index].signal()
                 throw ArchiveError(got < 0 ? "\(path) cannot be read: \(String(cString: strerror(errno)))"
