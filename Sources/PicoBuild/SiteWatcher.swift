@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoFiles
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -179,74 +180,67 @@ final class FolderWatch: Sendable {
         var description: String { String(cString: strerror(code)) }
     }
 
-    private let inotify: Int32
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let inotify: FileDescriptor
+    private let wakeRead: FileDescriptor
+    private let wakeWrite: FileDescriptor
 
     /// Everything that changes what is in a folder or what a file holds.
     static let changes = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
                                 | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
     init() throws(SystemError) {
-        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard inotify >= 0 else { throw SystemError(code: errno) }
+        let events = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard events >= 0 else { throw SystemError(code: errno) }
+        inotify = FileDescriptor(adopting: events, path: "inotify")
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else {
-            let code = errno
-            close(inotify)
-            throw SystemError(code: code)
-        }
+        guard pipe(&pipeEnds) == 0 else { throw SystemError(code: errno) }
         for end in pipeEnds {
             _ = fcntl(end, F_SETFD, FD_CLOEXEC)
             _ = fcntl(end, F_SETFL, O_NONBLOCK)
         }
-        (wakeRead, wakeWrite) = (pipeEnds[0], pipeEnds[1])
-    }
-
-    deinit {
-        close(inotify)
-        close(wakeRead)
-        close(wakeWrite)
+        wakeRead = FileDescriptor(adopting: pipeEnds[0], path: "wake pipe")
+        wakeWrite = FileDescriptor(adopting: pipeEnds[1], path: "wake pipe")
     }
 
     /// Starts watching a folder (the same folder twice gives the same descriptor).
     func add(folder path: String) throws(SystemError) -> Int32 {
-        let descriptor = inotify_add_watch(inotify, path, Self.changes)
+        let descriptor = inotify_add_watch(inotify.rawValue, path, Self.changes)
         guard descriptor >= 0 else { throw SystemError(code: errno) }
         return descriptor
     }
 
     func remove(_ descriptor: Int32) {
-        _ = inotify_rm_watch(inotify, descriptor)
+        _ = inotify_rm_watch(inotify.rawValue, descriptor)
     }
 
     /// Makes a waiting `next` return.
     func wake() {
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        _ = write(wakeWrite.rawValue, &byte, 1)
     }
 
     /// The events that arrive within `timeout` (nil: wait until there are some, or `wake`).
     func next(timeout: Duration?) throws(SiteWatcherError) -> [Event] {
-        var waiting = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var waiting = [pollfd(fd: inotify.rawValue, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeRead.rawValue, events: Int16(POLLIN), revents: 0)]
         let milliseconds = timeout.map { Int32($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? -1
-        let ready = poll(&waiting, 2, milliseconds)
-        if ready < 0 {
-            if errno == EINTR { return [] }
-            throw SiteWatcherError("cannot wait for changes: \(String(cString: strerror(errno)))")
+        do throws(POSIXFailure) {
+            // A signal ends the wait with nothing ready: the caller waits again.
+            _ = try FileDescriptor.poll(&waiting, timeout: milliseconds)
+        } catch {
+            throw SiteWatcherError("cannot wait for changes: \(error.reason)")
         }
         if waiting[1].revents != 0 {
             var drained = [UInt8](repeating: 0, count: 64)
-            _ = read(wakeRead, &drained, drained.count)
+            _ = drained.withUnsafeMutableBytes { try? wakeRead.read(into: $0) }
         }
         guard waiting[0].revents != 0 else { return [] }
         var found: [Event] = []
         // Room for many events at once; each is a header and a NUL-padded name.
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
+            // Non-blocking: EAGAIN once every event is read.
+            guard let count = buffer.withUnsafeMutableBytes({ try? inotify.read(into: $0) }), count > 0 else { break }
             buffer.withUnsafeBytes { bytes in
                 var offset = 0
                 let headerSize = MemoryLayout<inotify_event>.size
