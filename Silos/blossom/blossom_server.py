@@ -284,6 +284,7 @@ def extension_for(mime):
 class BlossomHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pico-blossom-test/1"
+    timeout = 120  # an idle keep-alive connection (or a stalled body) is closed after this
 
     # -- plumbing --
 
@@ -644,6 +645,7 @@ class BlossomHandler(BaseHTTPRequestHandler):
 class BlossomServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # clients open many connections at once
 
     def __init__(self, address, config):
         super().__init__(address, BlossomHandler)
@@ -660,7 +662,24 @@ def exit_with_parent():
             os._exit(0)
 
 
+def close_inherited_descriptors():
+    """Closes every descriptor above stderr that the parent let through. A test runner that
+    starts processes from several threads can hand a server a copy of another child's output
+    pipe; kept open for the server's life, it would keep that other test waiting for EOF."""
+    try:
+        inherited = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for descriptor in inherited:
+        if descriptor > 2:
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
+
+
 def main():
+    close_inherited_descriptors()
     parser = argparse.ArgumentParser(description="A Blossom server (BUD-01/02/04/06/11/12) for pico's tests.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

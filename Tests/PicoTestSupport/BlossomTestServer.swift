@@ -68,10 +68,12 @@ public final class BlossomTestServer: @unchecked Sendable {
     /// `Tests/tools/nsite_reader.py`: nostr-sdk reads the site event from `relay`, verifies it,
     /// and loads every `path` blob through its `server` tags (or `servers`, when given);
     /// prints one JSON object (see the script).
-    public static func readSite(relay: String, author: String, site: String? = nil, servers: [String] = []) throws -> ProcessOutput {
+    /// `extra`: e.g. `["--out", folder]` to write the verified files, `["--no-server-list"]`.
+    public static func readSite(relay: String, author: String, site: String? = nil, servers: [String] = [],
+                                extra: [String] = []) throws -> ProcessOutput {
         try TestEnvironment.run(TestEnvironment.venvPython, [
             TestEnvironment.repository.appendingPathComponent("Tests/tools/nsite_reader.py").path, relay, author,
-        ] + (site.map { ["--d", $0] } ?? []) + servers.flatMap { ["--server", $0] })
+        ] + (site.map { ["--d", $0] } ?? []) + servers.flatMap { ["--server", $0] } + extra)
     }
 
     /// `Tests/tools/nsyte_publish.py`: publishes `folder` the way nsyte does (blobs with
