@@ -1,7 +1,6 @@
 import Foundation
 import PicoCore
 import PicoFiles
-import PicoFiles
 import PicoTestSupport
 import Testing
 
@@ -43,17 +42,6 @@ import Testing
         let report = BundleVerifier().verify(folder: root)
         #expect(report.problems.map(\.kind) == [.unlisted] && report.problems.first?.path == "evil\\xFF\\xFE.html",
                 "\(report.problems)")
-    }
-
-    @Test func aFolderNamedWithBadUTF8IsStillWalked() throws {
-        let folder = TemporaryFolder()
-        let root = try folder.makeBundle(site)
-        let name = Array("dir".utf8) + [0xC3]
-        let path = Array(root.path.utf8) + [UInt8(ascii: "/")] + name + [0]
-        #expect(path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { mkdir($0.baseAddress!, 0o755) } } == 0)
-        try Self.writeRaw(name + Array("/inside.html".utf8), in: root, "x")
-        let paths = try FileTree.walk(root).filter { !$0.hasCanonicalName }.map(\.path)
-        #expect(paths == ["dir\\xC3/inside.html"])
     }
 
     @Test(arguments: [
