@@ -42,13 +42,13 @@ enum FetchedBundle {
     /// file fetched, those included. `siloProblems` are what the silo found itself (a file whose
     /// nostr chunks were forged).
     static func finish(_ staging: StagingFolder, from target: String, manifestData: Data, checksums: Data?,
-                       present: [String: PresentFile], inMemory: [String: Data] = [:], siloProblems: [VerificationProblem] = [],
+                       present: [String: PresentFile], inMemory: [BundlePath: Data] = [:], siloProblems: [VerificationProblem] = [],
                        verifier: BundleVerifier) throws -> VerificationReport {
         do {
             let report = report(target: target, manifestData: manifestData, checksums: checksums, present: present,
                                 siloProblems: siloProblems, verifier: verifier)
             guard report.isValid else { throw SiloError.doesNotVerify(target, report) }
-            for (path, data) in inMemory { try FileTree.write(data, to: path, underPath: staging.url.path) }
+            for (path, data) in inMemory { try FileTree.write(data, to: path.string, underPath: staging.url.path) }
             try FileTree.write(manifestData, to: BundleManifest.fileName, underPath: staging.url.path)
             if let checksums { try FileTree.write(checksums, to: BundleManifest.checksumsFileName, underPath: staging.url.path) }
             try staging.commit()

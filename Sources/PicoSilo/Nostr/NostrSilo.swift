@@ -190,7 +190,8 @@ public struct NostrSilo: Silo {
         var manifestData: Data
         var checksums: Data
         var manifest: BundleManifest
-        var files: [String: Data] = [:]
+        /// Only files whose paths keep the rules: they are written to disk once all verified.
+        var files: [BundlePath: Data] = [:]
         var problems: [VerificationProblem] = []
     }
 
@@ -231,22 +232,24 @@ public struct NostrSilo: Silo {
         }
         // Each content once, then every path that has it.
         var unique: [String: Int] = [:]
-        let safe = manifest.safeFiles.map(\.listed)
+        let safe = manifest.safeFiles
         for file in safe { unique[file.sha256] = file.size }
         let answers = try await reader.contents(unique.map { StoredContent(sha256: $0.key, size: $0.value) })
         for file in safe {
             switch answers[file.sha256] {
             case .success(let data)?: retrieved.files[file.path] = data
             case .failure(let problem)?:
-                retrieved.problems.append(.init(problem.forged ? .changed : .missing, path: file.path, problem.description))
-            case nil: retrieved.problems.append(.init(.missing, path: file.path, "not found on any relay"))
+                retrieved.problems.append(.init(problem.forged ? .changed : .missing, path: file.path.string, problem.description))
+            case nil: retrieved.problems.append(.init(.missing, path: file.path.string, "not found on any relay"))
             }
         }
         return retrieved
     }
 
     private func present(_ retrieved: Retrieved) -> [String: PresentFile] {
-        retrieved.files.mapValues { PresentFile(isRegularFile: true, size: $0.count, sha256: SHA256Hex.of($0)) }
+        Dictionary(uniqueKeysWithValues: retrieved.files.map { path, data in
+            (path.string, PresentFile(isRegularFile: true, size: data.count, sha256: SHA256Hex.of(data)))
+        })
     }
 
     public func fetch(to destination: URL, verifier: BundleVerifier) async throws -> VerificationReport {

@@ -200,17 +200,18 @@ public struct S3Silo: Silo {
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
             let manifest = try BundleManifest.decode(manifestData)
-            let safe = manifest.safeFiles.map(\.listed)
+            // Only paths that keep the rules become files or keys.
+            let safe = manifest.safeFiles
             let found = FoundFiles()
             try await Parallel.forEach(safe, limit: connections) { file in
-                let target = staging.url.path + "/" + file.path
+                let target = staging.url.path + "/" + file.path.string
                 try FileTree.makeFolders((target as NSString).deletingLastPathComponent)
                 let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
                 guard output >= 0 else { throw POSIXFailure(operation: "create", path: target, code: errno) }
                 defer { close(output) }
                 var hasher = IncrementalSHA256()
                 var size = 0
-                let exists = try await client.streamObject(key: file.path, restart: {
+                let exists = try await client.streamObject(key: file.path.string, restart: {
                     hasher = IncrementalSHA256()
                     size = 0
                     guard ftruncate(output, 0) == 0, lseek(output, 0, SEEK_SET) == 0 else {
@@ -223,7 +224,7 @@ public struct S3Silo: Silo {
                     try FileTree.writeAll(chunk, to: output, path: target)
                     size += chunk.count
                 }
-                if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
+                if exists { found.set(file.path.string, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
             }
             let report = try FetchedBundle.finish(staging, from: address, manifestData: manifestData, checksums: checksums,
                                                   present: found.all, verifier: verifier)
