@@ -46,39 +46,43 @@ struct PlannedFile: Sendable {
     }
 }
 
-/// Rewrite links, hash, write: the stages every bundle goes through, whether it came from a
-/// pico site or a finished static site. Runs on every core; each file is produced, rewritten,
-/// hashed and written in one go, so memory holds a handful of files, not the site.
+/// What every bundle's files go through, whether they came from a pico site or a finished
+/// static site: their outputs checked together, once (`checkOutputs`), then each file made by
+/// the stages `BundleBuilder.build` composes (render, rewrite links, page script, hash and
+/// write), on every core. A file is made in one go, so memory holds a handful of files, not
+/// the site.
 struct BundleAssembler: Sendable {
+    /// Broken links are then warnings; else they are errors, reported with every other.
     var allowBrokenLinks = false
-    /// Finds source positions of links in generated pages (site folder, for reading sources).
-    var sourceRoot: URL?
     var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
-    var limits = InputLimits()
-    /// `[build] include`: a file it names exactly may hold key material.
-    var include: [String] = []
-    /// False when the site keeps its own service worker (WebAppFiles decides): pages are then
-    /// left without pico's page script.
-    var injectsPageScript = true
+
+    /// A file made: its entry in the manifest, and the broken links found in it.
+    struct Made: Sendable {
+        var file: BundleFile
+        var brokenLinks: [FileError]
+    }
 
     struct Output: Sendable {
         var files: [BundleFile]
+        /// Broken links that `allowBrokenLinks` let through.
         var warnings: [FileError]
     }
 
-    func assemble(_ planned: [PlannedFile], into folder: URL) throws(FileErrors) -> Output {
+    /// The one check of the bundle's outputs as a whole: no two sources write one path, none
+    /// writes a file pico writes itself, and no two paths are unable to exist side by side on
+    /// a disk.
+    static func checkOutputs(_ planned: [PlannedFile]) throws(FileErrors) {
         var seen: [String: PlannedFile.Origin] = [:]
         var errors: [FileError] = []
         for file in planned {
             if let other = seen[file.path] {
-                errors.append(FileError("writes /\(file.path), which \(other.shown) writes too",
-                                        at: SourceLocation(file: file.origin.shown, line: 1, column: 1),
-                                        hint: "rename one of them"))
+                errors.append(FileError("writes /\(file.path), which \(other.shown) writes too", file: file.origin.shown,
+                                        hint: file.origin.isContentPage || other.isContentPage
+                                            ? "rename one of them, or use `slug:` in the front matter" : "rename one of them"))
             }
             seen[file.path] = file.origin
             if BundleManifest.describingFiles.contains(file.path) {
-                errors.append(FileError("\(file.path) is a name pico writes itself",
-                                        at: SourceLocation(file: file.origin.shown, line: 1, column: 1), hint: "rename the file"))
+                errors.append(FileError("\(file.path) is a name pico writes itself", file: file.origin.shown, hint: "rename the file"))
             }
         }
         // Paths that cannot exist side by side on a disk (`a` and `a/b`, `A.png` and `a.png`)
@@ -86,97 +90,138 @@ struct BundleAssembler: Sendable {
         for conflict in BundlePath.conflicts(among: Array(seen.keys) + Array(BundleManifest.describingFiles)) {
             let origin = seen[conflict.second]?.shown ?? seen[conflict.first]?.shown ?? conflict.second
             let other = seen[conflict.first].map { " (\($0.shown) writes /\(conflict.first))" } ?? " (pico writes it)"
-            errors.append(FileError("cannot write /\(conflict.second): \(conflict)\(other)",
-                                    at: SourceLocation(file: origin, line: 1, column: 1), hint: "rename one of them"))
+            errors.append(FileError("cannot write /\(conflict.second): \(conflict)\(other)", file: origin, hint: "rename one of them"))
         }
         if !errors.isEmpty { throw FileErrors(errors) }
+    }
 
-        let keysAllowed = PathFilter(include: include)
-        let rewriter = PortableURLRewriter(files: Set(planned.map(\.path)).union(BundleManifest.describingFiles))
-        let folderPath = folder.path
+    /// `make` run for every file, on every core; the errors of every file, not the first only.
+    func assemble(_ planned: [PlannedFile],
+                  _ make: @escaping @Sendable (PlannedFile) throws(FileError) -> Made) throws(FileErrors) -> Output {
         let done = Counter()
         let total = planned.count
         let progress = self.progress
-        let results = Parallel.map(planned) { file -> Result<(BundleFile, [FileError]), FileError> in
+        let results = Parallel.map(planned) { file -> Result<Made, FileError> in
             defer {
                 let count = done.increment()
                 if count % 64 == 0 || count == total { progress?(count, total) }
             }
-            return Result { () throws(FileError) in
-                try produce(file, rewriter: rewriter, into: folderPath, keysAllowed: keysAllowed.namesExactly(file.path))
-            }
+            return Result { () throws(FileError) in try make(file) }
         }
-
         var files: [BundleFile] = []
         var broken: [FileError] = []
+        var errors: [FileError] = []
         for result in results {
             switch result {
-            case .success(let (file, links)):
-                files.append(file)
-                broken += links
-            case .failure(let error):
-                errors.append(error)
+            case .success(let made):
+                files.append(made.file)
+                broken += made.brokenLinks
+            case .failure(let error): errors.append(error)
             }
         }
         if !allowBrokenLinks { errors += broken }
         if !errors.isEmpty { throw FileErrors(errors) }
         return Output(files: files, warnings: allowBrokenLinks ? broken : [])
     }
+}
 
-    private func produce(_ file: PlannedFile, rewriter: PortableURLRewriter, into folder: String,
-                         keysAllowed: Bool) throws(FileError) -> (BundleFile, [FileError]) {
-        let kind = PortableURLRewriter.kind(of: file.path)
-        let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
-        var data: Data
+extension PlannedFile.Origin {
+    /// A page of `content/`, whose output path its `slug:` can change.
+    var isContentPage: Bool {
+        if case .generated(let source) = self { return source.hasPrefix("content/") }
+        return false
+    }
+}
+
+/// A file's bytes between the stages.
+enum FileContent: Sendable {
+    /// Media and other files are not read: copied in chunks while hashed, never whole in memory.
+    case copied(from: URL)
+    /// Pages, style sheets and anything rendered.
+    case bytes(Data)
+    /// A page or style sheet after its links were rewritten, with what the rewriter learnt of
+    /// the page's layout (where its head ends, how it reaches the bundle root).
+    case rewritten(PortableURLRewriter.Result)
+
+    var data: Data? {
+        switch self {
+        case .copied: nil
+        case .bytes(let data): data
+        case .rewritten(let result): result.bytes
+        }
+    }
+}
+
+/// Render: a planned file's bytes, rendered by its template or read from its file, bounded
+/// in size and checked for key material. Media and other files are left on disk for the
+/// write to stream.
+struct FileRendering: Sendable {
+    var limits = InputLimits()
+    /// `[build] include`: a file it names exactly may hold key material.
+    let keysAllowed: PathFilter
+
+    init(limits: InputLimits, include: [String]) {
+        self.limits = limits
+        keysAllowed = PathFilter(include: include)
+    }
+
+    func content(of file: PlannedFile) throws(FileError) -> FileContent {
+        let url: URL
         switch file.content {
-        case .rendered(let render):
-            data = try render()
-        case .file(let url):
+        case .rendered(let render): return .bytes(try render())
+        case .file(let source): url = source
+        }
+        let keysAllowed = keysAllowed.namesExactly(file.path)
+        guard PortableURLRewriter.kind(of: file.path) != nil else {
             // Key material by content, whatever the file is called: the first few KB of every
             // file but media (pages were scanned whole when parsed).
-            if kind == nil, !keysAllowed, !KeyMaterialScanner.isMedia(file.path) {
+            if !keysAllowed, !KeyMaterialScanner.isMedia(file.path) {
                 let head = KeyMaterialScanner.leadingBytes(ofFile: url.path)
                 if let key = KeyMaterialScanner.find(in: head, path: file.path) {
                     throw KeyMaterialScanner.error(key, file: file.origin.shown, in: head)
                 }
             }
-            if kind == nil {
-                // Media and other files: copied in chunks while hashed, never whole in memory.
-                do {
-                    let (sha, size) = try FileTree.copyHashing(from: url.path, to: folder + "/" + file.path, flush: false)
-                    return (BundleFile(path: file.path, size: size, sha256: sha, type: MediaType.of(path: file.path)), [])
-                } catch {
-                    throw FileError("cannot copy the file: \(error.localizedDescription)", at: where_)
-                }
-            }
-            // HTML and CSS are read whole to be rewritten: bounded first.
-            var info = stat()
-            if stat(url.path, &info) == 0, let tooLarge = limits.pageTooLarge(Int(info.st_size), file: file.origin.shown) {
-                throw tooLarge
-            }
-            do { data = try FileTree.read(atPath: url.path) } catch {
-                throw FileError("cannot read the file: \(error.localizedDescription)", at: where_)
-            }
-            if let tooLarge = limits.pageTooLarge(data.count, file: file.origin.shown) { throw tooLarge }
-            if !keysAllowed, let key = KeyMaterialScanner.find(in: data.prefix(KeyMaterialScanner.scannedBytes), path: file.path) {
-                throw KeyMaterialScanner.error(key, file: file.origin.shown, in: data)
-            }
+            return .copied(from: url)
         }
-        var brokenLinks: [FileError] = []
-        if let kind {
-            let original = data
-            let result = rewriter.rewrite(original, at: file.path, as: kind)
-            data = result.bytes
-            brokenLinks = locate(result.broken, in: file, original: original)
-            if kind == .html, injectsPageScript { data = PageScriptInjection.insert(into: result, at: file.path) }
+        // HTML and CSS are read whole to be rewritten: bounded first.
+        var info = stat()
+        if stat(url.path, &info) == 0, let tooLarge = limits.pageTooLarge(Int(info.st_size), file: file.origin.shown) {
+            throw tooLarge
         }
-        do {
-            try FileTree.write(data, to: file.path, underPath: folder)
-        } catch {
-            throw FileError("cannot write /\(file.path): \(error.localizedDescription)", at: where_)
+        let data: Data
+        do { data = try FileTree.read(atPath: url.path) } catch {
+            throw FileError("cannot read the file: \(error.localizedDescription)", file: file.origin.shown)
         }
-        return (BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)),
-                brokenLinks)
+        if let tooLarge = limits.pageTooLarge(data.count, file: file.origin.shown) { throw tooLarge }
+        if !keysAllowed, let key = KeyMaterialScanner.find(in: data.prefix(KeyMaterialScanner.scannedBytes), path: file.path) {
+            throw KeyMaterialScanner.error(key, file: file.origin.shown, in: data)
+        }
+        return .bytes(data)
+    }
+}
+
+/// Rewrite links: every internal URL of a page or style sheet made relative and file://-safe
+/// (`PortableURLRewriter`); the links to files the bundle lacks come back as errors placed in
+/// the source (warnings when `--allow-broken-links` lets them through).
+struct LinkRewriting: Sendable {
+    let rewriter: PortableURLRewriter
+    /// Finds source positions of links in generated pages (site folder, for reading sources).
+    var sourceRoot: URL?
+    var allowBrokenLinks = false
+
+    /// For the bundle whose paths are `files` (pico's describing files besides).
+    init(files: [PlannedFile], sourceRoot: URL?, allowBrokenLinks: Bool) {
+        rewriter = PortableURLRewriter(files: Set(files.map(\.path)).union(BundleManifest.describingFiles))
+        self.sourceRoot = sourceRoot
+        self.allowBrokenLinks = allowBrokenLinks
+    }
+
+    /// Rewrites `content` in place when it is a page or style sheet; returns its broken links.
+    func rewrite(_ content: inout FileContent, of file: PlannedFile) -> [FileError] {
+        guard case .bytes(let original) = content, let kind = PortableURLRewriter.kind(of: file.path) else { return [] }
+        let result = rewriter.rewrite(original, at: file.path, as: kind)
+        content = .rewritten(result)
+        return locate(result.broken, in: file, original: original)
     }
 
     /// Broken links' errors, pointing at the source file: exactly for copied files, and for
@@ -216,7 +261,7 @@ struct BundleAssembler: Sendable {
             return links.indices.map { index in
                 if let done = located[index] { return done }
                 var unplaced = FileError(message(links[index]) + " (in /\(file.path), written by its template)",
-                                         at: SourceLocation(file: source, line: 1, column: 1), hint: hint)
+                                         file: source, hint: hint)
                 unplaced.kind = .brokenLink
                 unplaced.severity = severity
                 return unplaced
@@ -229,6 +274,35 @@ struct BundleAssembler: Sendable {
         value.utf8.count <= 200 ? value : String(value.prefix(200)) + "…"
     }
 
+}
+
+/// Hash and write: the file's bytes into the staging folder, hashed as they go (a copied file
+/// is hashed while it is copied, so it is read once and never held whole).
+struct BundleWriting: Sendable {
+    /// The staging folder's path.
+    let folder: String
+
+    func write(_ content: FileContent, of file: PlannedFile) throws(FileError) -> BundleFile {
+        let type = MediaType.of(path: file.path)
+        let data: Data
+        switch content {
+        case .copied(let source):
+            do {
+                let (sha, size) = try FileTree.copyHashing(from: source.path, to: folder + "/" + file.path, flush: false)
+                return BundleFile(path: file.path, size: size, sha256: sha, type: type)
+            } catch {
+                throw FileError("cannot copy the file: \(error.localizedDescription)", file: file.origin.shown)
+            }
+        case .bytes(let bytes): data = bytes
+        case .rewritten(let result): data = result.bytes
+        }
+        do {
+            try FileTree.write(data, to: file.path, underPath: folder)
+        } catch {
+            throw FileError("cannot write /\(file.path): \(error.localizedDescription)", file: file.origin.shown)
+        }
+        return BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: type)
+    }
 }
 
 /// Finds where a source file writes each URL of its page. The page's links come in the order

@@ -6,15 +6,22 @@ import PicoHTML
 import Glibc
 #endif
 
-/// `pico build`, top to bottom. This file is the data flow of the whole build:
+/// `pico build`, top to bottom. `build()` is the data flow of the whole build:
 ///
-///     load     pico.toml, content/ and static/ (SiteLoader)        — or a finished site's files
-///     parse    front matter and Markdown, on every core (PageParser)
-///     render   Mustache templates → the list of files (SiteRenderer)
-///     rewrite  every internal URL made relative and file://-safe, broken links reported
-///     hash     and write each file into a staging folder (BundleAssembler)
-///     seal     SHA256SUMS, the bundle id, pico-manifest.json, the signature (BundleSeal)
-///     swap     the staging folder replaces OUT only when all of it succeeded
+///     load         pico.toml, content/ and static/ (SiteLoader)      — or a finished site's files
+///     parse        front matter and Markdown, on every core (PageParser)
+///     plan         the list of files, pages to be rendered by their templates (SiteRenderer)
+///     web app      service worker, page script, manifest and icons added (WebAppFiles)
+///     check        the outputs, once: no two sources of one path, none pico's own (BundleAssembler)
+///   then for each file, on every core (BundleAssembler.assemble):
+///     render       the template run, or the file read, bounded and checked for keys (FileRendering)
+///     rewrite      every internal URL made relative and file://-safe, broken links placed (LinkRewriting)
+///     page script  the `<script src=pico-app.js>` tag added to each page (PageScriptInjection)
+///     hash, write  into a staging folder beside OUT (BundleWriting)
+///   and once all are written:
+///     offline      what the service worker caches when it installs (OfflinePolicy)
+///     seal         SHA256SUMS, the bundle id, pico-manifest.json, the signature (BundleSeal)
+///     swap         the staging folder replaces OUT only when all of it succeeded
 public struct BundleBuilder: Sendable {
     public struct Options: Sendable {
         public var input: URL
@@ -85,79 +92,105 @@ public struct BundleBuilder: Sendable {
         try Self.checkOutput(output, input: input, isPicoSite: isPicoSite)
 
         var clock = StageClock()
-        // load → parse → render: the list of files the bundle will hold.
-        var planned: [PlannedFile]
-        let name: String
-        var webApp: WebAppFiles.Input
-        var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
-        var limits = InputLimits()
-        var include: [String] = []
-        if isPicoSite {
-            let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
-            let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
-            clock.lap("load+parse")
-            let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
-            planned = try SiteRenderer(site: site, templates: templates).plan()
-            clock.lap("plan")
-            name = options.name ?? config.title
-            limits = config.limits
-            include = config.include
-            webApp = WebAppFiles.Input(app: config.app, title: name, description: config.description,
-                                       language: config.language, configFile: SiteConfig.fileName,
-                                       offline: options.offline ?? config.offline)
-            if created == nil, let newest = site.pages.compactMap(\.date).max() {
-                created = String(newest.prefix(10)) + "T00:00:00Z"
-            }
-        } else {
-            planned = try FinishedSite(folder: input, excluding: [output], links: links).plan()
-            name = options.name ?? FinishedSite.title(of: planned) ?? input.lastPathComponent
-            webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil,
-                                       offline: options.offline ?? .auto)
-        }
+        // load → parse → plan: the files the bundle will hold (pages rendered later, one by one).
+        let site = try isPicoSite ? loadPicoSite(input, links: links, codeLinks: codeLinks)
+                                  : loadFinishedSite(input, excluding: output, links: links)
+        clock.lap("load+plan")
         // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
-        let webAppPlan = try WebAppFiles.add(to: planned, webApp)
-        planned = webAppPlan.planned
-        let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
+        let webApp = try WebAppFiles.add(to: site.planned, site.webApp)
+        let planned = webApp.planned
         guard planned.contains(where: { $0.path == "index.html" }) else {
             throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
         }
+        try BundleAssembler.checkOutputs(planned)
 
-        // rewrite → hash → write, into a staging folder beside OUT.
         let staging = try StagingFolder(replacing: output)
         do {
-            var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks, sourceRoot: input,
-                                            limits: limits, include: include)
-            assembler.injectsPageScript = webAppPlan.injectsPageScript
+            // Each file, on every core: render → rewrite links → page script → hash and write.
+            let render = FileRendering(limits: site.limits, include: site.include)
+            let rewriteLinks = LinkRewriting(files: planned, sourceRoot: input, allowBrokenLinks: options.allowBrokenLinks)
+            let addsPageScript = webApp.injectsPageScript
+            let write = BundleWriting(folder: staging.url.path)
+            var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks)
             if let report = options.progress {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
-            var assembled = try assembler.assemble(planned, into: staging.url)
-            var notes = webAppPlan.notes
-            if let offline = webAppPlan.offline {
-                // Decided from the written files (sizes, what index.html loads), sealed with them.
-                let policy = OfflinePolicy.decide(offline, files: assembled.files, folder: staging.url)
-                assembled.files.append(try policy.write(into: staging.url))
-                if let note = policy.note { notes.append(note) }
+            let assembled = try assembler.assemble(planned) { file throws(FileError) in
+                var content = try render.content(of: file)
+                let brokenLinks = rewriteLinks.rewrite(&content, of: file)
+                if addsPageScript { PageScriptInjection.add(to: &content, at: file.path) }
+                return BundleAssembler.Made(file: try write.write(content, of: file), brokenLinks: brokenLinks)
             }
+            var files = assembled.files
             clock.lap("render+rewrite+write")
 
-            // seal
-            let seal = try BundleSeal(name: name, entry: "index.html", files: assembled.files, signer: options.signer,
-                                      created: created)
+            // offline policy: decided from the written files (sizes, what index.html loads), sealed with them.
+            var notes = webApp.notes
+            if let offline = webApp.offline {
+                let policy = OfflinePolicy.decide(offline, files: files, folder: staging.url)
+                files.append(try policy.write(into: staging.url))
+                if let note = policy.note { notes.append(note) }
+            }
+
+            // seal: SHA256SUMS, the id, pico-manifest.json, the signature.
+            let seal = try BundleSeal(name: site.name, entry: "index.html", files: files, signer: options.signer,
+                                      created: site.created)
             try seal.checksums.write(to: staging.url.appendingPathComponent(BundleManifest.checksumsFileName))
             try seal.manifest.canonicalJSON.write(to: staging.url.appendingPathComponent(BundleManifest.fileName))
-
             clock.lap("seal")
-            // swap
+
+            // swap: the staging folder replaces OUT.
             try staging.commit()
             clock.lap("swap")
+            let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
-                          pageCount: pageCount, totalBytes: assembled.files.reduce(0) { $0 + $1.size },
-                          warnings: (webAppPlan.warnings + assembled.warnings).map(\.asWarning), notes: notes)
+                          pageCount: pageCount, totalBytes: files.reduce(0) { $0 + $1.size },
+                          warnings: (webApp.warnings + assembled.warnings).map(\.asWarning),
+                          notes: notes)
         } catch {
             staging.discard()
             throw error
         }
+    }
+
+    /// What loading gives the rest of the build: the files, the bundle's name and date, and
+    /// what the web app is made from.
+    struct LoadedSite {
+        var planned: [PlannedFile]
+        var name: String
+        var created: String?
+        var webApp: WebAppFiles.Input
+        var limits = InputLimits()
+        var include: [String] = []
+    }
+
+    /// A pico site: pico.toml, content/ and static/ read and parsed (SiteLoader), templates
+    /// loaded, the pages planned (SiteRenderer).
+    private func loadPicoSite(_ input: URL, links: SiteLinks, codeLinks: SiteLinks) throws -> LoadedSite {
+        let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
+        let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
+        let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
+        let planned = try SiteRenderer(site: site, templates: templates).plan()
+        let name = options.name ?? config.title
+        var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
+        if created == nil, let newest = site.pages.compactMap(\.date).max() {
+            created = String(newest.prefix(10)) + "T00:00:00Z"
+        }
+        let webApp = WebAppFiles.Input(app: config.app, title: name, description: config.description,
+                                       language: config.language, configFile: SiteConfig.fileName,
+                                       places: config.appPlaces, offline: options.offline ?? config.offline)
+        return LoadedSite(planned: planned, name: name, created: created, webApp: webApp, limits: config.limits,
+                          include: config.include)
+    }
+
+    /// A finished site: every file as it is (FinishedSite), named after its index page.
+    private func loadFinishedSite(_ input: URL, excluding output: URL, links: SiteLinks) throws -> LoadedSite {
+        let planned = try FinishedSite(folder: input, excluding: [output], links: links).plan()
+        let name = options.name ?? FinishedSite.title(of: planned) ?? input.lastPathComponent
+        let webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil,
+                                       offline: options.offline ?? .auto)
+        return LoadedSite(planned: planned, name: name, created: options.sourceDateEpoch.map(BundleManifest.utcString(epoch:)),
+                          webApp: webApp)
     }
 
     /// `SITE/public` for a pico site; `NAME.bundle` beside a finished site, never inside it.
@@ -223,8 +256,7 @@ struct FinishedSite: Sendable {
         do {
             entries = try links.walk(folder, shown: { $0 }) { filter.admits($0) && !inside($0) }
         } catch {
-            throw FileErrors([FileError("cannot read the folder: \(error.localizedDescription)",
-                                        at: SourceLocation(file: folder.path, line: 1, column: 1))])
+            throw FileErrors([FileError("cannot read the folder: \(error.localizedDescription)", file: folder.path)])
         }
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
@@ -232,12 +264,11 @@ struct FinishedSite: Sendable {
             let entry = walked.entry
             if entry.kind == .other {
                 errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
-                                        at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "remove it from the folder"))
+                                        file: entry.path, hint: "remove it from the folder"))
                 continue
             }
             do throws(BundlePath.Problem) { _ = try BundlePath(validating: entry.path) } catch {
-                errors.append(FileError("this name cannot go into a bundle: \(error)",
-                                        at: SourceLocation(file: entry.path, line: 1, column: 1), hint: "rename the file"))
+                errors.append(FileError("this name cannot go into a bundle: \(error)", file: entry.path, hint: "rename the file"))
                 continue
             }
             let source: String

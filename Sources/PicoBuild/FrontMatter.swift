@@ -149,7 +149,7 @@ struct FrontMatter: Sendable {
 
     /// An error about the value of `key`, placed at the value when its position is known.
     func error(_ message: String, key: String, file: String, text: String, hint: String? = nil) -> FileError {
-        let position = positions[key] ?? (1, 1)
+        guard let position = positions[key] else { return FileError(message, file: file, hint: hint) }
         return FileError(message, file: file, text: text, line: position.line, column: position.column, hint: hint)
     }
 }

@@ -33,7 +33,7 @@ public struct InputLimits: Sendable {
     func pageTooLarge(_ size: Int, file: String) -> FileError? {
         guard size > maxPageBytes else { return nil }
         return FileError("is \(size) bytes; pico reads pages, templates, HTML and CSS whole, up to \(maxPageBytes >> 20) MiB each",
-                         at: SourceLocation(file: file, line: 1, column: 1),
+                         at: SourceLocation(file: file),
                          hint: "split the file, or raise the bound with `max_page_mib = N` under [build] in pico.toml")
     }
 }

@@ -22,6 +22,8 @@ struct Page: Sendable {
     var html: String
     var summary: String
     var wordCount: Int
+    /// Where the front matter names `template`, for an error about a template that is missing.
+    var templateAt: SourceLocation? = nil
 }
 
 /// A folder of `content/`, with its optional `_index.md`.

@@ -28,6 +28,8 @@ public struct SiteConfig: Sendable {
     /// `template = "blog"`: the starter site (pico's own copy, as `pico init` writes it) whose
     /// `templates/` and `static/` lie under the site's own; a file the site has wins.
     public var template: StarterTemplate?
+    /// Where each `[app]` setting is written, for errors about the web app manifest.
+    var appPlaces = SettingPlaces(file: fileName)
 
     public init() {}
 
@@ -39,7 +41,7 @@ public struct SiteConfig: Sendable {
         // A pico.toml linked from outside the site is never read: a parse error would show a
         // line of whatever it points to (it showed /etc/shadow's first line).
         let path = try links.file(at: siteFolder.appendingPathComponent(fileName).path, shown: fileName).get()
-        let at = SourceLocation(file: fileName, line: 1, column: 1)
+        let at = SourceLocation(file: fileName)
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw FileError("cannot read \(fileName): it is not a regular file", at: at)
@@ -51,7 +53,7 @@ public struct SiteConfig: Sendable {
             throw FileError("cannot read \(fileName)", at: at)
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw FileError("\(fileName) is not UTF-8 text", at: SourceLocation(file: fileName, line: 1, column: 1))
+            throw FileError("\(fileName) is not UTF-8 text", at: at)
         }
         return try parse(text)
     }
@@ -107,6 +109,7 @@ public struct SiteConfig: Sendable {
         }
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
+        if case .table(let app)? = document["app"] { config.appPlaces = SettingPlaces(file: fileName, text: text, table: app) }
         if case .table(let app)? = document["app"], let entry = app.entry("offline") {
             guard case .string(let text) = entry.value, let mode = OfflineMode(rawValue: text) else {
                 throw wrong("`offline` must be \"all\", \"visited\" or \"auto\"", entry,
@@ -125,5 +128,30 @@ public struct SiteConfig: Sendable {
             }
         }
         return config
+    }
+}
+
+/// Where the settings of one table of pico.toml are written, so that an error about a setting
+/// found after parsing (the web app manifest's, made later in the build) points at its line
+/// and column and shows the line.
+struct SettingPlaces: Sendable {
+    var file: String
+    var text = ""
+    var table = TOMLTable()
+
+    /// An error at the value of `key`; for an element of an array of tables (`icons[0]`), at
+    /// that element's `field` (or, without it, at the element's first key). A key the table
+    /// does not hold (a default was used) gives an error about the file, with no position.
+    func error(_ message: String, at key: String, element: Int? = nil, field: String? = nil, hint: String? = nil) -> FileError {
+        guard let entry = table.entry(key) else { return FileError(message, file: file, hint: hint) }
+        var position = entry.valuePosition
+        if let element, case .array(let items) = entry.value, items.indices.contains(element), case .table(let item) = items[element] {
+            if let field, let inner = item.entry(field) {
+                position = inner.valuePosition
+            } else if let first = item.entries.first {
+                position = first.keyPosition
+            }
+        }
+        return FileError(message, file: file, text: text, line: position.line, column: position.column, hint: hint)
     }
 }

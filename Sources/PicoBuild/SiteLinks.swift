@@ -49,7 +49,7 @@ public struct SiteLinks: Sendable {
 
     init(siteFolder: URL, policy: Policy = .filesInside) throws(FileError) {
         guard let real = Self.realPath(siteFolder.path) else {
-            throw FileError("cannot resolve the site folder", at: SourceLocation(file: siteFolder.path, line: 1, column: 1))
+            throw FileError("cannot resolve the site folder", at: SourceLocation(file: siteFolder.path))
         }
         realRoot = real
         self.policy = policy
@@ -177,7 +177,7 @@ public struct SiteLinks: Sendable {
 
     static func error(_ shown: String, _ message: String,
                       hint: String = "replace the link with a copy of what it points to") -> FileError {
-        FileError(message, at: SourceLocation(file: shown, line: 1, column: 1), hint: hint)
+        FileError(message, at: SourceLocation(file: shown), hint: hint)
     }
 
     /// A target path as printed: control characters escaped, long ones cut.

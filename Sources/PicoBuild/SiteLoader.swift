@@ -41,7 +41,7 @@ struct SiteLoader: Sendable {
                 entries = try links.walk(folder, shown: { "\(folderName)/\($0)" }, descend: filter.admits)
             } catch {
                 errors.append(FileError("cannot read the folder: \(error.localizedDescription)",
-                                        at: SourceLocation(file: folderName, line: 1, column: 1)))
+                                        at: SourceLocation(file: folderName)))
                 continue
             }
             for walked in entries where filter.admits(walked.entry.path) {
@@ -49,12 +49,12 @@ struct SiteLoader: Sendable {
                 let shown = "\(folderName)/\(entry.path)"
                 if entry.kind == .other {
                     errors.append(FileError("is a special file (a device, socket or pipe); pico copies only regular files",
-                                            at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove it from the site"))
+                                            at: SourceLocation(file: shown), hint: "remove it from the site"))
                     continue
                 }
                 do throws(BundlePath.Problem) { _ = try BundlePath(validating: entry.path) } catch {
                     errors.append(FileError("this name cannot go into a bundle: \(error)",
-                                            at: SourceLocation(file: shown, line: 1, column: 1), hint: "rename the file"))
+                                            at: SourceLocation(file: shown), hint: "rename the file"))
                     continue
                 }
                 // A regular file, or what a link stands for (SiteLinks decides which it follows).
@@ -73,7 +73,7 @@ struct SiteLoader: Sendable {
                 } else {
                     if let other = assetOrigins[entry.path] {
                         errors.append(FileError("is also written by \(other); both would be /\(entry.path) in the bundle",
-                                                at: SourceLocation(file: shown, line: 1, column: 1), hint: "remove or rename one of them"))
+                                                at: SourceLocation(file: shown), hint: "remove or rename one of them"))
                         continue
                     }
                     assets[entry.path] = URL(fileURLWithPath: file)
@@ -114,12 +114,8 @@ struct SiteLoader: Sendable {
         for index in sectionIndexes {
             ensure(index.section)
             sections[index.section]!.index = index
-            if let order = index.params["sort_by"]?.string {
-                guard let sortBy = Section.SortOrder(rawValue: order) else {
-                    errors.append(FileError("sort_by must be date, weight or title, not \"\(order)\"",
-                                            at: SourceLocation(file: index.source, line: 1, column: 1)))
-                    continue
-                }
+            // An unknown order was refused where the index was parsed, at its line.
+            if let order = index.params["sort_by"]?.string, let sortBy = Section.SortOrder(rawValue: order) {
                 sections[index.section]!.sortBy = sortBy
             }
         }
@@ -137,24 +133,17 @@ struct SiteLoader: Sendable {
             }
         }
 
-        // 4. No two things may write the same file.
-        var writers: [String: String] = [:]
-        for (path, origin) in assetOrigins { writers[path] = origin }
-        let sectionOutputs = sections.values.map { ($0.outputPath, $0.index?.source ?? "the section content/\($0.key)") }
-        for (path, origin) in pages.map({ ($0.outputPath, $0.source) }) + sectionOutputs {
-            if let other = writers[path] {
-                errors.append(FileError("writes /\(path), which \(other) writes too",
-                                        at: SourceLocation(file: origin, line: 1, column: 1),
-                                        hint: "rename one of them, or use `slug:` in the front matter"))
-            }
-            writers[path] = origin
-        }
+        // 4. What the site writes. Two things writing one file are found once, for every
+        // bundle, when the build checks its outputs (BundleAssembler.checkOutputs).
+        var writers: Set<String> = Set(assetOrigins.keys)
+        writers.formUnion(pages.map(\.outputPath))
+        writers.formUnion(sections.values.map(\.outputPath))
 
         // 5. The starter site's static files (`template = "blog"`), under everything of the site's own.
         var starterAssets: [String: String] = [:]
         for file in config.template?.embeddedFiles ?? [] where file.path.hasPrefix("static/") {
             let path = String(file.path.dropFirst("static/".count))
-            if writers[path] == nil, filter.admits(path) { starterAssets[path] = file.text }
+            if !writers.contains(path), filter.admits(path) { starterAssets[path] = file.text }
         }
 
         clock.lap("  sections")
@@ -201,11 +190,11 @@ struct PageParser: Sendable {
         // Bounded before it is read: a 200 MB page took more than 8 GB through cmark and the rewriter.
         var info = stat()
         guard stat(source, &info) == 0 else {
-            throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
+            throw FileError("cannot read the file", at: SourceLocation(file: file))
         }
         if let tooLarge = limits.pageTooLarge(Int(info.st_size), file: file) { throw tooLarge }
         guard let data = try? FileTree.read(atPath: source) else {
-            throw FileError("cannot read the file", at: SourceLocation(file: file, line: 1, column: 1))
+            throw FileError("cannot read the file", at: SourceLocation(file: file))
         }
         if let tooLarge = limits.pageTooLarge(data.count, file: file) { throw tooLarge }
         // The page is in memory already, so all of it is scanned, not only its start.
@@ -213,7 +202,7 @@ struct PageParser: Sendable {
             throw KeyMaterialScanner.error(key, file: file, in: data)
         }
         guard var text = String(data: data, encoding: .utf8) else {
-            throw FileError("is not UTF-8 text", at: SourceLocation(file: file, line: 1, column: 1),
+            throw FileError("is not UTF-8 text", at: SourceLocation(file: file),
                             hint: "save the file as UTF-8")
         }
         // Some editors start UTF-8 files with a byte order mark, which would hide the front matter.
@@ -265,6 +254,9 @@ struct PageParser: Sendable {
             if let value = values[key], value.string == nil {
                 throw front.error("`\(key)` must be text", key: key, file: file, text: text)
             }
+        }
+        if isSectionIndex, let order = values["sort_by"]?.string, Section.SortOrder(rawValue: order) == nil {
+            throw front.error("sort_by must be date, weight or title, not \"\(order)\"", key: "sort_by", file: file, text: text)
         }
         if let slug = values["slug"]?.string {
             if slug.isEmpty || slug.contains("/") || slug.hasPrefix(".") {
@@ -321,7 +313,8 @@ struct PageParser: Sendable {
             source: file, outputPath: url + "index.html", url: url, section: section,
             title: title, sortKey: NaturalSortKey(title), date: date, description: values["description"]?.string ?? "",
             tags: tags, weight: weight, template: values["template"]?.string, params: values,
-            html: html, summary: summary, wordCount: Self.wordCount(body))
+            html: html, summary: summary, wordCount: Self.wordCount(body),
+            templateAt: front.positions["template"].map { SourceLocation(file: file, line: $0.line, column: $0.column) })
     }
 
     static func isDate(_ text: String) -> Bool {

@@ -19,7 +19,7 @@ struct SiteRenderer: Sendable {
             let name = page.template ?? "page"
             if name != "none", !templates.has(name), !(name == "page") {
                 errors.append(FileError("the template \"\(name)\" does not exist (looked for templates/\(name).mustache)",
-                                        at: SourceLocation(file: page.source, line: 1, column: 1)))
+                                        at: page.templateAt ?? SourceLocation(file: page.source)))
                 continue
             }
             let html = page.html
@@ -34,7 +34,7 @@ struct SiteRenderer: Sendable {
             let name = section.index?.template ?? (section.key.isEmpty && templates.has("index") ? "index" : "section")
             if name != "section", !templates.has(name) {
                 errors.append(FileError("the template \"\(name)\" does not exist (looked for templates/\(name).mustache)",
-                                        at: SourceLocation(file: section.index?.source ?? "content/\(section.key)", line: 1, column: 1)))
+                                        at: section.index?.templateAt ?? SourceLocation(file: section.index?.source ?? "content/\(section.key)")))
                 continue
             }
             let key = section.key

@@ -35,7 +35,7 @@ struct TemplateSet: Sendable {
             }
             guard let data = try? FileTree.read(atPath: file), data.count <= limits.maxPageBytes,
                   let text = String(data: data, encoding: .utf8) else {
-                errors.append(FileError("cannot read the template as UTF-8 text", at: SourceLocation(file: shown, line: 1, column: 1)))
+                errors.append(FileError("cannot read the template as UTF-8 text", at: SourceLocation(file: shown)))
                 continue
             }
             sources.append((entry.path, shown, text))
@@ -65,7 +65,7 @@ struct TemplateSet: Sendable {
                                         sourceLine: error.context.line,
                                         hint: "check that every {{#section}} is closed by {{/section}} with the same name"))
             } catch {
-                errors.append(FileError("template error: \(error)", at: SourceLocation(file: shown, line: 1, column: 1)))
+                errors.append(FileError("template error: \(error)", at: SourceLocation(file: shown)))
             }
         }
         if errors.isEmpty { errors = TemplateCycles.find(in: texts) }
@@ -83,7 +83,7 @@ struct TemplateSet: Sendable {
     func render(_ context: [String: Any], with name: String, for page: String) throws(FileError) -> Data {
         guard let html = library.render(context, withTemplate: name) else {
             throw FileError("the template \"\(name)\" could not be rendered for this page",
-                            at: SourceLocation(file: page, line: 1, column: 1),
+                            at: SourceLocation(file: page),
                             hint: "check templates/\(name).mustache and the partials and parents it names")
         }
         return Data(html.utf8)

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Where something is in a source file, 1-based.
+/// Where something is in a source file, 1-based: `file:line:column`, or only `file` when the
+/// problem is the file as a whole (its name, its kind, reading it), with no place in it.
 public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
     public var file: String
-    public var line: Int
-    public var column: Int
+    public var line: Int?
+    public var column: Int?
 
     public init(file: String, line: Int, column: Int) {
         self.file = file
@@ -12,7 +13,15 @@ public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
         self.column = column
     }
 
-    public var description: String { "\(file):\(line):\(column)" }
+    /// The file as a whole: no position is made up for it.
+    public init(file: String) {
+        self.file = file
+    }
+
+    public var description: String {
+        guard let line else { return file }
+        return "\(file):\(line)" + (column.map { ":\($0)" } ?? "")
+    }
 }
 
 /// An error about a user's file: where it is, what is wrong, the offending line (a window of
@@ -58,6 +67,11 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         self.hint = hint
     }
 
+    /// An error about a file as a whole (its name, its kind, reading it): no line or column.
+    public init(_ message: String, file: String, hint: String? = nil) {
+        self.init(message, at: SourceLocation(file: file), hint: hint)
+    }
+
     /// An error at a position found in an `IndexedText`: line, column and the window shown.
     public init(_ message: String, file: String, position: TextPosition, hint: String? = nil, kind: Kind = .other) {
         self.init(message, at: SourceLocation(file: file, line: position.line, column: position.column),
@@ -82,11 +96,11 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         var out = "\(location): \(severity.rawValue): \(message)"
-        if let sourceLine {
-            let number = String(location.line)
+        if let sourceLine, let line = location.line {
+            let number = String(line)
             let gutter = String(repeating: " ", count: number.count)
             let (shown, caret) = sourceLineCaret.map { (sourceLine, $0) }
-                ?? SourceWindow.around(column: location.column, in: sourceLine.trimmingTrailingCR())
+                ?? SourceWindow.around(column: location.column ?? 1, in: sourceLine.trimmingTrailingCR())
             // The caret goes under the column; columns count characters, not bytes.
             let caretPad = String(repeating: " ", count: max(0, caret - 1))
             out += "\n    \(number) | \(shown)\n    \(gutter) | \(caretPad)^"

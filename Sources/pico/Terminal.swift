@@ -71,7 +71,8 @@ enum Terminal {
     /// An error as `--json` prints it: where, what, what to do.
     static func json(_ error: FileError) -> JSONValue {
         .object([
-            "file": .string(error.location.file), "line": .int(error.location.line), "column": .int(error.location.column),
+            "file": .string(error.location.file), "line": error.location.line.map(JSONValue.int) ?? .null,
+            "column": error.location.column.map(JSONValue.int) ?? .null,
             "message": .string(error.message), "hint": error.hint.map(JSONValue.string) ?? .null,
             "kind": .string(error.kind.singular), "severity": .string(error.severity.rawValue),
         ])

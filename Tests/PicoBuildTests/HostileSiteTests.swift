@@ -63,7 +63,7 @@ import Testing
         let site = folder.write(["content/_index.md": "home"], under: "site")
         try link(site.appendingPathComponent("pico.toml"), to: folder.path("etc/shadow").path)
         let found = errors(building: site)
-        #expect(found.map(\.location) == [SourceLocation(file: "pico.toml", line: 1, column: 1)])
+        #expect(found.map(\.location) == [SourceLocation(file: "pico.toml")])
         #expect(found.first?.message.contains("outside the site") == true)
         #expect(!found.map(\.description).joined().contains("outside-secret"))
     }
@@ -287,7 +287,7 @@ import Testing
         let big = String(repeating: "word ", count: (1 << 20) / 5 + 10)
         let config = "title = \"x\"\n[build]\nmax_page_mib = 1\n"
         var found = BuildErrorTests().buildErrors(["pico.toml": config, "content/big.md": big])
-        #expect(found.map(\.location) == [SourceLocation(file: "content/big.md", line: 1, column: 1)])
+        #expect(found.map(\.location) == [SourceLocation(file: "content/big.md")])
         #expect(found.first?.message.contains("up to 1 MiB") == true)
         // HTML and CSS are read whole to be rewritten, so they are bounded too.
         found = BuildErrorTests().buildErrors(["pico.toml": config, "content/_index.md": "home", "static/big.html": "<p>" + big])

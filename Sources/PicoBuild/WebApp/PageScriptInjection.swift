@@ -5,6 +5,13 @@ import PicoHTML
 /// Where and how every page gets `<script src="ROOT/pico-app.js" defer></script>`: the one
 /// change pico makes to a page besides its URLs.
 enum PageScriptInjection {
+    /// The build's page script stage: a page whose links were rewritten gets the tag; any
+    /// other file is left as it is.
+    static func add(to content: inout FileContent, at path: String) {
+        guard case .rewritten(let result) = content, PortableURLRewriter.kind(of: path) == .html else { return }
+        content = .bytes(insert(into: result, at: path))
+    }
+
     /// The script tag where the head ends as the parser sees it (found by the rewriter's parse,
     /// so a `</head>` inside a script or a comment is never taken for it), after the page's
     /// `<base>`, with a `src` that resolves to the bundle root against that base. Every other

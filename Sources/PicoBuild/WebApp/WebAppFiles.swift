@@ -19,6 +19,8 @@ enum WebAppFiles {
         var language: String
         /// Where `[app]` was written, for errors (pico.toml), or nil for a finished site.
         var configFile: String?
+        /// Where each `[app]` setting is written, for errors.
+        var places = SettingPlaces(file: "pico")
         /// `[app] offline` or `--offline`.
         var offline: OfflineMode = .auto
     }
@@ -58,8 +60,7 @@ enum WebAppFiles {
             if file.path == OfflinePolicy.fileName {
                 // pico's policy from an earlier build is made again; anything else by that name is in the way.
                 if let data = bytes(of: file), (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["format"] as? String == OfflinePolicy.format { continue }
-                warnings.append(FileError("/\(file.path) is pico's own file; the site's was left out",
-                                          at: SourceLocation(file: file.origin.shown, line: 1, column: 1),
+                warnings.append(FileError("/\(file.path) is pico's own file; the site's was left out", file: file.origin.shown,
                                           hint: "rename it if the site needs it"))
                 continue
             }
@@ -164,7 +165,7 @@ enum WebAppFiles {
 
     private static func generatedManifest(_ input: Input, files: [String: PlannedFile]) throws(FileErrors) -> (Data, [PlannedFile]) {
         let app = input.app
-        let where_ = SourceLocation(file: input.configFile ?? "pico", line: 1, column: 1)
+        let places = input.places
         var errors: [FileError] = []
         let name = app["name"]?.string ?? input.title
         let shortName = app["short_name"]?.string ?? String(name.prefix(12))
@@ -183,8 +184,8 @@ enum WebAppFiles {
         for key in ["start_url", "scope"] {
             guard let value = app[key]?.string else { continue }
             if value.hasPrefix("/") || value.contains("://") {
-                errors.append(FileError("[app] \(key) = \"\(value)\" is tied to one host or path", at: where_,
-                                        hint: "write it relative to the site, e.g. \"./\" or \"./app/\""))
+                errors.append(places.error("[app] \(key) = \"\(value)\" is tied to one host or path", at: key,
+                                           hint: "write it relative to the site, e.g. \"./\" or \"./app/\""))
             } else {
                 members[key] = .string(value)
             }
@@ -193,8 +194,8 @@ enum WebAppFiles {
             if let json = jsonValue(value) { members[key] = json }
         }
         if let color = members["theme_color"]?.stringValue, IconPainter.color(hex: color) == nil {
-            errors.append(FileError("[app] theme_color = \"\(color)\" is not a colour pico can draw icons with", at: where_,
-                                    hint: "write it as #rrggbb"))
+            errors.append(places.error("[app] theme_color = \"\(color)\" is not a colour pico can draw icons with", at: "theme_color",
+                                       hint: "write it as #rrggbb"))
         }
 
         var icons: [JSONValue] = []
@@ -203,20 +204,21 @@ enum WebAppFiles {
             var sizes: Set<String> = []
             for (index, item) in given.enumerated() {
                 guard case .table(let icon) = item, let src = icon["src"]?.string else {
-                    errors.append(FileError("[app] icons[\(index)] needs src (and sizes, type)", at: where_))
+                    errors.append(places.error("[app] icons[\(index)] needs src (and sizes, type)", at: "icons", element: index))
                     continue
                 }
                 let path = src.hasPrefix("./") ? String(src.dropFirst(2)) : src
                 guard let file = files[path] else {
-                    errors.append(FileError("[app] icons[\(index)]: the bundle has no file \(src)", at: where_,
-                                            hint: "put the icon in static/ (static/\(path))"))
+                    errors.append(places.error("[app] icons[\(index)]: the bundle has no file \(src)", at: "icons", element: index,
+                                               field: "src", hint: "put the icon in static/ (static/\(path))"))
                     continue
                 }
                 var entry: [String: JSONValue] = ["src": .string(path)]
                 if case .file(let url) = file.content, let size = (try? FileHandle(forReadingFrom: url).read(upToCount: 24)).flatMap({ $0 }).flatMap(PNGHeader.size) {
                     let actual = "\(size.width)x\(size.height)"
                     if let declared = icon["sizes"]?.string, declared != actual {
-                        errors.append(FileError("[app] icons[\(index)]: \(src) is \(actual), not the \(declared) it says", at: where_))
+                        errors.append(places.error("[app] icons[\(index)]: \(src) is \(actual), not the \(declared) it says",
+                                                   at: "icons", element: index, field: "sizes"))
                     }
                     sizes.insert(actual)
                     entry["sizes"] = .string(actual)
@@ -229,8 +231,8 @@ enum WebAppFiles {
                 icons.append(.object(entry))
             }
             for needed in ["192x192", "512x512"] where !sizes.contains(needed) && !sizes.contains("any") {
-                errors.append(FileError("[app] icons has no \(needed) icon: browsers want 192 and 512 pixel icons to install an app",
-                                        at: where_, hint: "add a \(needed) PNG, or leave icons out and pico draws them"))
+                errors.append(places.error("[app] icons has no \(needed) icon: browsers want 192 and 512 pixel icons to install an app",
+                                           at: "icons", hint: "add a \(needed) PNG, or leave icons out and pico draws them"))
             }
         } else {
             let color = members["theme_color"]?.stringValue.flatMap(IconPainter.color(hex:)) ?? (51, 65, 85)
@@ -265,7 +267,7 @@ enum WebAppFiles {
     /// A site's own manifest, checked for what installing the app needs; each gap is a
     /// warning that says why it matters.
     private static func checkOwnManifest(_ file: PlannedFile, files: [String: PlannedFile]) -> [FileError] {
-        let where_ = SourceLocation(file: file.origin.shown, line: 1, column: 1)
+        let where_ = SourceLocation(file: file.origin.shown)
         let data: Data?
         switch file.content {
         case .file(let url): data = try? Data(contentsOf: url)
