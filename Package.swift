@@ -54,10 +54,18 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Blossom blob servers (BUD-01/02/04/11): HEAD, PUT /upload, PUT /mirror, authorized by
+        // kind-24242 events signed with the author key; a retrying client.
+        .target(name: "PicoBlossom", dependencies: [
+            "PicoCore", "PicoNostr",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // Where bundles live: one protocol, one folder per kind of silo; BundleTarget, what
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
         .target(name: "PicoServer", dependencies: [
@@ -107,6 +115,7 @@ let package = Package(
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoFiles", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoBlossomTests", dependencies: ["PicoBlossom", "PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoS3Tests", dependencies: [
             "PicoS3", "PicoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -127,6 +127,10 @@ async def on_get_with_limitation(self, req, resp):
             "auth_required": False,
             "payment_required": False,
         }
+        # A smaller limit on tags, for tests of a site event too large for a relay (the relay
+        # itself does not enforce it; pico must refuse before sending).
+        if os.environ.get("PICO_NOSTR_MAX_EVENT_TAGS"):
+            document["limitation"]["max_event_tags"] = int(os.environ["PICO_NOSTR_MAX_EVENT_TAGS"])
         resp.media = document
 
 

@@ -11,7 +11,8 @@
 #   nostr relay at ws://127.0.0.1:PORT (database: STATE_DIR/nostr.sqlite3)
 # STATE_DIR/config.yaml is the relay's config, STATE_DIR/relay.log its log. No rate limits.
 # Its NIP-11 document carries a `limitation` object (max_content_length = MAX_CONTENT,
-# max_message_length, max_limit, ...); PICO_NOSTR_NO_LIMITATION=1 leaves it out.
+# max_message_length, max_limit, ...); PICO_NOSTR_NO_LIMITATION=1 leaves it out, and
+# PICO_NOSTR_MAX_EVENT_TAGS=N adds max_event_tags (announced, not enforced by the relay).
 # PICO_NOSTR_MAX_LIMIT sets the most events one REQ returns (default 6000, the relay's);
 # PICO_NOSTR_LOG_LEVEL=WARNING quiets the log (default INFO: a line per stored event).
 # Stop it with SIGTERM (or SIGINT) to this script's PID: the script execs into the relay,

@@ -1,4 +1,5 @@
 import Foundation
+import PicoBlossom
 import PicoCore
 import PicoFiles
 import PicoNostr
@@ -84,6 +85,8 @@ public struct PublishOptions: Sendable {
     public var strictPortable = false
     /// Delete what the new manifest no longer lists (silos that keep old files by default).
     public var prune = false
+    /// nostr: also publish the author's kind-10063 server list and kind-10002 relay list.
+    public var announce = false
     public var progress: (@Sendable (TransferProgress) -> Void)?
     public init() {}
 }
@@ -117,9 +120,9 @@ public struct PublishResult: Sendable {
 /// Parses a silo address: where `pico publish` puts a bundle, and the network silos that
 /// `BundleTarget` hands on.
 public enum SiloAddress {
-    /// s3://, ws://, wss:// and nostr: name silos that are not on this machine.
+    /// s3://, ws://, wss://, nostr: and blossom+http(s):// name silos that are not on this machine.
     public static func isNetworkAddress(_ address: String) -> Bool {
-        ["s3://", "ws://", "wss://", "nostr:"].contains { address.hasPrefix($0) }
+        ["s3://", "ws://", "wss://", "nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) }
     }
 
     public static func silo(for address: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Silo {
@@ -135,6 +138,11 @@ public enum SiloAddress {
         }
         if address.hasPrefix("nostr:") {
             return NostrSilo(reading: try NostrSiteAddress(parsing: address))
+        }
+        if BlossomServer.isAddress(address) {
+            _ = try BlossomServer(parsing: address)
+            throw SiloError("\(address) is a Blossom server: it holds a site's files, not the site. Publish with --to \(address) --to wss://RELAY "
+                            + "(the relays carry the site event); read the site with nostr:npub1…?relay=wss://RELAY or the naddr pico publish printed")
         }
         if address.hasPrefix("file:") {
             return FilesystemSilo(url: try BundleTarget.path(ofFileAddress: address), address: address)
@@ -154,11 +162,23 @@ extension SiloAddress {
     /// there are nostr silos, so a key that cannot be read does not stop a publish to a folder or bucket.
     public static func publishDestinations(_ addresses: [String], authorKey: () throws -> AuthorKey?) throws -> [(address: String, silo: any Silo)] {
         let relays = addresses.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }
+        // Blossom servers hold the files of the site the relays carry: one silo with them.
+        let blossom = addresses.filter(BlossomServer.isAddress)
+        var servers: [BlossomServer] = []
+        for address in blossom {
+            let server: BlossomServer
+            do { server = try BlossomServer(parsing: address) } catch { throw SiloError(error.description) }
+            if !servers.contains(server) { servers.append(server) }
+        }
+        if !servers.isEmpty && relays.isEmpty {
+            throw SiloError("\(servers.map(\.url).joined(separator: ", ")): a Blossom server holds a site's files, not the site; "
+                            + "add the relays that carry its site event (--to wss://RELAY)")
+        }
         var destinations: [(address: String, silo: any Silo)] = []
-        for address in addresses where !relays.contains(address) || address == relays.first {
+        for address in addresses where !blossom.contains(address) && (!relays.contains(address) || address == relays.first) {
             if relays.contains(address) {
-                let joined = relays.joined(separator: ", ")
-                destinations.append((joined, NostrSilo(publishingTo: try relays.map(RelayTarget.init(parsing:)), address: joined)))
+                let joined = (relays + blossom).joined(separator: ", ")
+                destinations.append((joined, NostrSilo(publishingTo: try relays.map(RelayTarget.init(parsing:)), blossom: servers, address: joined)))
             } else {
                 destinations.append((address, try silo(for: address)))
             }

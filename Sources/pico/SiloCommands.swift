@@ -9,8 +9,8 @@ struct PublishCommand: AsyncParsableCommand {
         commandName: "publish",
         abstract: "Put a bundle on one or more silos.",
         discussion: """
-        SILO is a folder or thumb drive (a path or file:///abs/path), or an S3-compatible bucket \
-        (s3://bucket/prefix).
+        SILO is a folder or thumb drive (a path or file:///abs/path), an S3-compatible bucket \
+        (s3://bucket/prefix), a nostr relay (ws://, wss://) or a Blossom server (blossom+https://).
 
         A folder that holds bundles is a library: the bundle goes into its own sub-folder and \
         index.html at the top lists every bundle. A publish killed at any moment leaves the \
@@ -30,7 +30,16 @@ struct PublishCommand: AsyncParsableCommand {
         (kind 35128, d = the bundle's name in a-z0-9-, or ?site=NAME; ?site=root publishes the \
         author's root site, kind 15128). Contents a relay already holds are not sent again. \
         Several --to relays are published to at once. The events are signed with --key (or \
-        PICO_KEY, or ~/.config/pico/author.key); pico prints the nostr:naddr… address to fetch it.
+        PICO_KEY, or ~/.config/pico/author.key); pico prints the nostr:naddr… address to fetch it. \
+        The site id must be 1 to 13 of a-z, 0-9 and - (NIP-5A), not ending in -.
+
+        A Blossom server (blossom+https://host, or blossom+http:// on this machine; several \
+        allowed, always with the relays) gets every file as a blob (BUD-02 PUT /upload, \
+        authorized by a kind-24242 event signed with the key); a blob another server already \
+        holds is copied with PUT /mirror (BUD-04), and blobs a server holds are not sent again. \
+        The site event then names the servers in server tags, so nsite gateways can show the \
+        site. Without a Blossom server the files go to the relays as pico's own chunk events, \
+        which only pico reads.
 
         Every silo gets the manifest last, so a reader never sees a new manifest over old files.
         """
@@ -50,6 +59,9 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Flag(help: "S3: delete objects under the prefix that the new manifest does not list (after it is in place).")
     var prune = false
+
+    @Flag(help: "nostr: also publish the author's Blossom server list (kind 10063) and relay list (kind 10002), merged with the ones the relays hold, so gateways find the site.")
+    var announce = false
 
     @Flag(help: "Print one JSON object per silo.")
     var json = false
@@ -72,6 +84,7 @@ struct PublishCommand: AsyncParsableCommand {
                 var options = PublishOptions()
                 options.strictPortable = strictPortable
                 options.prune = prune
+                options.announce = announce
                 options.progress = Terminal.transferBar("Publishing", enabled: !json)
                 let result = try await silo.publish(bundle: URL(commandLinePath: bundle), options: options)
                 Terminal.clearProgress(enabled: !json)

@@ -121,7 +121,7 @@ import Testing
         let hostile = try ServerProcess(URL(fileURLWithPath: TestEnvironment.venvPython), [
             Self.tools.appendingPathComponent("hostile_relay.py").path,
             "--mode", mode == "forged-newer-sig" ? "forged-newer" : mode, "--forge", mode == "forged-newer-sig" ? "sig" : "id",
-            "--d", "carried-by-hand",  // the blog's site: the forgery claims to be its newer version
+            "--d", "carried-by",  // the blog's site: the forgery claims to be its newer version
         ])
         if mode == "paging" {
             // The hostile relay holds a valid and newer site event (a real publish, a second

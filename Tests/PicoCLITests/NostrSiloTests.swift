@@ -102,7 +102,7 @@ import Testing
 
         // coincurve, not pico: every stored event's id and signature, the path tags against
         // SHA256SUMS, every file complete in chunks within the relay's limit.
-        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by")
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
         #expect(checked.stdout.contains("\(manifest.files.count + 2) path tags match SHA256SUMS"), "\(checked.stdout)")
 
@@ -154,7 +154,7 @@ import Testing
         #expect(verified.status == 1 && verified.stderr.contains(target.path), "\(verified.stderr)")
 
         // coincurve sees the same forgery.
-        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by")
         #expect(checked.status == 1, "\(checked.stdout)")
     }
 
@@ -190,7 +190,7 @@ import Testing
         let fetched = folder.path("fetched")
         #expect(try TestEnvironment.pico("fetch", try #require(result["fetch"] as? String), "-o", fetched.path).status == 0)
         #expect(try BlogFixture.manifest(fetched).id == BlogFixture.manifest(second).id)
-        let checked = try relay.check(author: key.hex, bundle: second, site: "carried-by-hand")
+        let checked = try relay.check(author: key.hex, bundle: second, site: "carried-by")
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
     }
 
@@ -238,7 +238,7 @@ import Testing
         #expect(published.stdout.contains("\(small.url): ") && published.stdout.contains("chunks of 3072 bytes"), "\(published.stdout)")
         #expect(published.stdout.contains("\(large.url): "), "\(published.stdout)")
         for relay in [small, large] {
-            let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+            let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by")
             #expect(checked.status == 0, "\(relay.url): \(checked.stdout)\(checked.stderr)")
         }
         // One relay gone: the other serves the fetch.
@@ -266,7 +266,7 @@ import Testing
         #expect(log.contains("cut 2 connection(s)"), "\(log)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((json["retries"] as? Int ?? 0) >= 1, "\(result.stdout)")
-        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by-hand")
+        let checked = try relay.check(author: key.hex, bundle: bundle, site: "carried-by")
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
     }
 }

@@ -79,14 +79,46 @@ public struct RelayTarget: Sendable, Equatable {
         let others = query.filter { $0.name != "site" }
         url = others.isEmpty ? base : base + "?" + others.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
         site = query.first { $0.name == "site" }.map { $0.value == "root" ? .root : .named($0.value) } ?? .any
+        if case .named(let name) = site, let problem = Self.siteIdentifierProblem(name) {
+            throw NostrAddressError("\(address): ?site=\(name) \(problem); try ?site=\(Self.siteIdentifier(forName: name)) (or ?site=root for the author's root site)")
+        }
     }
 
-    /// NIP-5A `d` identifier made from a bundle name: lowercase letters, digits and dashes.
+    /// NIP-5A's rule for a named site's `d`: 1 to 13 of `a-z`, `0-9` and `-`, not ending in `-`
+    /// (gateways put it in a host name after the 50-character base36 key).
+    public static let maxSiteIdentifierLength = 13
+
+    /// Why `identifier` is not a valid `d` for a named site, or nil when it is.
+    public static func siteIdentifierProblem(_ identifier: String) -> String? {
+        if identifier.isEmpty { return "is empty" }
+        if identifier.utf8.count > maxSiteIdentifierLength {
+            return "is \(identifier.count) characters long; NIP-5A allows at most \(maxSiteIdentifierLength), so that gateways can put it in a host name"
+        }
+        if !identifier.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }) {
+            return "may hold only a-z, 0-9 and - (NIP-5A)"
+        }
+        if identifier.hasSuffix("-") { return "may not end in - (NIP-5A)" }
+        return nil
+    }
+
+    /// A valid NIP-5A `d` made from a bundle name: accents dropped, lowercase letters and digits
+    /// kept, every other run of characters one `-`, at most 13 characters, cut at a `-` when
+    /// one is near the end ("Carried by Hand" is `carried-by`).
     public static func siteIdentifier(forName name: String) -> String {
         var out = ""
-        for scalar in name.lowercased().unicodeScalars {
+        let folded = name.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        for scalar in folded.lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) { out.unicodeScalars.append(scalar) }
             else if !out.hasSuffix("-") && !out.isEmpty { out += "-" }
+        }
+        if out.count > maxSiteIdentifierLength {
+            let cut = String(out.prefix(maxSiteIdentifierLength + 1))
+            // A whole word when a dash leaves at least 5 characters, else a hard cut.
+            if let dash = cut.lastIndex(of: "-"), cut.distance(from: cut.startIndex, to: dash) >= 5 {
+                out = String(cut[..<dash])
+            } else {
+                out = String(out.prefix(maxSiteIdentifierLength))
+            }
         }
         while out.hasSuffix("-") { out.removeLast() }
         return out.isEmpty ? "site" : out

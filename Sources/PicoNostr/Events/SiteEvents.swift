@@ -8,8 +8,9 @@ import PicoCore
 ///   base64 content, tags `x` (SHA-256 of the whole file), `chunk` (index, count) and `c`
 ///   (SHA-256 of the chunk). Chunks are per content, so identical files share them.
 /// - The site: a NIP-5A manifest, kind 35128 with a `d` tag (a named site) or 15128 (the
-///   author's root site), one `path` tag per file with its SHA-256, plus `bundle` (the bundle
-///   id) and `bundle-signature`, so the event alone names the whole bundle.
+///   author's root site), one `path` tag per file with its SHA-256, the aggregate `x` tag and
+///   `server` tags (the Blossom servers holding the files) as gateways read them, plus `bundle`
+///   (the bundle id) and `bundle-signature`, so the event alone names the whole bundle.
 public enum SiteEventKind {
     public static let chunk = 1128
     public static let namedSite = 35128
@@ -87,23 +88,44 @@ public struct SiteManifest: Sendable, Equatable {
     public var bundleID: String
     public var bundleSignature: BundleSignature?
     public var title: String?
+    /// The Blossom servers that hold the files (`https://host`), as `server` tags: where
+    /// gateways look for the blobs. Empty when the files are in pico's chunk events only.
+    public var servers: [String]
 
     public static func == (a: SiteManifest, b: SiteManifest) -> Bool {
         a.site == b.site && a.bundleID == b.bundleID && a.bundleSignature == b.bundleSignature && a.title == b.title
             && a.files.map(\.path) == b.files.map(\.path) && a.files.map(\.sha256) == b.files.map(\.sha256)
+            && a.servers == b.servers
     }
 
     public init(site: String?, files: [(path: String, sha256: String)], bundleID: String,
-                bundleSignature: BundleSignature?, title: String?) {
+                bundleSignature: BundleSignature?, title: String?, servers: [String] = []) {
         (self.site, self.files, self.bundleID, self.bundleSignature, self.title) = (site, files, bundleID, bundleSignature, title)
+        self.servers = servers
     }
 
     public var kind: Int { site == nil ? SiteEventKind.rootSite : SiteEventKind.namedSite }
+
+    /// NIP-5A's aggregate hash of the site: the SHA-256 of the lines `<sha256> <absolute path>\n`,
+    /// one per `path` tag, sorted. It names the set of paths and contents, as the bundle id does,
+    /// but over other bytes (the describing files are among its paths), so the two differ.
+    public var aggregateHash: String { Self.aggregateHash(pathTags: files.map { ("/" + $0.path, $0.sha256) }) }
+
+    /// The aggregate hash of `path` tags as an event carries them (absolute paths). Lines are
+    /// sorted by their UTF-8 bytes.
+    public static func aggregateHash(pathTags: [(path: String, sha256: String)]) -> String {
+        let lines = pathTags.map { Array("\($0.sha256) \($0.path)\n".utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+        var hasher = SHA256()
+        for line in lines { hasher.update(data: line) }
+        return Array(hasher.finalize()).hexString
+    }
 
     public func event(createdAt: Int, key: AuthorKey) -> NostrEvent {
         var tags: [[String]] = []
         if let site { tags.append(["d", site]) }
         tags += files.map { ["path", "/" + $0.path, $0.sha256] }
+        tags.append(["x", aggregateHash, "aggregate"])
+        tags += servers.map { ["server", $0] }
         tags.append(["bundle", bundleID])
         if let bundleSignature { tags.append(["bundle-signature", bundleSignature.pubkey, bundleSignature.sig]) }
         if let title { tags.append(["title", title]) }
@@ -135,5 +157,6 @@ public struct SiteManifest: Sendable, Equatable {
         bundleID = bundle
         bundleSignature = event.tag("bundle-signature").flatMap { $0.count >= 2 ? BundleSignature(pubkey: $0[0], sig: $0[1]) : nil }
         title = event.tag("title")?.first
+        servers = event.tags("server").compactMap(\.first)
     }
 }

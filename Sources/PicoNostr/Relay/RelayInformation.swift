@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PicoCore
 
 /// A relay's NIP-11 information document: what it is and the limits it enforces. pico sizes
 /// chunk events and queries to these limits.
@@ -38,6 +39,21 @@ public struct RelayInformation: Sendable, Equatable {
         paymentRequired = (limitation["payment_required"] as? Bool) ?? false
     }
 
+    /// Why `event` cannot go to this relay as it says in its NIP-11 document, or nil: more tags
+    /// than `max_event_tags`, or an `["EVENT", …]` message longer than `max_message_length` bytes.
+    public func limitProblem(with event: NostrEvent, relay: String) -> RelayLimitExceeded? {
+        if let maxEventTags, event.tags.count > maxEventTags {
+            return RelayLimitExceeded(relay: relay, limit: "max_event_tags", allowed: maxEventTags, actual: event.tags.count, unit: "tags")
+        }
+        if let maxMessageLength {
+            let length = JSONValue.array([.string("EVENT"), event.json]).canonicalData.count
+            if length > maxMessageLength {
+                return RelayLimitExceeded(relay: relay, limit: "max_message_length", allowed: maxMessageLength, actual: length, unit: "bytes")
+            }
+        }
+        return nil
+    }
+
     /// The document's address: the relay's URL with http(s) for ws(s).
     public static func documentURL(forRelay relay: String) -> String {
         if relay.hasPrefix("wss://") { return "https://" + relay.dropFirst(6) }
@@ -57,5 +73,20 @@ public struct RelayInformation: Sendable, Equatable {
         } catch {
             return nil
         }
+    }
+}
+
+/// An event larger than a relay takes, by a limit of its NIP-11 document.
+public struct RelayLimitExceeded: Error, CustomStringConvertible, Sendable, Equatable {
+    public let relay: String
+    /// The NIP-11 `limitation` field: `max_event_tags` or `max_message_length`.
+    public let limit: String
+    public let allowed: Int
+    public let actual: Int
+    public let unit: String
+
+    public var description: String {
+        "the site event has \(actual) \(unit), more than \(relay) takes (\(limit) \(allowed) in its NIP-11 document); "
+            + "the site has too many files for this relay: publish to a relay with a larger \(limit), or make the bundle smaller"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PicoBlossom
 import PicoCore
 import PicoFiles
 import PicoNostr
@@ -7,10 +8,14 @@ import Synchronization
 import Glibc
 #endif
 
-/// Bundles on nostr relays. Publishing sends each file's content as chunk events sized to the
-/// relay's NIP-11 limits (contents the relay already holds intact are not sent again), then one
-/// NIP-5A site manifest event that names every file by hash plus the bundle id and signature.
-/// Fetching finds the author's newest manifest event and checks every event's id and
+/// Bundles on nostr relays, their files on Blossom servers or in pico's own chunk events.
+///
+/// Publishing checks the site event against each relay's NIP-11 limits first; then, with
+/// Blossom servers given, puts every file on every server as a blob (`BlossomBlobs`), else
+/// sends each file's content to each relay as chunk events sized to its limits (contents the
+/// relay already holds intact are not sent again); and last one NIP-5A site manifest event that
+/// names every file by hash, with the aggregate `x`, the `server` tags, the bundle id and its
+/// signature. Fetching finds the author's newest manifest event and checks every event's id and
 /// signature, every chunk, every file and the bundle signature before anything is kept.
 public struct NostrSilo: Silo {
     public let address: String
@@ -18,17 +23,20 @@ public struct NostrSilo: Silo {
     public var authorKey: AuthorKey?
     /// Where `publish` sends the bundle.
     let targets: [RelayTarget]
+    /// Where `publish` puts the files as blobs; none: in chunk events on the relays.
+    let blossomServers: [BlossomServer]
     /// What `fetch`, `verify` and `serve` read.
     let site: NostrSiteAddress?
 
-    public init(publishingTo targets: [RelayTarget], address: String) {
-        (self.targets, self.address, self.site) = (targets, address, nil)
+    public init(publishingTo targets: [RelayTarget], blossom blossomServers: [BlossomServer] = [], address: String) {
+        (self.targets, self.blossomServers, self.address, self.site) = (targets, blossomServers, address, nil)
     }
 
     public init(reading site: NostrSiteAddress) {
         self.site = site
         address = site.description
         targets = site.relays.map { RelayTarget(url: $0, site: site.site) }
+        blossomServers = []
     }
 
     // MARK: Publish
@@ -53,20 +61,35 @@ public struct NostrSilo: Silo {
         let contents = PublishedContents(bundle: bundle, manifest: manifest, manifestData: manifestData, checksums: checksums)
         let progress = TransferCounter(totalFiles: 0, totalBytes: 0, report: options.progress)
 
-        let outcomes = await withTaskGroup(of: (RelayTarget, Result<RelayPublishReport, any Error>).self) { group in
-            for target in targets {
-                group.addTask {
-                    do {
-                        return (target, .success(try await publish(contents, to: target, key: key, progress: progress)))
-                    } catch {
-                        return (target, .failure(error))
-                    }
-                }
-            }
-            var all: [(RelayTarget, Result<RelayPublishReport, any Error>)] = []
-            for await outcome in group { all.append(outcome) }
-            return all.sorted { $0.0.url < $1.0.url }
+        // Every relay connected and its site event checked against its limits before anything is sent.
+        let prepared = await eachTarget { target in try await prepare(contents, for: target, key: key) }
+        let ready = prepared.compactMap { try? $0.1.get() }
+        var outcomes = prepared.compactMap { outcome -> (RelayTarget, Result<RelayPublishReport, any Error>)? in
+            guard case .failure(let error) = outcome.1 else { return nil }
+            return (outcome.0, .failure(error))
         }
+
+        // The blobs first: a reader never sees a site event whose files are missing.
+        var blobReports: [BlossomBlobs.ServerReport] = []
+        if !blossomServers.isEmpty && !ready.isEmpty {
+            do {
+                blobReports = try await BlossomBlobs(servers: blossomServers, key: key).publish(contents, progress: progress)
+            } catch {
+                for relay in ready { await relay.session.close() }
+                throw SiloError("\(error)\nnothing was sent to the relays: the site event they hold, if any, is still the previous one")
+            }
+        }
+        let sent = await eachTarget(ready.map(\.target)) { target in
+            try await publish(contents, to: ready.first { $0.target == target }!, key: key, progress: progress)
+        }
+        outcomes = (outcomes + sent).sorted { $0.0.url < $1.0.url }
+        var announced: [String] = []
+        if options.announce {
+            let published = ready.filter { relay in sent.contains { $0.0 == relay.target && (try? $0.1.get()) != nil } }
+            (announced, warnings) = await announce(on: published, key: key, warnings: warnings)
+        }
+        for relay in ready { await relay.session.close() }
+
         let reports = outcomes.compactMap { try? $0.1.get() }
         let failures = outcomes.compactMap { outcome -> String? in
             guard case .failure(let error) = outcome.1 else { return nil }
@@ -79,97 +102,190 @@ public struct NostrSilo: Silo {
             throw SiloError("publishing to \(failures.count) of \(targets.count) relays failed:\n"
                             + failures.map { "  \($0)" }.joined(separator: "\n") + (done.isEmpty ? "" : "\n" + done.joined(separator: "\n")))
         }
-        for report in reports where report.site.map({ $0.count > 13 }) ?? false {
-            warnings.append("site id \"\(report.site!)\" is longer than 13 characters, too long for an nsite gateway's host name; choose one with \(report.relay)?site=NAME")
+        if blossomServers.isEmpty {
+            warnings.append("the files went to the relays as chunk events (kind 1128), pico's own store, which nsite gateways cannot read: "
+                            + "only pico loads this site. Add --to blossom+https://SERVER to put them on a Blossom server for gateways too")
         }
-        var result = PublishResult(address: reports.map(\.relay).joined(separator: ", "), manifest: manifest,
+        var result = PublishResult(address: (reports.map(\.relay) + blossomServers.map(\.url)).joined(separator: ", "), manifest: manifest,
                                    written: reports.reduce(0) { $0 + $1.contentsSent }, unchanged: reports.reduce(0) { $0 + $1.contentsHeld },
                                    removed: 0, bytesWritten: reports.reduce(0) { $0 + $1.bytesSent }, warnings: warnings)
-        result.requests = ["EVENT": reports.reduce(0) { $0 + $1.eventsSent }]
-        result.retries = reports.reduce(0) { $0 + $1.reconnects }
-        result.details = reports.map { report in
-            "\(report.relay): \(report.eventsSent) events (\(report.contentsSent) contents sent in chunks of \(report.chunkSize) bytes, "
-                + "\(report.contentsHeld) already there)" + (report.manifestSent ? "" : "; site event unchanged")
+        if !blobReports.isEmpty {
+            let changed = blobReports.map { $0.uploaded + $0.mirrored }.max() ?? 0
+            result.written = changed
+            result.unchanged = contents.all.count - changed
+            result.bytesWritten = blobReports.reduce(0) { $0 + $1.uploadedBytes }
         }
+        result.requests = ["EVENT": reports.reduce(0) { $0 + $1.eventsSent }]
+        for report in blobReports {
+            for (method, count) in report.requests { result.requests[method, default: 0] += count }
+        }
+        result.retries = reports.reduce(0) { $0 + $1.reconnects } + blobReports.reduce(0) { $0 + $1.retries }
+        result.details = blobReports.map { report in
+            "\(report.server): \(report.uploaded) blobs uploaded (\(report.uploadedBytes) bytes), \(report.mirrored) mirrored from another server, "
+                + "\(report.held) already there"
+        }
+        result.details += reports.map { report in
+            (report.chunkSize.map { size in
+                "\(report.relay): \(report.eventsSent) events (\(report.contentsSent) contents sent in chunks of \(size) bytes, \(report.contentsHeld) already there)"
+            } ?? "\(report.relay): \(report.eventsSent) events (the site event; the files are on the Blossom servers)")
+                + (report.manifestSent ? "" : "; site event unchanged")
+        }
+        result.details += announced
+        result.requests["EVENT", default: 0] += announced.filter { $0.hasPrefix("announced") }.count * reports.count
         if let first = reports.first {
             result.fetchAddress = NostrSiteAddress.naddr(author: key.publicKey, site: first.site, relays: reports.map(\.relay))
         }
         return result
     }
 
-    struct RelayPublishReport: Sendable {
-        var relay: String
-        var site: String?
-        var chunkSize: Int
-        var contentsSent: Int, contentsHeld: Int, eventsSent: Int, bytesSent: Int
-        var manifestSent: Bool
-        var reconnects: Int
+    /// `--announce`: the author's kind-10063 server list (the Blossom servers) and kind-10002
+    /// relay list (these relays, as outbox relays), each merged into the newest one these relays
+    /// hold (never dropping an entry) and sent to all of them when it changed. Gateways that
+    /// look only at the author's lists find the site then. Failures are warnings: the site is
+    /// published already.
+    private func announce(on relays: [PreparedRelay], key: AuthorKey, warnings: [String]) async -> (details: [String], warnings: [String]) {
+        var warnings = warnings
+        guard !relays.isEmpty else { return ([], warnings) }
+        let kinds = [AuthorLists.blossomServers, AuthorLists.relays]
+        let filter = NostrFilter(authors: [key.publicKeyHex], kinds: kinds, limit: 20)
+        var newest: [Int: NostrEvent] = [:]
+        for relay in relays {
+            guard let events = try? await relay.session.run({ try await $0.query([filter]) }) else { continue }
+            for event in events where event.pubkey == key.publicKeyHex && kinds.contains(event.kind) && event.validity == .valid {
+                if let known = newest[event.kind], (known.createdAt, known.id) >= (event.createdAt, event.id) { continue }
+                newest[event.kind] = event
+            }
+        }
+        var lists: [(kind: Int, tags: [[String]], what: String)] = []
+        if !blossomServers.isEmpty, let tags = AuthorLists.mergedServerList(newest[AuthorLists.blossomServers], adding: blossomServers.map(\.url)) {
+            lists.append((AuthorLists.blossomServers, tags, "kind 10063, \(tags.filter { $0.first == "server" }.count) Blossom servers"))
+        }
+        if let tags = AuthorLists.mergedRelayList(newest[AuthorLists.relays], adding: relays.map(\.session.url)) {
+            lists.append((AuthorLists.relays, tags, "kind 10002, \(tags.filter { $0.first == "r" }.count) relays"))
+        }
+        var details: [String] = []
+        for list in lists {
+            let createdAt = max(Int(Date().timeIntervalSince1970), (newest[list.kind]?.createdAt ?? 0) + 1)
+            let event = NostrEvent(kind: list.kind, tags: list.tags, content: newest[list.kind]?.content ?? "", createdAt: createdAt, signedBy: key)
+            for relay in relays {
+                do {
+                    let answer = try await relay.session.run { try await $0.publish(event) }
+                    if !answer.accepted { warnings.append("\(relay.session.url) refused the author's \(list.what.prefix(10)) list: \(answer.message)") }
+                } catch {
+                    warnings.append("\(relay.session.url): the author's \(list.what.prefix(10)) list was not sent: \(error)")
+                }
+            }
+            details.append("announced the author's list (\(list.what)), merged with what the relays held")
+        }
+        if lists.isEmpty { details.append("the author's server and relay lists already name these servers and relays") }
+        return (details, warnings)
     }
 
-    private func publish(_ contents: PublishedContents, to target: RelayTarget, key: AuthorKey,
-                         progress: TransferCounter) async throws -> RelayPublishReport {
-        let session = try await RelaySession.open(target.url)
-        do {
-            let report = try await publish(contents, session: session, target: target, key: key, progress: progress)
-            await session.close()
-            return report
-        } catch {
-            await session.close()
-            throw error
+    /// Runs `body` for every target at once; outcomes in target order.
+    private func eachTarget<T: Sendable>(_ list: [RelayTarget]? = nil, _ body: @escaping @Sendable (RelayTarget) async throws -> T) async
+        -> [(RelayTarget, Result<T, any Error>)] {
+        let list = list ?? targets
+        return await withTaskGroup(of: (Int, Result<T, any Error>).self) { group in
+            for (index, target) in list.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await body(target))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var all: [(Int, Result<T, any Error>)] = []
+            for await outcome in group { all.append(outcome) }
+            return all.sorted { $0.0 < $1.0 }.map { (list[$0.0], $0.1) }
         }
     }
 
-    private func publish(_ contents: PublishedContents, session: RelaySession, target: RelayTarget, key: AuthorKey,
-                         progress: TransferCounter) async throws -> RelayPublishReport {
+    /// A relay ready to be published to: connected, with its site id and site event, which fits its limits.
+    struct PreparedRelay: Sendable {
+        var target: RelayTarget
+        var session: RelaySession
+        var site: String?
+        var description: SiteManifest
+    }
+
+    private func prepare(_ contents: PublishedContents, for target: RelayTarget, key: AuthorKey) async throws -> PreparedRelay {
         let site: String? = switch target.site {
         case .root: nil
         case .named(let name): name
         case .any: RelayTarget.siteIdentifier(forName: contents.manifest.name)
         }
-        var store = RelayChunkStore(session: session, author: key.publicKeyHex, key: key, information: session.information)
-        let held = try await store.held(contents.all)
-        let toSend = contents.all.filter { !held.contains($0.sha256) }
-        progress.addWork(files: toSend.count, bytes: toSend.reduce(0) { $0 + ($1.size ?? 0) })
-
-        let events = EventTally()
-        let sizes = ChunkSizeMemory(store.chunkSize)
-        try await Parallel.forEach(toSend, limit: 4) { [store] content in
-            let data = try contents.data(for: content.sha256)
-            var attempt = store
-            while true {
-                attempt.chunkSize = sizes.current
-                do {
-                    events.add(try await attempt.put(data, sha256: content.sha256))
-                    break
-                } catch let refused as RelayChunkStore.ChunkRefused where refused.tooLarge && attempt.chunkSize > 512 {
-                    // The relay's NIP-11 limits were not the whole truth: halve and send this content again.
-                    sizes.shrink(below: attempt.chunkSize)
-                }
-            }
-            progress.add(bytes: data.count)
+        let manifest = contents.manifest
+        let description = SiteManifest(site: site, files: contents.pathTags, bundleID: manifest.id,
+                                       bundleSignature: manifest.signature, title: manifest.name,
+                                       servers: blossomServers.map(\.url))
+        let session = try await RelaySession.open(target.url)
+        // The event as it will be sent (only created_at, id and sig will differ, at the same lengths).
+        let probe = description.event(createdAt: Int(Date().timeIntervalSince1970), key: key)
+        if let exceeded = session.information?.limitProblem(with: probe, relay: session.url) {
+            await session.close()
+            throw exceeded
         }
-        store.chunkSize = sizes.current
+        return PreparedRelay(target: target, session: session, site: site, description: description)
+    }
+
+    struct RelayPublishReport: Sendable {
+        var relay: String
+        var site: String?
+        /// Nil when the files went to Blossom servers and no chunk events were sent.
+        var chunkSize: Int?
+        var contentsSent: Int, contentsHeld: Int, eventsSent: Int, bytesSent: Int
+        var manifestSent: Bool
+        var reconnects: Int
+    }
+
+    private func publish(_ contents: PublishedContents, to relay: PreparedRelay, key: AuthorKey,
+                         progress: TransferCounter) async throws -> RelayPublishReport {
+        let session = relay.session
+        let events = EventTally()
+        var chunkSize: Int?
+        var toSend: [StoredContent] = [], held: Set<String> = []
+        if blossomServers.isEmpty {
+            // pico's own store: the files as chunk events on the relay.
+            var store = RelayChunkStore(session: session, author: key.publicKeyHex, key: key, information: session.information)
+            held = try await store.held(contents.all)
+            toSend = contents.all.filter { !held.contains($0.sha256) }
+            progress.addWork(files: toSend.count, bytes: toSend.reduce(0) { $0 + ($1.size ?? 0) })
+            let sizes = ChunkSizeMemory(store.chunkSize)
+            try await Parallel.forEach(toSend, limit: 4) { [store] content in
+                let data = try contents.data(for: content.sha256)
+                var attempt = store
+                while true {
+                    attempt.chunkSize = sizes.current
+                    do {
+                        events.add(try await attempt.put(data, sha256: content.sha256))
+                        break
+                    } catch let refused as RelayChunkStore.ChunkRefused where refused.tooLarge && attempt.chunkSize > 512 {
+                        // The relay's NIP-11 limits were not the whole truth: halve and send this content again.
+                        sizes.shrink(below: attempt.chunkSize)
+                    }
+                }
+                progress.add(bytes: data.count)
+            }
+            store.chunkSize = sizes.current
+            chunkSize = store.chunkSize
+        }
 
         // The site manifest event last, newer than any earlier one (replaceable events keep the newest).
-        let manifest = contents.manifest
+        let site = relay.site
         let kind = site == nil ? SiteEventKind.rootSite : SiteEventKind.namedSite
         let filter = NostrFilter(authors: [key.publicKeyHex], kinds: [kind], tags: site.map { ["d": [$0]] } ?? [:], limit: 10)
         let previous = try await session.run { try await $0.query([filter]) }.filter { $0.validity == .valid }
         let newestPrevious = previous.max { $0.createdAt < $1.createdAt }
-        let description = SiteManifest(site: site, files: contents.pathTags, bundleID: manifest.id,
-                                       bundleSignature: manifest.signature, title: manifest.name)
         var manifestSent = false
-        if toSend.isEmpty, let newestPrevious, (try? SiteManifest(event: newestPrevious)) == description {
+        if toSend.isEmpty, let newestPrevious, (try? SiteManifest(event: newestPrevious)) == relay.description,
+           newestPrevious.tags.contains(["x", relay.description.aggregateHash, "aggregate"]) {
             // Nothing changed on this relay.
         } else {
             let createdAt = max(Int(Date().timeIntervalSince1970), (newestPrevious?.createdAt ?? 0) + 1)
-            let event = description.event(createdAt: createdAt, key: key)
+            let event = relay.description.event(createdAt: createdAt, key: key)
             let answer = try await session.run { try await $0.publish(event) }
             guard answer.accepted else { throw SiloError("\(session.url) refused the site manifest event: \(answer.message)") }
             events.add(1)
             manifestSent = true
         }
-        return RelayPublishReport(relay: session.url, site: site, chunkSize: store.chunkSize, contentsSent: toSend.count,
+        return RelayPublishReport(relay: session.url, site: site, chunkSize: chunkSize, contentsSent: toSend.count,
                                   contentsHeld: held.count, eventsSent: events.value,
                                   bytesSent: toSend.reduce(0) { $0 + ($1.size ?? 0) }, manifestSent: manifestSent,
                                   reconnects: await session.reconnects)
@@ -304,6 +420,7 @@ struct PublishedContents: Sendable {
     /// The describing files, by hash (they are in memory; the rest is read when sent).
     private let inMemory: [String: Data]
     private let firstPath: [String: String]
+    private let types: [String: String]
 
     init(bundle: URL, manifest: BundleManifest, manifestData: Data, checksums: Data) {
         (self.bundle, self.manifest) = (bundle, manifest)
@@ -312,8 +429,10 @@ struct PublishedContents: Sendable {
         pathTags = manifest.files.map { ($0.path, $0.sha256) } + describing.map { ($0.path, $0.sha256) }
         var firstPath: [String: String] = [:]
         var all: [StoredContent] = []
+        var types: [String: String] = [:]
         for file in manifest.files where firstPath[file.sha256] == nil {
             firstPath[file.sha256] = file.path
+            types[file.sha256] = file.type
             all.append(StoredContent(sha256: file.sha256, size: file.size))
         }
         var inMemory: [String: Data] = [:]
@@ -325,7 +444,14 @@ struct PublishedContents: Sendable {
         self.all = all
         self.firstPath = firstPath
         self.inMemory = inMemory
+        self.types = types
     }
+
+    /// The first bundle path with this content, for messages.
+    func name(of sha256: String) -> String { firstPath[sha256] ?? sha256 }
+
+    /// The media type of the first path with this content (the manifest's, for Blossom uploads).
+    func type(of sha256: String) -> String { types[sha256] ?? MediaType.of(path: name(of: sha256)) }
 
     func data(for sha256: String) throws -> Data {
         if let data = inMemory[sha256] { return data }
