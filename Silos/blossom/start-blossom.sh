@@ -10,6 +10,8 @@
 #
 # Prints one line when the server listens:
 #   blossom server listening on http://127.0.0.1:PORT
+# PICO_BLOSSOM_SERVER runs another server program with the same arguments (e.g. a copy with a
+# check removed, to see the tests that should catch it fail).
 # Stop it with SIGTERM to this script's PID: the script execs into the server, which has no
 # children; it also exits by itself when its parent goes away.
 set -euo pipefail
@@ -28,5 +30,5 @@ esac
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 # The server closes the pipes it inherits beyond stderr (see close_inherited_pipes).
-exec "$venv/bin/python" -B "$here/blossom_server.py" --host 127.0.0.1 --port "$port" --dir "$state" \
+exec "$venv/bin/python" -B "${PICO_BLOSSOM_SERVER:-$here/blossom_server.py}" --host 127.0.0.1 --port "$port" --dir "$state" \
   --access-log "$state/access.log" "$@"
