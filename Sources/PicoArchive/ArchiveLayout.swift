@@ -113,7 +113,7 @@ final class RawArchiveFile {
         do throws(POSIXFailure) {
             file = try FileDescriptor(opening: path, O_RDONLY)
         } catch {
-            throw ArchiveError("cannot open \(path): \(error.reason)")
+            throw ArchiveError("cannot open \(path): \(error.reason)", cause: error)
         }
         guard let info = try? file.status(), info.st_mode & S_IFMT == S_IFREG else {
             throw ArchiveLayout.unreadable(path, "it is not a regular file")

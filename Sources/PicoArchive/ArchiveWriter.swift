@@ -116,5 +116,10 @@ public final class ArchiveWriter {
 /// A failure reading or writing an archive, said so a person can act on it.
 public struct ArchiveError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The error underneath (a `POSIXFailure`, a `BundlePath.Problem`), when there is one.
+    public let cause: (any Error)?
+    public init(_ description: String, cause: (any Error)? = nil) {
+        self.description = description
+        self.cause = cause
+    }
 }

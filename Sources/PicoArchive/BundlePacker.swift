@@ -53,7 +53,7 @@ public struct BundlePacker: Sendable {
         }
         for file in manifest.files {
             do throws(BundlePath.Problem) { _ = try BundlePath(validating: file.path) } catch {
-                throw ArchiveError("the manifest lists an unsafe path \(file.path): \(error)")
+                throw ArchiveError("the manifest lists an unsafe path \(file.path): \(error)", cause: error)
             }
         }
 
@@ -103,7 +103,7 @@ public struct BundlePacker: Sendable {
         do throws(POSIXFailure) {
             return try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW)
         } catch {
-            throw ArchiveError("\(listed) is listed in the manifest but cannot be read: \(error.reason)")
+            throw ArchiveError("\(listed) is listed in the manifest but cannot be read: \(error.reason)", cause: error)
         }
     }
 }

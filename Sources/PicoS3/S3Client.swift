@@ -325,7 +325,7 @@ public final class S3Client: Sendable {
                         try chunk.withUnsafeReadableBytes { bytes in
                             // The receiver's own failures (a full disk) are not the network's: no retry.
                             do { try receive(bytes) } catch let error as S3Error { throw error } catch {
-                                throw S3Error(.local, "\(error)")
+                                throw S3Error(.local, "\(error)", cause: error)
                             }
                         }
                     }
@@ -345,10 +345,11 @@ public final class S3Client: Sendable {
             } catch {
                 // Dropped connections, timeouts, resets: worth another try.
                 failure = S3Error(.network, "\(method) s3://\(location.bucket)/\(bucketKey) at \(location.endpoint.url) failed: "
-                                  + "\(error) (is the endpoint right and the server running?)")
+                                  + "\(error) (is the endpoint right and the server running?)", cause: error)
             }
             guard attempt < retry.attempts else {
-                throw S3Error(failure.kind, failure.message + " (gave up after \(attempt) attempts)", status: failure.status, code: failure.code)
+                throw S3Error(failure.kind, failure.message + " (gave up after \(attempt) attempts)", status: failure.status, code: failure.code,
+                              cause: failure.cause)
             }
             counts.addRetry()
             try? await Task.sleep(nanoseconds: retry.delay(afterAttempt: attempt))

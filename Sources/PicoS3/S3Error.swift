@@ -13,12 +13,15 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
     /// The HTTP status and S3's error code, when the server answered.
     public var status: Int?
     public var code: String?
+    /// The error underneath a network or local failure (a reset connection, a full disk).
+    public var cause: (any Error)?
 
-    public init(_ kind: Kind, _ message: String, status: Int? = nil, code: String? = nil) {
+    public init(_ kind: Kind, _ message: String, status: Int? = nil, code: String? = nil, cause: (any Error)? = nil) {
         self.kind = kind
         self.message = message
         self.status = status
         self.code = code
+        self.cause = cause
     }
 
     public var description: String { message }

@@ -49,10 +49,12 @@ enum FetchedBundle {
             let report = report(target: target, manifestData: manifestData, checksums: checksums, present: present,
                                 siloProblems: siloProblems, verifier: verifier)
             guard report.isValid else { throw SiloError.doesNotVerify(target, report) }
-            for (path, data) in inMemory { try FileTree.write(data, to: path.string, underPath: staging.url.path) }
-            try FileTree.write(manifestData, to: BundleManifest.fileName, underPath: staging.url.path)
-            if let checksums { try FileTree.write(checksums, to: BundleManifest.checksumsFileName, underPath: staging.url.path) }
-            try staging.commit()
+            try SiloError.during("writing the bundle into \(staging.url.path)") {
+                for (path, data) in inMemory { try FileTree.write(data, to: path.string, underPath: staging.url.path) }
+                try FileTree.write(manifestData, to: BundleManifest.fileName, underPath: staging.url.path)
+                if let checksums { try FileTree.write(checksums, to: BundleManifest.checksumsFileName, underPath: staging.url.path) }
+            }
+            try SiloError.during("committing \(staging.destination.path)") { try staging.commit() }
             return report
         } catch {
             staging.discard()
@@ -75,7 +77,7 @@ enum FetchedBundle {
 extension SiloError {
     /// A bundle that failed verification: nothing of it was fetched.
     static func doesNotVerify(_ target: String, _ report: VerificationReport) -> SiloError {
-        SiloError("the bundle at \(target) does not verify; nothing was fetched:\n"
+        .verdict("the bundle at \(target) does not verify; nothing was fetched:\n"
                   + report.problems.map { "  \($0)" }.joined(separator: "\n"))
     }
 }
@@ -193,9 +195,54 @@ extension SiloAddress {
     }
 }
 
+/// A silo's failure: what went wrong, what the silo was doing (`stage`: "downloading
+/// css/site.css from s3://b/p", "committing /x") and the error underneath (`cause`: an
+/// `S3Error`, a `RelayError`, a `POSIXFailure`), kept as the error it is, not only its words.
 public struct SiloError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    public let message: String
+    public let stage: String?
+    public let cause: (any Error)?
+
+    public init(_ description: String) {
+        message = description
+        stage = nil
+        cause = nil
+    }
+
+    /// `cause`, met while doing `stage`.
+    public init(_ stage: String, cause: any Error) {
+        message = String(describing: cause)
+        self.stage = stage
+        self.cause = cause
+    }
+
+    public var description: String { stage.map { "\($0): \(message)" } ?? message }
+
+    /// What `body` throws, as an error that names `stage`; one that names a stage already
+    /// keeps it (the nearer one says more).
+    public static func during<T>(_ stage: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw naming(stage(), error) }
+    }
+
+    public static func during<T>(_ stage: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw naming(stage(), error) }
+    }
+
+    static func naming(_ stage: String, _ error: any Error) -> any Error {
+        if error is CancellationError { return error }
+        if let silo = error as? SiloError, silo.stage != nil || silo.isVerdict { return silo }
+        return SiloError(stage, cause: error)
+    }
+
+    /// A verdict on the bundle (it does not verify) rather than a failure to reach it: it says
+    /// all there is to say itself, and no stage is added to it.
+    var isVerdict = false
+
+    static func verdict(_ message: String) -> SiloError {
+        var error = SiloError(message)
+        error.isVerdict = true
+        return error
+    }
 }
 
 /// A bundle folder about to be published.
@@ -227,7 +274,7 @@ enum LocalBundle {
             }
         }
         guard problems.isEmpty else {
-            throw SiloError("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
+            throw SiloError.verdict("the bundle at \(root) does not verify; nothing was published (run pico verify \(root)):\n"
                             + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
         }
         return (manifest, described.manifestData, checksums)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A hostile S3 endpoint: serves one bundle's objects, but its listings never end.
 
-usage: s3_hostile_server.py BUNDLE_DIR --bucket NAME --prefix PREFIX --mode MODE [--port 0] [--log FILE]
+usage: s3_hostile_server.py BUNDLE_DIR --bucket NAME --prefix PREFIX --mode MODE [--port 0] [--log FILE] [--drop PATH]
 
 Path-style requests only; signatures are not checked (any credentials do). GET of
 /NAME/PREFIX/PATH answers the file BUNDLE_DIR/PATH (404 NoSuchKey otherwise), so `pico verify`
@@ -13,7 +13,8 @@ ListObjectsV2 answer (GET /NAME?list-type=2…) says IsTruncated=true, by MODE:
   no-token     one key and no NextContinuationToken at all
   fresh-keys   1,000 new keys and a new token every time (a listing that grows forever)
 
-Other requests (PUT, DELETE, POST) are answered 200 with an empty body. Prints
+With --drop PATH, a GET of that object closes the connection without an answer (a reset
+mid-fetch). Other requests (PUT, DELETE, POST) are answered 200 with an empty body. Prints
 `hostile S3 server at http://127.0.0.1:PORT` when ready; with --log, appends a line `listing N`
 to FILE for each listing it answers. Standard library only.
 """
@@ -31,6 +32,7 @@ parser.add_argument("--prefix", required=True)
 parser.add_argument("--mode", required=True, choices=["same-token", "fresh-token", "no-token", "fresh-keys"])
 parser.add_argument("--port", type=int, default=0)
 parser.add_argument("--log")
+parser.add_argument("--drop")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -90,6 +92,9 @@ class Handler(BaseHTTPRequestHandler):
                         log.write(f"listing {number}\n")
             return self.answer(200, listing_page(number))
         start = f"{args.bucket}/{args.prefix}/"
+        if args.drop and path == start + args.drop:
+            self.close_connection = True
+            return
         file = os.path.join(args.bundle, path[len(start):]) if path.startswith(start) else None
         if file and os.path.isfile(file) and ".." not in path.split("/"):
             with open(file, "rb") as handle:

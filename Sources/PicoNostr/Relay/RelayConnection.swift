@@ -28,9 +28,12 @@ public struct RelayError: Error, CustomStringConvertible, Sendable {
     public let description: String
     /// Worth trying again on a new connection (the connection dropped or timed out).
     public let isTransient: Bool
-    public init(_ description: String, transient: Bool = false) {
+    /// The error underneath (the WebSocket's or the network's), when there is one.
+    public let cause: (any Error)?
+    public init(_ description: String, transient: Bool = false, cause: (any Error)? = nil) {
         self.description = description
         isTransient = transient
+        self.cause = cause
     }
 }
 
@@ -101,7 +104,9 @@ public actor RelayConnection {
                 }
                 self.ended(RelayError("\(url) closed the connection", transient: true))
             } catch {
-                self.ended(RelayError("\(url): \(Self.describe(error))", transient: true))
+                // Before the relay answered, it is the connecting that failed.
+                let stage = self.isOpen ? url : "connecting to \(url)"
+                self.ended(RelayError("\(stage): \(Self.describe(error))", transient: true, cause: error))
             }
         }
         sweeper = Task {

@@ -22,6 +22,8 @@ public struct S3Silo: Silo {
     public var multipartThreshold = 16 << 20
     public var partSize = 8 << 20
 
+    /// How often a failed request is tried again (network failures, S3's 5xx and SlowDown).
+    public var retry = RetryPolicy()
     public init(location: S3Location) { self.location = location }
 
     // MARK: Publish
@@ -29,7 +31,7 @@ public struct S3Silo: Silo {
     public func publish(bundle: URL, options: PublishOptions) async throws -> PublishResult {
         let (manifest, manifestData, checksums) = try LocalBundle.readForPublishing(bundle)
 
-        let client = S3Client(location: location, connections: connections)
+        let client = S3Client(location: location, connections: connections, retry: retry)
         do {
             let result = try await publish(bundle: bundle, manifest: manifest, manifestData: manifestData,
                                            checksums: checksums, options: options, client: client)
@@ -44,7 +46,9 @@ public struct S3Silo: Silo {
     private func publish(bundle: URL, manifest: BundleManifest, manifestData: Data, checksums: Data,
                          options: PublishOptions, client: S3Client) async throws -> PublishResult {
         // What the bucket holds now, by its manifest: files with the same hash and type cost nothing.
-        let remoteData = try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes)
+        let remoteData = try await SiloError.during("reading the \(BundleManifest.fileName) \(address) holds now") {
+            try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes)
+        }
         let remote = remoteData.flatMap { try? BundleManifest.decode(Data($0)) }
         let held = Dictionary((remote?.files ?? []).map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let toSend = manifest.files.filter { file in
@@ -55,25 +59,33 @@ public struct S3Silo: Silo {
         let progress = TransferCounter(totalFiles: toSend.count, totalBytes: toSend.reduce(0) { $0 + $1.size },
                                        report: options.progress)
         try await Parallel.forEach(toSend, limit: connections) { file in
-            try await upload(file, from: bundle.path + "/" + file.path, client: client)
+            try await SiloError.during("uploading \(file.path) to \(address)") {
+                try await upload(file, from: bundle.path + "/" + file.path, client: client)
+            }
             progress.add(bytes: file.size)
         }
         if !manifestUnchanged || !toSend.isEmpty {
             // The manifests last: a reader never sees a new manifest over old files.
-            try await client.putObject(key: BundleManifest.checksumsFileName, body: checksums,
-                                       headers: headers(path: BundleManifest.checksumsFileName, type: "text/plain"))
-            try await client.putObject(key: BundleManifest.fileName, body: manifestData,
-                                       headers: headers(path: BundleManifest.fileName, type: "application/json"))
+            try await SiloError.during("committing \(address) (uploading its \(BundleManifest.fileName))") {
+                try await client.putObject(key: BundleManifest.checksumsFileName, body: checksums,
+                                           headers: headers(path: BundleManifest.checksumsFileName, type: "text/plain"))
+                try await client.putObject(key: BundleManifest.fileName, body: manifestData,
+                                           headers: headers(path: BundleManifest.fileName, type: "application/json"))
+            }
         }
 
         var removed = 0
         var warnings = client.bodyChecksum.usesMD5
             ? ["\(address) does not take x-amz-checksum-sha256; uploads were checked with Content-MD5 instead"] : []
         if options.prune {
-            let unlisted = try await unlistedObjects(client: client, listed: manifest.files.map(\.path))
+            let unlisted = try await SiloError.during("listing \(address)") {
+                try await unlistedObjects(client: client, listed: manifest.files.map(\.path))
+            }
             let removable = unlisted.filter(\.isValidUTF8)
             try await Parallel.forEach(removable, limit: connections) { object in
-                try await client.deleteObject(key: object.relativePath)
+                try await SiloError.during("removing \(object.shown) from \(address)") {
+                    try await client.deleteObject(key: object.relativePath)
+                }
             }
             removed = removable.count
             // S3 itself takes only UTF-8 keys; another server's other keys cannot be named in a request pico signs.
@@ -182,11 +194,16 @@ public struct S3Silo: Silo {
 
     /// The bundle's two describing files, or a clear error when there is no bundle here.
     private func describingFiles(client: S3Client) async throws -> (manifest: Data, checksums: Data?) {
-        guard let manifest = try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes) else {
+        let stage = "reading the \(BundleManifest.fileName) of \(address)"
+        guard let manifest = try await SiloError.during(stage, {
+            try await client.getObject(key: BundleManifest.fileName, limit: BundleManifest.maxDescribingFileBytes)
+        }) else {
             throw SiloError("there is no pico bundle at \(address): it has no \(BundleManifest.fileName) "
                             + "(publish one with pico publish BUNDLE --to \(address))")
         }
-        let checksums = try await client.getObject(key: BundleManifest.checksumsFileName, limit: BundleManifest.maxDescribingFileBytes)
+        let checksums = try await SiloError.during("reading the \(BundleManifest.checksumsFileName) of \(address)") {
+            try await client.getObject(key: BundleManifest.checksumsFileName, limit: BundleManifest.maxDescribingFileBytes)
+        }
         return (Data(manifest), checksums.map { Data($0) })
     }
 
@@ -195,7 +212,7 @@ public struct S3Silo: Silo {
         if fm.fileExists(atPath: destination.path), !((try? fm.contentsOfDirectory(atPath: destination.path)) ?? []).isEmpty {
             throw SiloError("\(destination.path) already exists and is not empty; fetch into a new folder")
         }
-        let client = S3Client(location: location, connections: connections)
+        let client = S3Client(location: location, connections: connections, retry: retry)
         let staging = try StagingFolder(replacing: destination)
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
@@ -211,18 +228,20 @@ public struct S3Silo: Silo {
                 defer { close(output) }
                 var hasher = IncrementalSHA256()
                 var size = 0
-                let exists = try await client.streamObject(key: file.path.string, restart: {
-                    hasher = IncrementalSHA256()
-                    size = 0
-                    guard ftruncate(output, 0) == 0, lseek(output, 0, SEEK_SET) == 0 else {
-                        throw POSIXFailure(operation: "truncate", path: target, code: errno)
+                let exists = try await SiloError.during("downloading \(file.path) from \(address)") {
+                    try await client.streamObject(key: file.path.string, restart: {
+                        hasher = IncrementalSHA256()
+                        size = 0
+                        guard ftruncate(output, 0) == 0, lseek(output, 0, SEEK_SET) == 0 else {
+                            throw POSIXFailure(operation: "truncate", path: target, code: errno)
+                        }
+                    }) { chunk in
+                        // Never more than the manifest says: a hostile server cannot fill the disk.
+                        guard size + chunk.count <= file.size else { throw SiloError("\(file.path) is larger than its manifest says") }
+                        hasher.update(chunk)
+                        try FileTree.writeAll(chunk, to: output, path: target)
+                        size += chunk.count
                     }
-                }) { chunk in
-                    // Never more than the manifest says: a hostile server cannot fill the disk.
-                    guard size + chunk.count <= file.size else { throw SiloError("\(file.path) is larger than its manifest says") }
-                    hasher.update(chunk)
-                    try FileTree.writeAll(chunk, to: output, path: target)
-                    size += chunk.count
                 }
                 if exists { found.set(file.path.string, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
             }
@@ -239,10 +258,10 @@ public struct S3Silo: Silo {
 
     /// Reads every object of the bundle and hashes it in memory: nothing is written to disk.
     public func verify(with verifier: BundleVerifier) async throws -> [VerificationReport] {
-        let client = S3Client(location: location, connections: connections)
+        let client = S3Client(location: location, connections: connections, retry: retry)
         do {
             let (manifestData, checksums) = try await describingFiles(client: client)
-            let objects = try await listedObjects(client: client)
+            let objects = try await SiloError.during("listing \(address)") { try await listedObjects(client: client) }
             let manifest = try? BundleManifest.decode(manifestData)
             let files = manifest?.files ?? []
             let found = FoundFiles()
@@ -256,9 +275,11 @@ public struct S3Silo: Silo {
             try await Parallel.forEach(toRead, limit: connections) { file in
                 var hasher = IncrementalSHA256()
                 var size = 0
-                let exists = try await client.streamObject(key: file.path, restart: { hasher = IncrementalSHA256(); size = 0 }) { chunk in
-                    hasher.update(chunk)
-                    size += chunk.count
+                let exists = try await SiloError.during("reading \(file.path) from \(address)") {
+                    try await client.streamObject(key: file.path, restart: { hasher = IncrementalSHA256(); size = 0 }) { chunk in
+                        hasher.update(chunk)
+                        size += chunk.count
+                    }
                 }
                 if exists { found.set(file.path, PresentFile(isRegularFile: true, size: size, sha256: hasher.finalize())) }
             }
@@ -284,7 +305,7 @@ public struct S3Silo: Silo {
     // MARK: Serving
 
     public func reader() throws -> any BundleReader {
-        S3BundleReader(description: address, client: S3Client(location: location, connections: connections))
+        S3BundleReader(description: address, client: S3Client(location: location, connections: connections, retry: retry))
     }
 }
 
