@@ -15,11 +15,12 @@ public final class BlossomClient: Sendable {
     public let server: BlossomServer
     public let retry: BlossomRetryPolicy
     public let counts = BlossomRequestCounts()
-    private let key: AuthorKey
+    /// Signs upload and mirror tokens; nil for a client that only reads (`download`).
+    private let key: AuthorKey?
     private let http: HTTPClient
 
     /// - Parameter connections: how many requests may be in flight at once.
-    public init(server: BlossomServer, key: AuthorKey, connections: Int = 8, retry: BlossomRetryPolicy = BlossomRetryPolicy()) {
+    public init(server: BlossomServer, key: AuthorKey?, connections: Int = 8, retry: BlossomRetryPolicy = BlossomRetryPolicy()) {
         self.server = server
         self.key = key
         self.retry = retry
@@ -34,6 +35,9 @@ public final class BlossomClient: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
+
+    /// The author's npub, for messages.
+    var author: String { key?.npub ?? "(no key)" }
 
     /// Closes the connections; call once when done.
     public func shutdown() async {
@@ -52,7 +56,7 @@ public final class BlossomClient: Sendable {
     /// anything else is no (a server that wants authorization to read says 401; the upload
     /// that follows costs nothing then, it answers 200 for a blob it has).
     public func holds(_ sha256: String, size: Int?, file: String) async throws(BlossomError) -> Bool {
-        let subject = BlossomError.Subject(request: "HEAD /\(sha256)", file: file, size: size, author: key.npub)
+        let subject = BlossomError.Subject(request: "HEAD /\(sha256)", file: file, size: size, author: author)
         let answer = try await send("HEAD", path: "/" + sha256, subject: subject, accept: { $0 == 200 || (400..<500).contains($0) && $0 != 429 })
         guard answer.status == 200 else { return false }
         if let size, let length = answer.headers.first(name: "content-length").flatMap(Int.init), length != size { return false }
@@ -62,7 +66,7 @@ public final class BlossomClient: Sendable {
     /// `PUT /upload` of one blob whose bytes are `data` (their SHA-256 is checked first: a body
     /// that is not `sha256` is not sent).
     public func upload(_ data: Data, sha256: String, type: String, file: String) async throws(BlossomError) -> BlobDescriptor {
-        let subject = BlossomError.Subject(request: "PUT /upload", file: file, size: data.count, type: type, author: key.npub)
+        let subject = BlossomError.Subject(request: "PUT /upload", file: file, size: data.count, type: type, author: author)
         guard SHA256Hex.of(data) == sha256 else {
             throw BlossomError(.integrity, server: server.url, "\(file) does not have the SHA-256 of the manifest; it was not sent to \(server.url)")
         }
@@ -76,7 +80,7 @@ public final class BlossomClient: Sendable {
     /// `GET /<sha256>`) and checks it against the token's `x`. Throws `.refused` with status
     /// 404, 405 or 501 when the server has no mirror endpoint, 502 when it could not fetch.
     public func mirror(_ sha256: String, from source: String, size: Int?, type: String, file: String) async throws(BlossomError) -> BlobDescriptor {
-        let subject = BlossomError.Subject(request: "PUT /mirror", file: file, size: size, type: type, author: key.npub)
+        let subject = BlossomError.Subject(request: "PUT /mirror", file: file, size: size, type: type, author: author)
         let body = JSONValue.object(["url": .string(source)]).canonicalData
         let answer = try await send("PUT", path: "/mirror", headers: [("content-type", "application/json")], body: body,
                                     authorize: [sha256], subject: subject, accept: { (200..<300).contains($0) },
@@ -100,7 +104,7 @@ public final class BlossomClient: Sendable {
         return found
     }
 
-    private struct Answer {
+    struct Answer {
         var status: Int
         var headers: HTTPHeaders
         var body: [UInt8]
@@ -108,10 +112,11 @@ public final class BlossomClient: Sendable {
 
     /// Sends one request until an answer `accept`s, retrying what `retryable` says and dropped
     /// connections; any other answer is a refusal. A new token is signed for each try.
-    private func send(_ method: String, path: String, headers extra: [(String, String)] = [], body: Data? = nil,
+    func send(_ method: String, path: String, headers extra: [(String, String)] = [], body: Data? = nil,
                       authorize hashes: [String]? = nil, subject: BlossomError.Subject,
                       accept: (Int) -> Bool,
-                      retryable: (Int) -> Bool = { $0 == 429 || $0 >= 500 }) async throws(BlossomError) -> Answer {
+                      retryable: (Int) -> Bool = { $0 == 429 || $0 >= 500 },
+                      maxBody: Int = 1 << 20) async throws(BlossomError) -> Answer {
         var attempt = 0
         while true {
             attempt += 1
@@ -120,7 +125,7 @@ public final class BlossomClient: Sendable {
             request.method = HTTPMethod(rawValue: method)
             request.headers.add(name: "user-agent", value: "pico")
             for (name, value) in extra { request.headers.add(name: name, value: value) }
-            if let hashes {
+            if let hashes, let key {
                 request.headers.add(name: "authorization", value: BlossomAuthorization(action: "upload", hashes: hashes, server: server, key: key).header)
             }
             if let body {
@@ -131,7 +136,11 @@ public final class BlossomClient: Sendable {
             do {
                 let response = try await http.execute(request, timeout: .minutes(10))
                 let status = Int(response.status.code)
-                let collected = try await response.body.collect(upTo: 1 << 20)
+                let tooLong = BlossomError(.integrity, server: server.url, status: status,
+                                           "\(server.url) answered \(subject.request) of \(subject.file) with more than \(maxBody) bytes; pico stopped reading")
+                if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > maxBody { throw tooLong }
+                let collected: ByteBuffer
+                do { collected = try await response.body.collect(upTo: maxBody) } catch is NIOTooManyBytesError { throw tooLong }
                 if accept(status) {
                     return Answer(status: status, headers: response.headers, body: Array(collected.readableBytesView))
                 }

@@ -2,7 +2,9 @@ import Foundation
 import PicoCore
 
 /// Reads one author's site from relays: finds the newest valid NIP-5A manifest event and gets
-/// file contents by hash, from the first relay that has them intact. Shared by fetch, verify
+/// file contents by hash, from the first relay that has them intact as chunk events, else from
+/// the first Blossom server (its `server` tags, then the author's kind-10063 list) that serves
+/// them intact. Shared by fetch, verify
 /// and serve (it is the site's `BundleReader`).
 ///
 /// Any relay may be hostile. Each gets a bounded share: its answers are cut off at the events
@@ -16,6 +18,9 @@ public actor NostrSiteReader {
     /// How long the other relays may take to send site events once one has.
     let laggardGrace: Duration
     private let warn: @Sendable (String) -> Void
+    /// The stores behind the site event's `server` tags (Blossom servers), in the order given:
+    /// where contents that no relay holds as chunk events are read.
+    private let blobSources: @Sendable (_ servers: [String]) -> [any ContentSource]
     private var sessions: [RelaySession]?
     private var unreachable: [String] = []
     private var found: (site: SiteManifest, event: NostrEvent, relay: String)?
@@ -25,8 +30,10 @@ public actor NostrSiteReader {
     var author: String { address.author.hexString }
 
     public init(address: NostrSiteAddress, relayTime: Duration = .seconds(300), laggardGrace: Duration = .seconds(10),
-         warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+         warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) },
+         blobSources: @escaping @Sendable (_ servers: [String]) -> [any ContentSource] = { _ in [] }) {
         (self.address, self.relayTime, self.laggardGrace, self.warn) = (address, relayTime, laggardGrace, warn)
+        self.blobSources = blobSources
     }
 
     private func openSessions() async throws -> [RelaySession] {
@@ -164,9 +171,11 @@ public actor NostrSiteReader {
         return found!
     }
 
-    /// Contents by hash, each from the first relay that has it intact. A content that every
-    /// relay lacks or holds altered keeps the most telling failure (altered over missing). A
-    /// relay that fails or oversteps is skipped for the rest of the read.
+    /// Contents by hash, each from the first relay that has it intact, else from the first of
+    /// the site event's `server` tags that serves it intact. A content that every relay and
+    /// server lacks or holds altered keeps the most telling failure (altered over missing). A
+    /// relay that fails or oversteps is skipped for the rest of the read; a server that fails
+    /// or answers wrong bytes is named in a warning, and the next one is asked.
     public func contents(_ wanted: [StoredContent]) async throws -> [String: Result<Data, FileChunks.Problem>] {
         var results: [String: Result<Data, FileChunks.Problem>] = [:]
         var remaining = wanted
@@ -197,13 +206,89 @@ public actor NostrSiteReader {
             }
             remaining = remaining.filter { (try? results[$0.sha256]?.get()) == nil }
         }
+        // Then the Blossom servers: the site event's `server` tags in order, then the author's
+        // kind-10063 list (asked only when the tags were not enough).
+        let tagged = found?.site.servers ?? []
+        remaining = await readBlobs(remaining, from: tagged, into: &results)
+        if !remaining.isEmpty {
+            let listed = await authorServerList().filter { server in !tagged.contains { Self.sameServer($0, server) } }
+            if !listed.isEmpty {
+                report("the author's Blossom server list (kind 10063) names \(listed.joined(separator: ", ")); trying \(listed.count == 1 ? "it" : "them") for \(remaining.count) blob\(remaining.count == 1 ? "" : "s")")
+                remaining = await readBlobs(remaining, from: listed, into: &results)
+            }
+        }
         return results
+    }
+
+    /// Reads `remaining` from each server in turn, keeping what verifies; returns what is still missing.
+    private func readBlobs(_ wanted: [StoredContent], from servers: [String],
+                           into results: inout [String: Result<Data, FileChunks.Problem>]) async -> [StoredContent] {
+        var remaining = wanted
+        let sources = servers.isEmpty ? [] : blobSources(servers)
+        for (index, source) in sources.enumerated() where !remaining.isEmpty {
+            let answers = await source.get(remaining)
+            var forged: [String] = [], failed: [String] = []
+            for content in remaining {
+                let answer = answers[content.sha256]
+                    ?? .failure(FileChunks.Problem(description: "\(source.description) did not answer for \(content.sha256)", forged: false))
+                switch (answer, results[content.sha256]) {
+                case (.success, _): results[content.sha256] = answer
+                case (.failure(let problem), let earlier):
+                    if problem.forged { forged.append(problem.description) } else { failed.append(problem.description) }
+                    if case .failure(let before)? = earlier, before.forged, !problem.forged { continue }
+                    results[content.sha256] = .failure(problem)
+                }
+            }
+            remaining = remaining.filter { (try? results[$0.sha256]?.get()) == nil }
+            let next = !remaining.isEmpty && index < sources.count - 1 ? "; trying the next server" : ""
+            if let first = forged.first {
+                report("\(source.description): \(forged.count) blob\(forged.count == 1 ? "" : "s") had the wrong bytes (\(first)); skipped\(next)")
+            }
+            if let first = failed.first {
+                report("\(source.description): \(failed.count) blob\(failed.count == 1 ? "" : "s") could not be read (\(first))\(next)")
+            }
+        }
+        return remaining
+    }
+
+    /// The `server` entries of the author's newest valid kind-10063 list (BUD-03) on the relays, in its order.
+    private func authorServerList() async -> [String] {
+        let filter = NostrFilter(authors: [author], kinds: [AuthorLists.blossomServers], limit: 5)
+        let budget = QueryBudget(maxEvents: 5, maxBytes: 1 << 20)
+        var newest: NostrEvent?
+        for session in sessions ?? [] {
+            guard let answer = try? await session.run({ try await $0.query([filter], timeout: .seconds(30), budget: budget) }),
+                  answer.cutShort == nil else { continue }
+            for event in answer.events where event.pubkey == author && event.kind == AuthorLists.blossomServers && event.validity == .valid {
+                if let known = newest, (known.createdAt, known.id) >= (event.createdAt, event.id) { continue }
+                newest = event
+            }
+        }
+        var servers: [String] = []
+        for server in newest?.tags("server").compactMap(\.first) ?? [] where !servers.contains(where: { Self.sameServer($0, server) }) {
+            servers.append(server)
+        }
+        return servers
+    }
+
+    /// Two server addresses that differ only in a trailing slash or letter case name one server.
+    static func sameServer(_ a: String, _ b: String) -> Bool {
+        func normal(_ url: String) -> String { (url.hasSuffix("/") ? String(url.dropLast()) : url).lowercased() }
+        return normal(a) == normal(b)
     }
 
     public func close() async {
         for session in sessions ?? [] { await session.close() }
         sessions = nil
     }
+}
+
+/// Contents by hash from somewhere other than the relays: a Blossom server named by the site
+/// event. Each content is checked against its hash; each fails alone (`forged` when the bytes
+/// were wrong). Never throws: a server that is down fails every content, naming itself.
+public protocol ContentSource: Sendable {
+    var description: String { get }
+    func get(_ contents: [StoredContent]) async -> [String: Result<Data, FileChunks.Problem>]
 }
 
 /// Single files of the site, for `pico serve`: each fetched whole by its hash from the site

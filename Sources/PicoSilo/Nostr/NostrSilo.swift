@@ -15,8 +15,10 @@ import Glibc
 /// sends each file's content to each relay as chunk events sized to its limits (contents the
 /// relay already holds intact are not sent again); and last one NIP-5A site manifest event that
 /// names every file by hash, with the aggregate `x`, the `server` tags, the bundle id and its
-/// signature. Fetching finds the author's newest manifest event and checks every event's id and
-/// signature, every chunk, every file and the bundle signature before anything is kept.
+/// signature. Fetching finds the author's newest manifest event, reads each file from chunk
+/// events, else as a blob from the event's `server` tags, then the author's kind-10063 list
+/// (`BlossomBlobSource`), and checks every event's id and signature, every chunk and blob, every
+/// file and the bundle signature before anything is kept.
 public struct NostrSilo: Silo {
     public let address: String
     /// The author's key, which signs the events `publish` sends.
@@ -298,7 +300,7 @@ public struct NostrSilo: Silo {
             throw SiloError("\(address) is a relay to publish to; to read a bundle name its author: "
                             + "nostr:npub1…?relay=\(targets.first?.url ?? "wss://…") (or the naddr that pico publish printed)")
         }
-        return NostrSiteReader(address: site)
+        return NostrSiteReader(address: site, blobSources: BlossomBlobSource.sources)
     }
 
     /// Everything the relays hold for the site, checked; `files` keyed by bundle path.
@@ -404,7 +406,7 @@ public struct NostrSilo: Silo {
 
     public func reader() throws -> any BundleReader {
         guard let site else { throw SiloError("\(address) is a relay, not a bundle: name it nostr:npub1…?relay=…") }
-        return NostrSiteReader(address: site)
+        return NostrSiteReader(address: site, blobSources: BlossomBlobSource.sources)
     }
 }
 
