@@ -63,6 +63,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path("fetched").path), "nothing is left behind")
     }
 
+    /// The nostr fetch names its stages too: here the first, reading the site event, fails
+    /// because no relay can be reached, and the relay's own error is kept underneath.
+    @Test func aNostrFetchNamesItsStage() async throws {
+        let key = AuthorKey.generate()
+        let site = try NostrSiteAddress(parsing: "nostr:\(key.npub)?relay=ws://127.0.0.1:9&site=blog")
+        let folder = TemporaryFolder()
+        let error = await #expect(throws: SiloError.self) {
+            try await NostrSilo(reading: site).fetch(to: folder.path("fetched"), verifier: .standard())
+        }
+        #expect(error?.stage == "reading the site event of \(site)", "\(String(describing: error))")
+        #expect(error?.description.hasPrefix("reading the site event of nostr:") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("fetched").path), "nothing is left behind")
+    }
+
     @Test func aRelayThatCannotBeReachedIsNamedAsConnecting() async throws {
         let error = await #expect(throws: RelayError.self) {
             _ = try await RelayConnection.open("ws://127.0.0.1:9", timeout: .seconds(5))

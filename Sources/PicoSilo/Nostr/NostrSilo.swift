@@ -314,13 +314,15 @@ public struct NostrSilo: Silo {
     }
 
     private func retrieve(with reader: NostrSiteReader) async throws -> Retrieved {
-        let (site, event, relay) = try await reader.siteManifest()
+        let (site, event, relay) = try await SiloError.during("reading the site event of \(address)") { try await reader.siteManifest() }
         let describing = Dictionary(site.files.filter { BundleManifest.describingFiles.contains($0.path) }.map { ($0.path, $0.sha256) },
                                     uniquingKeysWith: { first, _ in first })
         guard let manifestHash = describing[BundleManifest.fileName], let checksumsHash = describing[BundleManifest.checksumsFileName] else {
             throw SiloError("the site event \(event.id.prefix(12))… on \(relay) lists no \(BundleManifest.fileName); it is not a pico bundle")
         }
-        let got = try await reader.contents([StoredContent(sha256: manifestHash, size: nil), StoredContent(sha256: checksumsHash, size: nil)])
+        let got = try await SiloError.during("downloading \(BundleManifest.fileName) and \(BundleManifest.checksumsFileName) from \(address)") {
+            try await reader.contents([StoredContent(sha256: manifestHash, size: nil), StoredContent(sha256: checksumsHash, size: nil)])
+        }
         func describingFile(_ name: String, _ hash: String) throws -> Data {
             switch got[hash] {
             case .success(let data)?: return data
@@ -352,7 +354,9 @@ public struct NostrSilo: Silo {
         var unique: [String: Int] = [:]
         let safe = manifest.safeFiles
         for file in safe { unique[file.sha256] = file.size }
-        let answers = try await reader.contents(unique.map { StoredContent(sha256: $0.key, size: $0.value) })
+        let answers = try await SiloError.during("downloading \(unique.count) files from \(address)") {
+            try await reader.contents(unique.map { StoredContent(sha256: $0.key, size: $0.value) })
+        }
         for file in safe {
             switch answers[file.sha256] {
             case .success(let data)?: retrieved.files[file.path] = data
