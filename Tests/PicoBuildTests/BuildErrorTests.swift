@@ -7,19 +7,7 @@ import Testing
 /// Bad input gets an error naming file:line:column with the offending line, and loses nothing.
 @Suite struct BuildErrorTests {
     func buildErrors(_ files: [String: String], in folder: TemporaryFolder = TemporaryFolder()) -> [FileError] {
-        let site = folder.write(files, under: "site")
-        do {
-            _ = try BundleBuilder(.init(input: site)).build()
-            Issue.record("the build should have failed")
-            return []
-        } catch let errors as FileErrors {
-            return errors.errors
-        } catch let error as FileError {
-            return [error]
-        } catch {
-            Issue.record("unexpected error \(error)")
-            return []
-        }
+        (try? errorsOfBuilding(files, in: folder)) ?? []
     }
 
     @Test func badYAMLFrontMatterNamesTheLineAndColumn() {

@@ -14,17 +14,7 @@ import Glibc
 @Suite struct ErrorPlaceTests {
     func buildErrors(_ files: [String: String], in folder: TemporaryFolder = TemporaryFolder(),
                      prepare: (URL) throws -> Void = { _ in }) throws -> [FileError] {
-        let site = folder.write(files, under: "site")
-        try prepare(site)
-        do {
-            _ = try BundleBuilder(.init(input: site, output: folder.path("out"))).build()
-            Issue.record("the build should have failed")
-            return []
-        } catch let errors as FileErrors {
-            return errors.errors
-        } catch let error as FileError {
-            return [error]
-        }
+        try errorsOfBuilding(files, in: folder, prepare: prepare)
     }
 
     // MARK: The file as a whole: no position

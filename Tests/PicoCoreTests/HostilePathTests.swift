@@ -9,22 +9,11 @@ import Testing
 @Suite struct HostilePathTests {
     let site = ["index.html": "<h1>hi</h1>", "caf\u{E9}.html": "<p>listed</p>", "css/site.css": "body{}"]
 
-    /// Writes a file whose name is given as raw bytes, which Foundation cannot name.
-    static func writeRaw(_ name: [UInt8], in folder: URL, _ text: String) throws {
-        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
-        let descriptor = path.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
-        }
-        try #require(descriptor >= 0)
-        _ = text.withCString { write(descriptor, $0, strlen($0)) }
-        close(descriptor)
-    }
-
     @Test func anNFDTwinOfAListedFileIsReportedAsUnlisted() throws {
         let folder = TemporaryFolder()
         let root = try folder.makeBundle(site)
         // "cafe" + U+0301: equal to "café" as a Swift String, a different file on disk.
-        try Self.writeRaw(Array("cafe\u{301}.html".utf8), in: root, "<p>attacker</p>")
+        try TemporaryFolder.writeRaw(Array("cafe\u{301}.html".utf8), in: root, "<p>attacker</p>")
         let report = BundleVerifier().verify(folder: root)
         #expect(!report.isValid)
         #expect(report.problems.map(\.kind) == [.unlisted], "\(report.problems)")
@@ -35,7 +24,7 @@ import Testing
     @Test func aNameThatIsNotUTF8IsWalkedAndReportedAsUnlisted() throws {
         let folder = TemporaryFolder()
         let root = try folder.makeBundle(site)
-        try Self.writeRaw(Array("evil".utf8) + [0xFF, 0xFE] + Array(".html".utf8), in: root, "x")
+        try TemporaryFolder.writeRaw(Array("evil".utf8) + [0xFF, 0xFE] + Array(".html".utf8), in: root, "x")
         let walked = try FileTree.walk(root)
         let odd = try #require(walked.first { !$0.hasCanonicalName })
         #expect(odd.path == "evil\\xFF\\xFE.html" && odd.kind == .file)

@@ -156,17 +156,17 @@ import Glibc
         try Data("secret".utf8).write(to: folder.path("target"))
         try FileManager.default.createSymbolicLink(at: folder.path("link"), withDestinationURL: folder.path("target"))
         let link = folder.path("link").path
-        let refused = try #require(throws: POSIXFailure.self) { try FileDescriptor(opening: link, O_RDONLY | O_NOFOLLOW) }
+        let refused = try #require(throws: POSIXFailure.self) { _ = try FileDescriptor(opening: link, O_RDONLY | O_NOFOLLOW) }
         #expect(refused.code == ELOOP)
         #expect(refused.description == "cannot open \(link): \(String(cString: strerror(ELOOP)))")
         let notCreated = try #require(throws: POSIXFailure.self) {
-            try FileDescriptor(opening: link, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
+            _ = try FileDescriptor(opening: link, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW)
         }
         #expect(notCreated.operation == "create" && notCreated.code == ELOOP)
         #expect(folder.read("target") == "secret")
 
         let root = try FileDescriptor(opening: folder.url.path, O_RDONLY | O_DIRECTORY)
-        let fromFolder = try #require(throws: POSIXFailure.self) { try root.opening("link", O_RDONLY | O_NOFOLLOW) }
+        let fromFolder = try #require(throws: POSIXFailure.self) { _ = try root.opening("link", O_RDONLY | O_NOFOLLOW) }
         #expect(fromFolder.code == ELOOP && fromFolder.path == folder.url.path + "/link")
         #expect(try root.opening("target", O_RDONLY | O_NOFOLLOW).read(upTo: 100) == Data("secret".utf8))
     }

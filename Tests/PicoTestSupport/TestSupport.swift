@@ -1,5 +1,8 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A folder under /tmp that disappears with the value.
 public final class TemporaryFolder: @unchecked Sendable {
@@ -28,6 +31,19 @@ public final class TemporaryFolder: @unchecked Sendable {
 
     public func read(_ relative: String) -> String {
         (try? String(contentsOf: path(relative), encoding: .utf8)) ?? ""
+    }
+
+    /// Writes a file whose name is given as raw bytes (not UTF-8, say), which Foundation
+    /// cannot name, into `folder`.
+    public static func writeRaw(_ name: [UInt8], in folder: URL, _ text: String) throws {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let descriptor = path.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        }
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: folder.path]) }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard Glibc.write(descriptor, bytes, bytes.count) == bytes.count else { throw CocoaError(.fileWriteUnknown) }
     }
 }
 
