@@ -1325,28 +1325,16 @@ def scenario_own_worker(args, browser):
 # ---------------------------------------------------------------------------- static server
 
 def serve_static(args):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from http_host import HostHandler
     folder = os.path.abspath(args.dir)
     base = '/' + args.base.strip('/') + '/' if args.base.strip('/') else '/'
     mimetypes.add_type('application/manifest+json', '.webmanifest')
     mimetypes.add_type('text/javascript', '.js')
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = 'HTTP/1.1'
-
-        def log_message(self, *a):
-            if VERBOSE:
-                sys.stderr.write('static: ' + (a[0] % a[1:]) + '\n')
-
-        def answer(self, status, body, ctype='text/plain; charset=utf-8', extra=None):
-            self.send_response(status)
-            self.send_header('Content-Type', ctype)
-            self.send_header('Content-Length', str(len(body)))
-            self.send_header('Cache-Control', 'no-cache')
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            if self.command != 'HEAD':
-                self.wfile.write(body)
+    class Handler(HostHandler):
+        log_prefix = 'static'
+        verbose = VERBOSE
 
         def do_GET(self):
             path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
