@@ -170,6 +170,9 @@ class Browser:
         def child_fds():
             os.dup2(to_chrome_r, 3)
             os.dup2(from_chrome_w, 4)
+            # The test runner's thread may have signals blocked, and a blocked mask survives
+            # exec: Chromium must start with none blocked, like from a shell.
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
         args = [
             chromium_path(), '--headless=new', '--no-sandbox', '--remote-debugging-pipe',
@@ -181,8 +184,10 @@ class Browser:
             '--window-size=1280,900', '--lang=en-US', 'about:blank',
         ]
         self.stderr = open(os.path.join(self.profile, 'chromium.log'), 'wb')
+        # Only the pipe (3, 4) and stdio are passed on: a descriptor the test runner leaked to
+        # us (another test's pipe) must not live on in Chromium's processes.
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
-                                     close_fds=False, preexec_fn=child_fds, start_new_session=True)
+                                     close_fds=True, pass_fds=(3, 4), preexec_fn=child_fds, start_new_session=True)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -308,19 +313,28 @@ class Browser:
 
     def wait_event(self, method, after, session=None, predicate=None, timeout=45, what=None):
         timeout *= self.patience
-        end = time.monotonic() + timeout
+        found = self.wait_message(after, lambda m: m.get('method') == method
+                                  and (session is None or m.get('sessionId') == session)
+                                  and (predicate is None or predicate(m.get('params', {}))), timeout)
+        if found is None:
+            raise Fail('timed out after %d s waiting for %s' % (timeout, what or method))
+        return found.get('params', {})
+
+    def wait_message(self, after, matches, seconds):
+        """The first event from index `after` on for which matches(message) is true, or None
+        after `seconds` (not scaled by patience) or when Chromium has gone."""
+        end = time.monotonic() + seconds
         index = after
         with self.lock:
             while True:
                 while index < len(self.events):
                     _, message = self.events[index]
                     index += 1
-                    if message.get('method') == method and (session is None or message.get('sessionId') == session) \
-                            and (predicate is None or predicate(message.get('params', {}))):
-                        return message.get('params', {})
+                    if matches(message):
+                        return message
                 left = end - time.monotonic()
                 if left <= 0 or self.closed:
-                    raise Fail('timed out after %d s waiting for %s' % (timeout, what or method))
+                    return None
                 self.lock.wait(left)
 
     def events_since(self, after, method=None, session=None):
@@ -349,6 +363,11 @@ class Browser:
         target = self.send('Target.createTarget', {'url': 'about:blank'})['targetId']
         params = self.wait_event('Target.attachedToTarget', 0, predicate=lambda p: p['targetInfo']['targetId'] == target,
                                  what='the new page to attach')
+        # The domains were enabled without waiting when the page attached; enabling Page
+        # again and waiting for the answer makes sure it is on before the first navigation,
+        # whose load event would otherwise be lost if the navigation swapped processes first.
+        self.send('Page.enable', {}, params['sessionId'])
+        self.send('Page.setLifecycleEventsEnabled', {'enabled': True}, params['sessionId'])
         return Page(self, params['sessionId'], target)
 
     def close(self):
@@ -411,21 +430,76 @@ class Page:
             time.sleep(0.1)
         raise Fail('timed out after %d s waiting for %s' % (timeout, what or expression))
 
-    def _loaded(self, mark, timeout, what):
-        self.browser.wait_event('Page.loadEventFired', mark, self.session, timeout=timeout, what=what)
+    def _loaded(self, mark, timeout, what, loader=None, before=None):
+        """Waits for the load of the document `loader` (Page.navigate's loaderId; None: any
+        document other than `before`, the loaderId shown before a reload).
+
+        Page.loadEventFired (or the main frame's "load" lifecycle event) is the signal. The
+        frame's own state is the fallback, read every few seconds: a document that is
+        complete has loaded even if Chromium sent no event for it. On a timeout the requests
+        still pending are named, so that a stalled response shows in the failure."""
+        browser = self.browser
+        seconds = timeout * browser.patience
+        end = time.monotonic() + seconds
+
+        def is_load(message):
+            if message.get('sessionId') != self.session:
+                return False
+            params = message.get('params', {})
+            if message.get('method') == 'Page.loadEventFired':
+                return True
+            return message.get('method') == 'Page.lifecycleEvent' and params.get('name') == 'load' \
+                and params.get('frameId') == self.target and (loader is None or params.get('loaderId') == loader)
+
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            if browser.wait_message(mark, is_load, min(left, 3 * browser.patience)) is not None:
+                return
+            state = self._document_state() if (loader or before) else None
+            if state and state['readyState'] == 'complete' and (
+                    state['loaderId'] == loader if loader else state['loaderId'] != before):
+                log('     (no load event from Chromium for %s; the document is complete, so it loaded)' % what)
+                return
+        state = self._document_state() or {}
+        raise Fail('timed out after %d s waiting for %s (document %s, %s; requests still pending: %s)' % (
+            seconds, what, state.get('url', '?'), state.get('readyState', 'unreadable'), self._pending(mark) or 'none'))
+
+    def _document_state(self):
+        """The main frame's URL and loaderId and its document's readyState, or None while it
+        cannot be read (between documents)."""
+        try:
+            frame = self.send('Page.getFrameTree', {}, 5)['frameTree']['frame']
+            ready = self.evaluate('document.readyState', 5)
+        except (Fail, KeyError):
+            return None
+        return {'url': frame.get('url'), 'loaderId': frame.get('loaderId'), 'readyState': ready}
+
+    def _pending(self, mark):
+        """The URLs of this page's requests since `mark` that neither finished nor failed."""
+        started, ended = {}, set()
+        for message in self.browser.events_since(mark, session=self.session):
+            params = message.get('params', {})
+            if message.get('method') == 'Network.requestWillBeSent':
+                started[params.get('requestId')] = params.get('request', {}).get('url')
+            elif message.get('method') in ('Network.loadingFinished', 'Network.loadingFailed'):
+                ended.add(params.get('requestId'))
+        return ', '.join(url for rid, url in started.items() if rid not in ended)
 
     def navigate(self, url, timeout=45):
         mark = self.browser.mark()
         result = self.send('Page.navigate', {'url': url}, timeout)
         if result.get('errorText'):
             raise Fail('%s did not load: %s' % (url, result['errorText']))
-        self._loaded(mark, timeout, 'the load of ' + url)
+        self._loaded(mark, timeout, 'the load of ' + url, loader=result.get('loaderId'))
         return mark
 
     def reload(self, timeout=45):
+        before = (self._document_state() or {}).get('loaderId')
         mark = self.browser.mark()
         self.send('Page.reload', {}, timeout)
-        self._loaded(mark, timeout, 'the reload')
+        self._loaded(mark, timeout, 'the reload', before=before)
         return mark
 
     def click(self, selector, timeout=10):
@@ -852,9 +926,10 @@ def scenario_update(args, browser):
             '%s (%s)' % (f['path'], f.get('reason')) for f in ready['files'][:5]))
     log('the page shows: %r' % page.evaluate('document.getElementById("pico-update").textContent'))
     page.screenshot(args.screenshot)
+    before = (page._document_state() or {}).get('loaderId')
     mark = browser.mark()
     page.click('#pico-update-reload')
-    page._loaded(mark, 20, 'the reload after clicking Reload')
+    page._loaded(mark, 20, 'the reload after clicking Reload', before=before)
     wait_worker_ready(page, second['id'])
     n, d = check_view(page, root, mark, manifests, second['id'])
     log('after Reload: version %s (%d responses, %d only in the new version)' % (short(second['id']), n, d))
@@ -1189,8 +1264,8 @@ def scenario_visited(args, browser):
             100 * kept_bytes / total, 100 * usage / total, 100 * args.max_fraction))
     for path in args.tampered or []:
         mark = page.browser.mark()
-        page.send('Page.navigate', {'url': root + path}, 45)
-        page._loaded(mark, 30, 'the altered page')
+        sent = page.send('Page.navigate', {'url': root + path}, 45)
+        page._loaded(mark, 30, 'the altered page', loader=sent.get('loaderId'))
         status, via_worker = page.main_status(mark)
         title = page.evaluate('document.title')
         if status != 502 or not via_worker or title != 'Refused':
@@ -1218,7 +1293,7 @@ def scenario_visited(args, browser):
         mark = page.browser.mark()
         result = page.send('Page.navigate', {'url': root + args.unvisited}, 45)
         if not result.get('errorText'):
-            page._loaded(mark, 20, 'the unvisited page')
+            page._loaded(mark, 20, 'the unvisited page', loader=result.get('loaderId'))
             state = page.evaluate(PAGE_STATE_JS)
             status, via_worker = page.main_status(mark)
             if not state['errorPage']:
