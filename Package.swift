@@ -67,9 +67,10 @@ let package = Package(
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
-        // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served.
+        // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served;
+        // `--gateway`: NIP-5A sites by host name, every blob checked before it is sent, cached on disk.
         .target(name: "PicoServer", dependencies: [
-            "PicoCore", "PicoHTML", .product(name: "Hummingbird", package: "hummingbird"),
+            "PicoCore", "PicoHTML", "PicoNostr", "PicoFiles", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

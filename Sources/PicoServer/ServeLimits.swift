@@ -10,6 +10,13 @@ public enum ServeLimits {
     public static let bufferedFileBytes = 1 << 20
     /// One read of a streamed file.
     public static let chunkBytes = 256 << 10
+    /// `--gateway`: the largest blob served (NIP-5A's `path` tags give no size, so every blob
+    /// has this bound, the one the nostr reader puts on a content of unknown size).
+    public static let maxGatewayBlobBytes = BundleManifest.maxDescribingFileBytes
+    /// `--gateway`: the longest Host a request may name (DNS's limit).
+    public static let maxHostBytes = 253
+    /// `--gateway`: the sites held open at once (each with its relay connections).
+    public static let maxOpenSites = 32
 }
 
 /// Something `pico serve` will not serve, said so a person can act on it.

@@ -22,11 +22,21 @@ struct ServeCommand: AsyncParsableCommand {
         author's): a bundle that fails is not served at all. Idle connections, and requests \
         whose header does not arrive, are closed after 10 s. --base serves the bundle under a sub-path, to try it as it \
         would be on any host.
+
+        pico serve --gateway [--relay wss://…]… [--port N] [--cache DIR] is a local nsite (NIP-5A) gateway instead: \
+        each request's host names a site, http://NPUB.localhost:PORT/ an author's root site (kind 15128), \
+        http://PUBKEYB36D.localhost:PORT/ a named site (kind 35128: the key as 50 base36 characters, then the site's d). \
+        The site event is read from the relays, a path is the exact path, a folder's index.html, else the site's \
+        /404.html with status 404. Every blob is checked against its path tag's SHA-256 before a byte is sent: a \
+        server with other bytes is passed over for the next (the server tags, then the author's kind-10063 list), and \
+        with no good copy the answer is a 502 page naming the problem. Verified blobs and site events are kept in \
+        DIR (default ~/.cache/pico: blobs/, at most 1 GiB, the least recently used removed first; sites/), so a site \
+        visited once is still served with the relays and servers gone. Browsers resolve *.localhost to this machine.
         """
     )
 
-    @Argument(help: "A bundle folder, archive, file:///library, s3://bucket/prefix, or nostr:npub1…?relay=ws://….", completion: .file())
-    var target: String
+    @Argument(help: "A bundle folder, archive, file:///library, s3://bucket/prefix, or nostr:npub1…?relay=ws://… (none with --gateway).", completion: .file())
+    var target: String?
 
     @Option(help: "The port on 127.0.0.1 (0 picks a free one).")
     var port = 8080
@@ -37,9 +47,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "With a pico site: rebuild on every change and reload open pages.")
     var watch = false
 
+    @Flag(help: "Be a local nsite gateway: sites by host name, NPUB.localhost:PORT and PUBKEYB36D.localhost:PORT.")
+    var gateway = false
+
+    @Option(name: .customLong("relay"), help: "With --gateway: a relay to read site events from (ws:// or wss://; several allowed).")
+    var relays: [String] = []
+
+    @Option(help: "With --gateway: the cache folder (default ~/.cache/pico).", completion: .directory)
+    var cache: String?
+
     @OptionGroup var signer: SignerOption
 
+    func validate() throws {
+        if gateway {
+            if let target { throw ValidationError("--gateway serves sites by host name, not \(target): leave TARGET out") }
+            if watch || base != "/" { throw ValidationError("--watch and --base are for serving one bundle, not with --gateway") }
+            for relay in relays { _ = try RelayTarget(parsing: relay) }
+        } else {
+            if target == nil { throw ValidationError("give the bundle to serve (TARGET), or --gateway") }
+            if !relays.isEmpty || cache != nil { throw ValidationError("--relay and --cache are for --gateway") }
+        }
+    }
+
     func run() async throws {
+        guard let target else { return try await runGateway() }
         let source: any BundleReader
         do {
             let parsed = try BundleTarget(parsing: target)
@@ -61,6 +92,25 @@ struct ServeCommand: AsyncParsableCommand {
             try await server.run { address in
                 // Written unbuffered: scripts and tests read the address as soon as it is there.
                 FileHandle.standardOutput.write(Data("Serving \(source.description) at \(address)  (Ctrl-C stops)\n".utf8))
+            }
+        } catch {
+            Terminal.fail(error)
+        }
+    }
+
+    func runGateway() async throws {
+        let folder = cache.map { URL(fileURLWithPath: $0) } ?? NsiteGateway.defaultCacheFolder()
+        let log: @Sendable (String) -> Void = { Terminal.error("pico serve: \($0)") }
+        let gateway = NsiteGateway(port: port, relays: relays, cacheFolder: folder,
+                                   openReader: { NostrSilo.gatewayReader(for: $0, warn: log) }, log: log)
+        do {
+            try await gateway.run { address, port in
+                FileHandle.standardOutput.write(Data("""
+                    Serving the nsite gateway at \(address)  (Ctrl-C stops)
+                       sites at http://NPUB.localhost:\(port)/ and http://PUBKEYB36D.localhost:\(port)/; \
+                    relays: \(relays.isEmpty ? "none (cached sites only)" : relays.joined(separator: ", ")); cache: \(folder.path)
+
+                    """.utf8))
             }
         } catch {
             Terminal.fail(error)

@@ -23,7 +23,7 @@ import Testing
         "PicoS3": ["AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
         "PicoBlossom": ["PicoCore", "PicoNostr", "AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
         "PicoSilo": ["PicoCore", "PicoFiles", "PicoArchive", "PicoNostr", "PicoS3", "PicoBlossom", "Mustache"],
-        "PicoServer": ["PicoCore", "PicoHTML", "Hummingbird", "Logging", "NIOCore", "NIOPosix"],
+        "PicoServer": ["PicoCore", "PicoFiles", "PicoHTML", "PicoNostr", "Hummingbird", "Logging", "NIOCore", "NIOPosix"],
         "PicoBuild": ["PicoCore", "PicoFiles", "PicoHTML", "PicoImage", "PicoMarkdown", "PicoTOML", "Mustache", "Yams", "CYaml"],
         "pico": ["PicoCore", "PicoFiles", "PicoArchive", "PicoBuild", "PicoNostr", "PicoServer", "PicoSilo", "PicoS3", "PicoBlossom", "ArgumentParser"],
     ]

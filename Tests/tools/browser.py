@@ -617,9 +617,20 @@ def check_rendered(page, label, mark, expect_status=200, expect_version=None, fr
     return state
 
 
+def loopback(host):
+    """NAME.localhost is this machine, as browsers resolve it (glibc does not): 127.0.0.1."""
+    return '127.0.0.1' if host == 'localhost' or (host or '').endswith('.localhost') else host
+
+
 def fetch_manifest(root):
     url = root + 'pico-manifest.json'
-    request = urllib.request.Request(url, headers={'Cache-Control': 'no-cache'})
+    parts = urllib.parse.urlsplit(url)
+    headers = {'Cache-Control': 'no-cache'}
+    if loopback(parts.hostname) != parts.hostname:
+        # Sent to 127.0.0.1 with the site's name as Host, as the browser sends it (pico serve --gateway).
+        headers['Host'] = parts.netloc
+        url = urllib.parse.urlunsplit((parts.scheme, '127.0.0.1:%d' % (parts.port or 80), parts.path, parts.query, ''))
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.loads(r.read())
@@ -660,7 +671,7 @@ def pico_caches(page):
 
 def stop_server(pid, root):
     parts = urllib.parse.urlsplit(root)
-    host, port = parts.hostname, parts.port or 80
+    host, port = loopback(parts.hostname), parts.port or 80
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
