@@ -148,6 +148,7 @@ struct FetchCommand: AsyncParsableCommand {
             let report = try await BundleTarget(parsing: silo).fetch(to: destination, verifier: signer.verifier)
             Terminal.output("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             Terminal.output("   bundle id \(report.manifest?.id ?? "")")
+            if let note = report.note { Terminal.output("   note: \(note)") }
         } catch {
             Terminal.fail(error)
         }

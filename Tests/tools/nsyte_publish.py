@@ -5,6 +5,7 @@ usage: nsyte_publish.py FOLDER --relay ws://... --key HEX --server http://... [-
                         [--d NAME] [--title T] [--description D] [--source URL]
                         [--relay-tag URL ...] [--fallback /404-source.html] [--aggregate]
                         [--created-at UNIX] [--no-upload] [--print-only]
+                        [--raw-tag JSON ...] [--relay-list URL[,read|write] ... --relay-list-to RELAY]
 
 Run it with .build/venv/bin/python (`make venv`). What nsyte does, and so this script:
   1. Scans FOLDER: every file, as the path "/" + its path under FOLDER; paths with a segment
@@ -26,6 +27,12 @@ Run it with .build/venv/bin/python (`make venv`). What nsyte does, and so this s
      aggregate ["x", hash, "aggregate"] tag (its snapshot command does); --aggregate adds it,
      computed as the NIP says.
   4. Sends ["EVENT", event] to the relay (NIP-01) and waits for its ["OK", id, true, ...].
+  5. With --relay-list-to (nsyte's --publish-relay-list): signs the author's NIP-65 relay list,
+     kind 10002, one ["r", URL] or ["r", URL, "read"|"write"] per --relay-list, and sends it to
+     that relay.
+
+For tests of hostile events, --raw-tag '["path", "/../x", "<sha256>"]' adds a tag as given
+(a JSON array) after the path tags; it is signed like the others.
 
 Prints one JSON object: {"event": the signed event, "uploaded": {server: [sha256...]},
 "skipped": {server: [sha256...]}, "relay_ok": bool, "relay_message": str}. Exit status 0 when
@@ -129,6 +136,9 @@ def main():
     parser.add_argument("--created-at", type=int)
     parser.add_argument("--no-upload", action="store_true", help="only the event (blobs already there)")
     parser.add_argument("--print-only", action="store_true", help="sign and print the event, send nothing")
+    parser.add_argument("--raw-tag", action="append", default=[], help="a tag as a JSON array, added as given")
+    parser.add_argument("--relay-list", action="append", default=[], help="URL or URL,read or URL,write: an r tag of kind 10002")
+    parser.add_argument("--relay-list-to", help="the relay the kind-10002 list is sent to")
     args = parser.parse_args()
 
     files = scan(args.folder)
@@ -147,6 +157,7 @@ def main():
             raise SystemExit(f"the fallback {args.fallback} is not a file of {args.folder}")
         tags = [t for t in tags if not (t[0] == "path" and t[1] == "/404.html")]
         tags.append(["path", "/404.html", fallback["sha256"]])
+    tags += [json.loads(raw) for raw in args.raw_tag]
     tags += [["server", s] for s in args.server]
     tags += [["relay", r] for r in args.relay_tag]
     for name in ("title", "description", "source"):
@@ -161,7 +172,14 @@ def main():
     ok, message = (True, "not sent (--print-only)") if args.print_only else (False, "not sent: blobs missing")
     if not args.print_only and not problems:
         ok, message = send(args.relay, event)
-    print(json.dumps({"event": event, "uploaded": uploaded, "skipped": skipped, "relay_ok": ok,
+    relay_list = None
+    if args.relay_list_to and ok and not args.print_only:
+        list_tags = [["r"] + entry.split(",", 1) for entry in args.relay_list]
+        relay_list = sign(args.key, 10002, event["created_at"], list_tags, "")
+        list_ok, list_message = send(args.relay_list_to, relay_list)
+        if not list_ok:
+            ok, message = False, f"the relay list was refused: {list_message}"
+    print(json.dumps({"event": event, "relay_list": relay_list, "uploaded": uploaded, "skipped": skipped, "relay_ok": ok,
                       "relay_message": message, "problems": problems}), flush=True)
     sys.exit(0 if ok and not problems else 1)
 

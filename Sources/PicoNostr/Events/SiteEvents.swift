@@ -85,7 +85,9 @@ public struct SiteManifest: Sendable, Equatable {
     /// Bundle paths (without the leading `/`) and their SHA-256, in SHA256SUMS order, then the
     /// two describing files.
     public var files: [(path: String, sha256: String)]
-    public var bundleID: String
+    /// The pico bundle the event names (its `bundle` tag); nil for a site another tool
+    /// published (nsyte and the like write only `path` tags: see `ForeignSite`).
+    public var bundleID: String?
     public var bundleSignature: BundleSignature?
     public var title: String?
     /// The Blossom servers that hold the files (`https://host`), as `server` tags: where
@@ -98,13 +100,19 @@ public struct SiteManifest: Sendable, Equatable {
             && a.servers == b.servers
     }
 
-    public init(site: String?, files: [(path: String, sha256: String)], bundleID: String,
+    public init(site: String?, files: [(path: String, sha256: String)], bundleID: String?,
                 bundleSignature: BundleSignature?, title: String?, servers: [String] = []) {
         (self.site, self.files, self.bundleID, self.bundleSignature, self.title) = (site, files, bundleID, bundleSignature, title)
         self.servers = servers
     }
 
     public var kind: Int { site == nil ? SiteEventKind.rootSite : SiteEventKind.namedSite }
+
+    /// Whether the `path` tags name a pico-manifest.json and a SHA256SUMS: a pico bundle, even
+    /// when another tool published it (a bundle folder deployed with nsyte has no bundle tag).
+    public var listsDescribingFiles: Bool {
+        BundleManifest.describingFiles.allSatisfy { name in files.contains { $0.path == name } }
+    }
 
     /// NIP-5A's aggregate hash of the site: the SHA-256 of the lines `<sha256> <absolute path>\n`,
     /// one per `path` tag, sorted. It names the set of paths and contents, as the bundle id does,
@@ -126,7 +134,7 @@ public struct SiteManifest: Sendable, Equatable {
         tags += files.map { ["path", "/" + $0.path, $0.sha256] }
         tags.append(["x", aggregateHash, "aggregate"])
         tags += servers.map { ["server", $0] }
-        tags.append(["bundle", bundleID])
+        if let bundleID { tags.append(["bundle", bundleID]) }
         if let bundleSignature { tags.append(["bundle-signature", bundleSignature.pubkey, bundleSignature.sig]) }
         if let title { tags.append(["title", title]) }
         tags.append(["client", "pico"])
@@ -144,17 +152,26 @@ public struct SiteManifest: Sendable, Equatable {
         }
         site = event.kind == SiteEventKind.namedSite ? (event.tag("d")?.first ?? "") : nil
         var files: [(String, String)] = []
-        for tag in event.tags("path") {
-            guard tag.count >= 2, tag[0].hasPrefix("/"), tag[1].count == 64, [UInt8](hex: tag[1]) != nil else {
-                throw Malformed(description: "event \(event.id.prefix(12))… has a malformed path tag \(tag)")
+        for (index, tag) in event.tags("path").enumerated() {
+            let problem: String? = if tag.count < 2 { "it has no SHA-256" }
+                else if !tag[0].hasPrefix("/") { "its path does not start with / (NIP-5A paths are absolute)" }
+                else if tag[1].utf8.count != 64 || [UInt8](hex: tag[1]) == nil { "its SHA-256 is not 64 hex digits" }
+                else { nil }
+            if let problem {
+                let shown = TextFormats.escapingControls(String(describing: tag.map { String($0.prefix(100)) }))
+                throw Malformed(description: "event \(event.id.prefix(12))… has a malformed path tag (path tag \(index + 1), \(shown)): \(problem)")
             }
             files.append((String(tag[0].dropFirst()), tag[1].lowercased()))
         }
         self.files = files
-        guard let bundle = event.tag("bundle")?.first, bundle.count == 64 else {
-            throw Malformed(description: "event \(event.id.prefix(12))… names no pico bundle (no bundle tag); it was not published by pico")
+        if let bundle = event.tag("bundle") {
+            guard let id = bundle.first, id.count == 64, [UInt8](hex: id) != nil else {
+                throw Malformed(description: "event \(event.id.prefix(12))… has a malformed bundle tag \(bundle)")
+            }
+            bundleID = id
+        } else {
+            bundleID = nil
         }
-        bundleID = bundle
         bundleSignature = event.tag("bundle-signature").flatMap { $0.count >= 2 ? BundleSignature(pubkey: $0[0], sig: $0[1]) : nil }
         title = event.tag("title")?.first
         servers = event.tags("server").compactMap(\.first)

@@ -24,6 +24,15 @@ public actor NostrSiteReader {
     private var sessions: [RelaySession]?
     private var unreachable: [String] = []
     private var found: (site: SiteManifest, event: NostrEvent, relay: String)?
+    /// The site event read as a foreign site, once its tags passed.
+    private var foreign: ForeignSite?
+    /// A foreign site's describing files, once made, and the contents kept from making them.
+    private var foreignDescription: (manifestData: Data, checksums: Data)?
+    private var foreignCache: [String: Data] = [:]
+    /// What `pico serve` keeps in memory of a foreign site's blobs.
+    static let foreignCacheBytes = 64 << 20
+    /// Says what the reader should know that is no problem (who published a site).
+    private let tell: @Sendable (String) -> Void
     private var warned: Set<String> = []
     /// Relays skipped, and why, for an error that has nothing else to say.
     private var skipped: [String] = []
@@ -31,16 +40,27 @@ public actor NostrSiteReader {
 
     public init(address: NostrSiteAddress, relayTime: Duration = .seconds(300), laggardGrace: Duration = .seconds(10),
          warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) },
-         blobSources: @escaping @Sendable (_ servers: [String]) -> [any ContentSource] = { _ in [] }) {
-        (self.address, self.relayTime, self.laggardGrace, self.warn) = (address, relayTime, laggardGrace, warn)
+         blobSources: @escaping @Sendable (_ servers: [String]) -> [any ContentSource] = { _ in [] },
+         tell: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }) {
+        (self.address, self.relayTime, self.laggardGrace, self.warn, self.tell) = (address, relayTime, laggardGrace, warn, tell)
         self.blobSources = blobSources
     }
 
     private func openSessions() async throws -> [RelaySession] {
         if let sessions { return sessions }
-        let deadline = ContinuousClock.now + relayTime
+        let opened = await open(address.relays, by: ContinuousClock.now + relayTime)
+        guard !opened.isEmpty else {
+            throw RelayError("no relay of \(address) could be reached:\n" + unreachable.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        sessions = opened
+        return opened
+    }
+
+    /// Sessions to every relay of `relays` that can be reached, in their order; the others are
+    /// noted in `unreachable`.
+    private func open(_ relays: [String], by deadline: ContinuousClock.Instant) async -> [RelaySession] {
         let outcomes = await withTaskGroup(of: (Int, Result<RelaySession, any Error>).self) { group in
-            for (index, relay) in address.relays.enumerated() {
+            for (index, relay) in relays.enumerated() {
                 group.addTask {
                     do { return (index, .success(try await RelaySession.open(relay))) } catch { return (index, .failure(error)) }
                 }
@@ -55,13 +75,9 @@ public actor NostrSiteReader {
             case .success(let session):
                 await session.limitTime(to: deadline)
                 opened.append(session)
-            case .failure(let error): unreachable.append("\(address.relays[index]): \(error)")
+            case .failure(let error): unreachable.append("\(relays[index]): \(error)")
             }
         }
-        guard !opened.isEmpty else {
-            throw RelayError("no relay of \(address) could be reached:\n" + unreachable.map { "  \($0)" }.joined(separator: "\n"))
-        }
-        sessions = opened
         return opened
     }
 
@@ -91,50 +107,26 @@ public actor NostrSiteReader {
         }
         let kinds = filter.kinds!
         let author = author
+        // NIP-65: the author's relay list rides along in the same REQ; its outbox relays are
+        // read too, so a site is found where its author writes even when the address names
+        // other relays.
+        let relayList = NostrFilter(authors: [author], kinds: [AuthorLists.relays], limit: 5)
         // 50 site events of a 10,000-file site take about 75 MiB; a relay keeps one per site.
-        let budget = QueryBudget(maxEvents: 50, maxBytes: 32 << 20)
-        let open = try await openSessions()
-        let grace = laggardGrace
-        let answers = await withTaskGroup(of: (RelaySession, Result<QueryAnswer, any Error>)?.self) { group in
-            for session in open {
-                group.addTask { [filter] in
-                    do { return (session, .success(try await session.run { try await $0.query([filter], budget: budget) })) }
-                    catch { return (session, .failure(error)) }
-                }
-            }
-            var all: [(RelaySession, Result<QueryAnswer, any Error>)] = []
-            var waitingForLaggards = false
-            for await answer in group {
-                guard let answer else {
-                    // Once one relay has answered, the others get `grace` more; a relay that
-                    // stays silent is closed (which ends its query) instead of waited for.
-                    for session in open where !all.contains(where: { $0.0 === session }) {
-                        await session.close()
-                        all.append((session, .failure(RelayError("did not answer within \(grace) of the first relay"))))
-                    }
-                    continue
-                }
-                guard !all.contains(where: { $0.0 === answer.0 }) else { continue }
-                all.append(answer)
-                if all.count == open.count { group.cancelAll(); break }
-                if !waitingForLaggards, case .success = answer.1 {
-                    waitingForLaggards = true
-                    group.addTask { try? await Task.sleep(for: grace); return nil }
-                }
-            }
-            return all.sorted { $0.0.url < $1.0.url }
-        }
-        var candidates: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)] = []
-        for (session, answer) in answers {
-            switch answer {
-            case .success(let answer):
-                if let cut = answer.cutShort { await skip(session, because: cut) ; continue }
-                var events = answer.events.filter { $0.pubkey == author && kinds.contains($0.kind) }
-                if case .named(let name) = address.site { events = events.filter { $0.tag("d")?.first == name } }
-                candidates += events.map { ($0, session.url, $0.validity) }
-            case .failure(let error):
-                await skip(session, because: "\(error)")
-            }
+        let budget = QueryBudget(maxEvents: 55, maxBytes: 32 << 20)
+        let first = await collect(await query(try await openSessions(), [filter, relayList], budget: budget), kinds: kinds)
+        var candidates = first.sites
+        let lists = first.relayLists
+        let known = (sessions ?? []).map(\.url) + address.relays
+        let outbox = Self.outboxRelays(in: lists.max { ($0.createdAt, $1.id) < ($1.createdAt, $0.id) })
+            .filter { relay in !known.contains { AuthorLists.normalized($0) == AuthorLists.normalized(relay) } }
+            .prefix(Self.maxOutboxRelays)
+        if !outbox.isEmpty {
+            report("the author's relay list (kind 10002) names \(outbox.joined(separator: ", ")); reading the site from \(outbox.count == 1 ? "it" : "them") too")
+            let before = unreachable.count
+            let more = await open(Array(outbox), by: ContinuousClock.now + relayTime)
+            for failure in unreachable[before...] { report("\(failure) (a relay of the author's kind-10002 list)") }
+            sessions = (sessions ?? []) + more
+            candidates += await collect(await query(more, [filter], budget: budget), kinds: kinds).sites
         }
         for forged in candidates where forged.validity != .valid {
             report("\(forged.relay): skipped the site manifest event \(forged.event.id.prefix(12))… (created_at \(forged.event.createdAt)): "
@@ -169,6 +161,79 @@ public actor NostrSiteReader {
         }
         found = (site, newest.event, newest.relay)
         return found!
+    }
+
+    /// The author's site events of `kinds` (and of the address's site) in the answers, with
+    /// the relay each came from and whether it verifies, and the author's valid kind-10002
+    /// lists. A relay that failed or overstepped is skipped.
+    private func collect(_ answers: [(RelaySession, Result<QueryAnswer, any Error>)], kinds: [Int]) async
+        -> (sites: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)], relayLists: [NostrEvent]) {
+        var sites: [(event: NostrEvent, relay: String, validity: NostrEvent.Validity)] = []
+        var lists: [NostrEvent] = []
+        for (session, answer) in answers {
+            switch answer {
+            case .success(let answer):
+                if let cut = answer.cutShort { await skip(session, because: cut) ; continue }
+                var events = answer.events.filter { $0.pubkey == author && kinds.contains($0.kind) }
+                if case .named(let name) = address.site { events = events.filter { $0.tag("d")?.first == name } }
+                sites += events.map { ($0, session.url, $0.validity) }
+                lists += answer.events.filter { $0.pubkey == author && $0.kind == AuthorLists.relays && $0.validity == .valid }
+            case .failure(let error):
+                await skip(session, because: "\(error)")
+            }
+        }
+        return (sites, lists)
+    }
+
+    /// At most this many relays of the author's kind-10002 list are read beyond the address's.
+    static let maxOutboxRelays = 8
+
+    /// The relays an author writes to (NIP-65: `r` tags marked `write` or not marked), as
+    /// WebSocket URLs, in the list's order, each once.
+    static func outboxRelays(in list: NostrEvent?) -> [String] {
+        var relays: [String] = []
+        for tag in list?.tags("r") ?? [] where !tag.isEmpty && (tag.count == 1 || tag[1] == "write") {
+            let url = tag[0].trimmingCharacters(in: .whitespaces)
+            guard url.hasPrefix("ws://") || url.hasPrefix("wss://"), URL(string: url)?.host != nil,
+                  !relays.contains(where: { AuthorLists.normalized($0) == AuthorLists.normalized(url) }) else { continue }
+            relays.append(url)
+        }
+        return relays
+    }
+
+    /// Runs one query on every session at once. Once one relay has answered, the others get
+    /// `laggardGrace` more; a relay that stays silent is closed (which ends its query) instead
+    /// of waited for. Answers in URL order.
+    private func query(_ open: [RelaySession], _ filters: [NostrFilter], budget: QueryBudget)
+        async -> [(RelaySession, Result<QueryAnswer, any Error>)] {
+        let grace = laggardGrace
+        return await withTaskGroup(of: (RelaySession, Result<QueryAnswer, any Error>)?.self) { group in
+            for session in open {
+                group.addTask {
+                    do { return (session, .success(try await session.run { try await $0.query(filters, budget: budget) })) }
+                    catch { return (session, .failure(error)) }
+                }
+            }
+            var all: [(RelaySession, Result<QueryAnswer, any Error>)] = []
+            var waitingForLaggards = false
+            for await answer in group {
+                guard let answer else {
+                    for session in open where !all.contains(where: { $0.0 === session }) {
+                        await session.close()
+                        all.append((session, .failure(RelayError("did not answer within \(grace) of the first relay"))))
+                    }
+                    continue
+                }
+                guard !all.contains(where: { $0.0 === answer.0 }) else { continue }
+                all.append(answer)
+                if all.count == open.count { group.cancelAll(); break }
+                if !waitingForLaggards, case .success = answer.1 {
+                    waitingForLaggards = true
+                    group.addTask { try? await Task.sleep(for: grace); return nil }
+                }
+            }
+            return all.sorted { $0.0.url < $1.0.url }
+        }
     }
 
     /// Contents by hash, each from the first relay that has it intact, else from the first of
@@ -292,13 +357,31 @@ public protocol ContentSource: Sendable {
 }
 
 /// Single files of the site, for `pico serve`: each fetched whole by its hash from the site
-/// event, and refused when larger than `limit`.
+/// event, and refused when larger than `limit`. A site another tool published gets the two
+/// describing files pico writes for it (`ForeignSite`): every blob is downloaded and checked
+/// once for that (its size goes in the manifest), and kept for serving while they fit in
+/// `foreignCacheBytes`.
 extension NostrSiteReader: BundleReader {
     public nonisolated var description: String { address.description }
 
     public func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
         let (site, _, _) = try await siteManifest()
-        guard let hash = site.files.first(where: { $0.path == path })?.sha256 else { return nil }
+        let hash: String
+        if let foreign = try await foreignSite() {
+            if BundleManifest.describingFiles.contains(path) {
+                let described = try await describeForeign(foreign)
+                return InMemoryFileReader(data: path == BundleManifest.fileName ? described.manifestData : described.checksums)
+            }
+            guard let file = foreign.files.first(where: { $0.path.string == path }) else { return nil }
+            if let kept = foreignCache[file.sha256] {
+                guard kept.count <= limit else { throw RelayError("\(path) is larger than \(limit) bytes") }
+                return InMemoryFileReader(data: kept)
+            }
+            hash = file.sha256
+        } else {
+            guard let tagged = site.files.first(where: { $0.path == path })?.sha256 else { return nil }
+            hash = tagged
+        }
         switch try await contents([StoredContent(sha256: hash, size: nil)])[hash] {
         case .success(let data)?:
             guard data.count <= limit else { throw RelayError("\(path) is larger than \(limit) bytes") }
@@ -306,5 +389,39 @@ extension NostrSiteReader: BundleReader {
         case .failure(let problem)?: throw RelayError("\(path): \(problem)")
         case nil: return nil
         }
+    }
+
+    /// The site as another tool published it: a site event with no pico bundle tag whose `path`
+    /// tags do not name pico's describing files. Nil for a pico site. Throws when the tags
+    /// cannot be a bundle (see `ForeignSite`).
+    public func foreignSite() async throws -> ForeignSite? {
+        let (site, event, relay) = try await siteManifest()
+        guard site.bundleID == nil, !site.listsDescribingFiles else { return nil }
+        if let foreign, foreign.eventID == event.id { return foreign }
+        do { foreign = try ForeignSite(event: event) } catch { throw RelayError("\(relay): \(error)") }
+        return foreign
+    }
+
+    /// The describing files pico writes for a foreign site, made once: every content
+    /// downloaded and checked; one that no relay or server has intact is left out, with a warning.
+    private func describeForeign(_ foreign: ForeignSite) async throws -> (manifestData: Data, checksums: Data) {
+        if let foreignDescription { return foreignDescription }
+        let answers = try await contents(foreign.contents)
+        var sizes: [String: Int] = [:]
+        var kept = 0
+        for (hash, answer) in answers {
+            switch answer {
+            case .success(let data):
+                sizes[hash] = data.count
+                if kept + data.count <= Self.foreignCacheBytes { foreignCache[hash] = data; kept += data.count }
+            case .failure(let problem):
+                let paths = foreign.files.filter { $0.sha256 == hash }.map(\.path.string)
+                report("\(paths.joined(separator: ", ")): left out of the bundle, no relay or server has it intact: \(problem)")
+            }
+        }
+        let bundle = try foreign.bundle(sizes: sizes)
+        tell("\(address) was \(foreign.note)")
+        foreignDescription = (bundle.manifestData, bundle.checksums)
+        return foreignDescription!
     }
 }

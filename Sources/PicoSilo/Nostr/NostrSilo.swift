@@ -311,10 +311,15 @@ public struct NostrSilo: Silo {
         /// Only files whose paths keep the rules: they are written to disk once all verified.
         var files: [BundlePath: Data] = [:]
         var problems: [VerificationProblem] = []
+        /// Who published a site that is not pico's, and what was checked (for the report).
+        var note: String?
     }
 
     private func retrieve(with reader: NostrSiteReader) async throws -> Retrieved {
         let (site, event, relay) = try await SiloError.during("reading the site event of \(address)") { try await reader.siteManifest() }
+        if let foreign = try await SiloError.during("reading the site event of \(address)", { try await reader.foreignSite() }) {
+            return try await retrieve(foreign, with: reader)
+        }
         let describing = Dictionary(site.files.filter { BundleManifest.describingFiles.contains($0.path) }.map { ($0.path, $0.sha256) },
                                     uniquingKeysWith: { first, _ in first })
         guard let manifestHash = describing[BundleManifest.fileName], let checksumsHash = describing[BundleManifest.checksumsFileName] else {
@@ -337,11 +342,17 @@ public struct NostrSilo: Silo {
             throw SiloError("\(BundleManifest.fileName) from \(relay) is unreadable: \(error)")
         }
         var retrieved = Retrieved(manifestData: manifestData, checksums: checksums, manifest: manifest)
-        if manifest.id != site.bundleID {
-            retrieved.problems.append(.init(.id, "the site event names bundle \(site.bundleID), but its \(BundleManifest.fileName) is bundle \(manifest.id)"))
-        }
-        if manifest.signature != site.bundleSignature {
-            retrieved.problems.append(.init(.signature, "the site event's bundle-signature tag differs from the signature in \(BundleManifest.fileName)"))
+        if let bundleID = site.bundleID {
+            if manifest.id != bundleID {
+                retrieved.problems.append(.init(.id, "the site event names bundle \(bundleID), but its \(BundleManifest.fileName) is bundle \(manifest.id)"))
+            }
+            if manifest.signature != site.bundleSignature {
+                retrieved.problems.append(.init(.signature, "the site event's bundle-signature tag differs from the signature in \(BundleManifest.fileName)"))
+            }
+        } else {
+            // A pico bundle folder another tool published: its own manifest is all there is to check against.
+            let client = event.tag("client")?.first.map { TextFormats.escapingControls(String($0.prefix(60))) } ?? "a tool other than pico"
+            retrieved.note = "published by \(client), with its \(BundleManifest.fileName): verified as a pico bundle; the site event has no bundle tag"
         }
         if let signer = manifest.signature?.pubkey, signer != event.pubkey {
             retrieved.problems.append(.init(.signer, "the bundle is signed by \(signer), but its site event is by \(event.pubkey)"))
@@ -368,6 +379,32 @@ public struct NostrSilo: Silo {
         return retrieved
     }
 
+    /// A site another tool published: every blob downloaded and checked against its `path` tag,
+    /// then the unsigned manifest and SHA256SUMS made from the tags and the checked sizes. A
+    /// content with no intact copy is left out of that manifest and is a problem of its own, so
+    /// the bundle does not verify and nothing is written.
+    private func retrieve(_ foreign: ForeignSite, with reader: NostrSiteReader) async throws -> Retrieved {
+        let answers = try await SiloError.during("downloading \(foreign.contents.count) files from \(address)") {
+            try await reader.contents(foreign.contents)
+        }
+        var sizes: [String: Int] = [:], files: [BundlePath: Data] = [:], problems: [VerificationProblem] = []
+        for file in foreign.files {
+            switch answers[file.sha256] {
+            case .success(let data)?:
+                sizes[file.sha256] = data.count
+                files[file.path] = data
+            case .failure(let problem)?:
+                problems.append(.init(problem.forged ? .changed : .missing, path: file.path.string, problem.description))
+            case nil: problems.append(.init(.missing, path: file.path.string, "not found on any relay or server"))
+            }
+        }
+        let bundle = try foreign.bundle(sizes: sizes)
+        var retrieved = Retrieved(manifestData: bundle.manifestData, checksums: bundle.checksums, manifest: bundle.manifest,
+                                  files: files, problems: problems)
+        retrieved.note = foreign.note
+        return retrieved
+    }
+
     private func present(_ retrieved: Retrieved) -> [String: PresentFile] {
         Dictionary(uniqueKeysWithValues: retrieved.files.map { path, data in
             (path.string, PresentFile(isRegularFile: true, size: data.count, sha256: SHA256Hex.of(data)))
@@ -389,10 +426,12 @@ public struct NostrSilo: Silo {
             throw error
         }
         // Everything is in memory already: the files are written only once it all verified.
-        return try FetchedBundle.finish(try StagingFolder(replacing: destination), from: address,
-                                        manifestData: retrieved.manifestData, checksums: retrieved.checksums,
-                                        present: present(retrieved), inMemory: retrieved.files,
-                                        siloProblems: retrieved.problems, verifier: verifier)
+        var report = try FetchedBundle.finish(try StagingFolder(replacing: destination), from: address,
+                                              manifestData: retrieved.manifestData, checksums: retrieved.checksums,
+                                              present: present(retrieved), inMemory: retrieved.files,
+                                              siloProblems: retrieved.problems, verifier: verifier)
+        report.note = retrieved.note
+        return report
     }
 
     public func verify(with verifier: BundleVerifier) async throws -> [VerificationReport] {
@@ -400,8 +439,10 @@ public struct NostrSilo: Silo {
         do {
             let retrieved = try await retrieve(with: reader)
             await reader.close()
-            return [FetchedBundle.report(target: address, manifestData: retrieved.manifestData, checksums: retrieved.checksums,
-                                         present: present(retrieved), siloProblems: retrieved.problems, verifier: verifier)]
+            var report = FetchedBundle.report(target: address, manifestData: retrieved.manifestData, checksums: retrieved.checksums,
+                                              present: present(retrieved), siloProblems: retrieved.problems, verifier: verifier)
+            report.note = retrieved.note
+            return [report]
         } catch {
             await reader.close()
             throw error
