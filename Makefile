@@ -11,7 +11,8 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # node checks the embedded scripts with `node --check`).
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
                    libarchive-dev libsecp256k1-dev zlib1g-dev python3 coreutils hugo \
-                   tar unzip libarchive-tools zstd python3-venv chromium nodejs
+                   tar unzip libarchive-tools zstd python3-venv chromium nodejs \
+                   libkf5syntaxhighlighting-dev libvips-dev
 BENCH_PACKAGES  := time zip bc
 
 # PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and

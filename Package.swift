@@ -36,14 +36,22 @@ let package = Package(
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // KDE's syntax highlighter (C++, Qt 5): its flags here, wrapped by the one C++ file of
+        // CSyntaxHighlighter behind a C function.
+        .systemLibrary(name: "CKSyntaxHighlighting", pkgConfig: "Qt5Gui", providers: [.apt(["libkf5syntaxhighlighting-dev"])]),
+        .target(name: "CSyntaxHighlighter", dependencies: ["CKSyntaxHighlighting"],
+                linkerSettings: [.linkedLibrary("KF5SyntaxHighlighting")]),
+        // libvips (image resizing): its flags here, wrapped by the one C file of CImageResizer.
+        .systemLibrary(name: "CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CImageResizer", dependencies: ["CLibVips"]),
 
         // POSIX file I/O, at the bottom of the graph: one file-descriptor type (every read, write and
         // EINTR retry), walking folders without following links, output swapped in by StagingFolder.
         .target(name: "PicoFiles"),
         // The bundle: paths, hashes, the integrity manifest, verification, BundleReader (one file at a time).
         .target(name: "PicoCore", dependencies: ["PicoFiles", .product(name: "Crypto", package: "swift-crypto")]),
-        // Markdown → HTML (cmark-gfm behind one Swift type).
-        .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM"]),
+        // Markdown → HTML (cmark-gfm behind one Swift type), fenced code highlighted (KSyntaxHighlighting).
+        .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM", "CSyntaxHighlighter"]),
         // Finding URL references in HTML (libxml2) and CSS, with their byte positions.
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
         // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
@@ -87,8 +95,8 @@ let package = Package(
         ]),
         // TOML 1.0 (pico.toml, `+++` front matter): pure Swift, bounded, every key with its position.
         .target(name: "PicoTOML"),
-        // PNG images (zlib) and the app icons drawn from a site's name.
-        .target(name: "PicoImage", dependencies: ["CZlib"]),
+        // PNG images (zlib), the app icons drawn from a site's name, images resized (libvips).
+        .target(name: "PicoImage", dependencies: ["CZlib", "CImageResizer"]),
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [

@@ -168,9 +168,10 @@ public struct BundleBuilder: Sendable {
     /// loaded, the pages planned (SiteRenderer).
     private func loadPicoSite(_ input: URL, links: SiteLinks, codeLinks: SiteLinks) throws -> LoadedSite {
         let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
-        let site = try SiteLoader(siteFolder: input, config: config, links: links).load()
+        var site = try SiteLoader(siteFolder: input, config: config, links: links).load()
+        let resizedImages = try ResizedImages.add(to: &site, siteFolder: input)
         let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
-        let planned = try SiteRenderer(site: site, templates: templates).plan()
+        let planned = try SiteRenderer(site: site, templates: templates).plan() + resizedImages.planned
         let name = options.name ?? config.title
         var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
         if created == nil, let newest = site.pages.compactMap(\.date).max() {

@@ -28,6 +28,8 @@ public struct SiteConfig: Sendable {
     /// `template = "blog"`: the starter site (pico's own copy, as `pico init` writes it) whose
     /// `templates/` and `static/` lie under the site's own; a file the site has wins.
     public var template: StarterTemplate?
+    /// `[images]`: widths images are resized to, with `srcset` (Images/ResizedImages.swift).
+    public var images = ImageSettings()
     /// Where each `[app]` setting is written, for errors about the web app manifest.
     var appPlaces = SettingPlaces(file: fileName)
 
@@ -107,6 +109,7 @@ public struct SiteConfig: Sendable {
             }
             config.template = starter
         }
+        try config.readImages(document, text: text)
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
         if case .table(let app)? = document["app"] { config.appPlaces = SettingPlaces(file: fileName, text: text, table: app) }

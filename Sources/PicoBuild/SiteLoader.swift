@@ -298,7 +298,7 @@ struct PageParser: Sendable {
                             file: file, text: text, line: front.bodyFirstLine + line - 1, column: 1,
                             hint: "nest less deeply (text indented by more than \(InputLimits.maxMarkdownNesting * 2) columns counts as nested)")
         }
-        let renderer = MarkdownRenderer()
+        let renderer = MarkdownRenderer(highlightsCode: true)
         let html = isMarkdown ? renderer.html(from: body) : body
         let summary: String
         if let before = body.prefix(beforeFirst: "<!--more-->") {

@@ -26,7 +26,14 @@ public struct MarkdownRenderer: Sendable {
     /// not suspend, and the critical section is one short C call.
     private static let inlineParsing = Mutex(())
 
-    public init() { _ = Self.registered }
+    /// Whether fenced code in a language KSyntaxHighlighting knows is highlighted (see
+    /// CodeHighlighter); off, every code block is cmark's plain `<pre><code>`.
+    public let highlightsCode: Bool
+
+    public init(highlightsCode: Bool = false) {
+        _ = Self.registered
+        self.highlightsCode = highlightsCode
+    }
 
     public func html(from markdown: String) -> String {
         let options = CMARK_OPT_UNSAFE | CMARK_OPT_FOOTNOTES
@@ -47,6 +54,7 @@ public struct MarkdownRenderer: Sendable {
         Self.inlineParsing.withLock { _ in finished = cmark_parser_finish(parser) }
         guard let document = finished else { return "" }
         defer { cmark_node_free(document) }
+        if highlightsCode { FencedCodeHighlighting.highlight(in: document, with: CodeHighlighter()) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else {
             return ""
         }

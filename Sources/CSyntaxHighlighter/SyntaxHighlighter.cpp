@@ -1,0 +1,186 @@
+// The one file that touches KSyntaxHighlighting (C++, Qt 5): a highlighter that writes HTML with
+// CSS classes instead of colours, behind the C function declared in pico_syntax_highlighter.h.
+#include "pico_syntax_highlighter.h"
+
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/abstracthighlighter.h>
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/definition.h>
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/format.h>
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/repository.h>
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/state.h>
+#include <KF5/KSyntaxHighlighting/KSyntaxHighlighting/theme.h>
+#include <QHash>
+#include <QString>
+#include <QStringView>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+using namespace KSyntaxHighlighting;
+
+namespace {
+
+// The class of each Theme::TextStyle (Normal gets no span): the two-letter names pandoc's
+// highlighter (skylighting, also built on Kate's definitions) uses, so its themes fit.
+const char *styleClass(Theme::TextStyle style) {
+    switch (style) {
+    case Theme::Normal: return nullptr;
+    case Theme::Keyword: return "kw";
+    case Theme::Function: return "fu";
+    case Theme::Variable: return "va";
+    case Theme::ControlFlow: return "cf";
+    case Theme::Operator: return "op";
+    case Theme::BuiltIn: return "bu";
+    case Theme::Extension: return "ex";
+    case Theme::Preprocessor: return "pp";
+    case Theme::Attribute: return "at";
+    case Theme::Char: return "ch";
+    case Theme::SpecialChar: return "sc";
+    case Theme::String: return "st";
+    case Theme::VerbatimString: return "vs";
+    case Theme::SpecialString: return "ss";
+    case Theme::Import: return "im";
+    case Theme::DataType: return "dt";
+    case Theme::DecVal: return "dv";
+    case Theme::BaseN: return "bn";
+    case Theme::Float: return "fl";
+    case Theme::Constant: return "cn";
+    case Theme::Comment: return "co";
+    case Theme::Documentation: return "do";
+    case Theme::Annotation: return "an";
+    case Theme::CommentVar: return "cv";
+    case Theme::RegionMarker: return "re";
+    case Theme::Information: return "in";
+    case Theme::Warning: return "wa";
+    case Theme::Alert: return "al";
+    case Theme::Error: return "er";
+    case Theme::Others: return "ot";
+    }
+    return nullptr;
+}
+
+// Fence words that are neither a definition's name nor a file extension Kate knows.
+struct Alias { const char *word; const char *name; };
+const Alias aliases[] = {
+    {"shell", "Bash"}, {"console", "Bash"}, {"c++", "C++"}, {"golang", "Go"}, {"js", "JavaScript"},
+    {"ts", "TypeScript"}, {"py", "Python"}, {"python3", "Python"}, {"rs", "Rust"}, {"yml", "YAML"},
+    {"md", "Markdown"}, {"patch", "Diff"}, {"htm", "HTML"}, {"objc", "Objective-C"},
+};
+
+class HTMLClassHighlighter final : public AbstractHighlighter {
+public:
+    std::string html;
+
+    void highlight(const QString &code) {
+        html.clear();
+        State state;
+        const qsizetype size = code.size();
+        qsizetype start = 0;
+        while (start < size) {
+            qsizetype end = code.indexOf(QLatin1Char('\n'), start);
+            if (end < 0) end = size;
+            line = QStringView(code).mid(start, end - start);
+            position = 0;
+            state = highlightLine(line, state);
+            append(nullptr, position, line.size());
+            closeSpan();
+            if (end < size) html += '\n';
+            start = end + 1;
+        }
+    }
+
+protected:
+    void applyFormat(int offset, int length, const Format &format) override {
+        append(nullptr, position, offset);
+        append(styleClass(format.textStyle()), offset, offset + length);
+    }
+
+private:
+    QStringView line;
+    qsizetype position = 0;
+    const char *openClass = nullptr;
+
+    void closeSpan() {
+        if (openClass) html += "</span>";
+        openClass = nullptr;
+    }
+
+    // The text of the line from `from` to `to` (UTF-16 offsets) in the class `cssClass`;
+    // what was already written is skipped, so overlapping formats cannot duplicate text.
+    void append(const char *cssClass, qsizetype from, qsizetype to) {
+        if (from < position) from = position;
+        if (to > line.size()) to = line.size();
+        if (to <= from) return;
+        if (cssClass != openClass) {
+            closeSpan();
+            if (cssClass) {
+                html += "<span class=\"";
+                html += cssClass;
+                html += "\">";
+            }
+            openClass = cssClass;
+        }
+        const QByteArray bytes = line.mid(from, to - from).toUtf8();
+        for (char c : bytes) {
+            switch (c) {
+            case '&': html += "&amp;"; break;
+            case '<': html += "&lt;"; break;
+            case '>': html += "&gt;"; break;
+            case '"': html += "&quot;"; break;
+            default: html += c;
+            }
+        }
+        position = to;
+    }
+};
+
+// Per thread: a Repository and its Definitions are not made to be shared between threads.
+struct ThreadHighlighting {
+    Repository repository;
+    QHash<QString, Definition> byLowercaseName;
+    QHash<QString, Definition> byFenceWord;
+    HTMLClassHighlighter highlighter;
+
+    ThreadHighlighting() {
+        for (const Definition &definition : repository.definitions())
+            byLowercaseName.insert(definition.name().toLower(), definition);
+    }
+
+    // The definition for a fence word: an alias, a definition's name, else a file extension.
+    Definition definition(const QString &word) {
+        auto cached = byFenceWord.constFind(word);
+        if (cached != byFenceWord.constEnd()) return *cached;
+        Definition found;
+        for (const Alias &alias : aliases)
+            if (word == QLatin1String(alias.word)) found = repository.definitionForName(QLatin1String(alias.name));
+        if (!found.isValid()) found = byLowercaseName.value(word);
+        if (!found.isValid()) found = repository.definitionForFileName(QStringLiteral("code.") + word);
+        byFenceWord.insert(word, found);
+        return found;
+    }
+};
+
+} // namespace
+
+extern "C" char *pico_highlight_html(const char *language, size_t language_length,
+                                     const char *code, size_t code_length, size_t *length) {
+    try {
+        thread_local ThreadHighlighting highlighting;
+        const QString word = QString::fromUtf8(language, static_cast<qsizetype>(language_length)).toLower();
+        if (word.isEmpty()) return nullptr;
+        const Definition definition = highlighting.definition(word);
+        if (!definition.isValid()) return nullptr;
+        HTMLClassHighlighter &highlighter = highlighting.highlighter;
+        highlighter.setDefinition(definition);
+        highlighter.highlight(QString::fromUtf8(code, static_cast<qsizetype>(code_length)));
+        char *out = static_cast<char *>(std::malloc(highlighter.html.size() + 1));
+        if (!out) return nullptr;
+        std::memcpy(out, highlighter.html.data(), highlighter.html.size());
+        out[highlighter.html.size()] = '\0';
+        *length = highlighter.html.size();
+        return out;
+    } catch (...) {
+        return nullptr;
+    }
+}
