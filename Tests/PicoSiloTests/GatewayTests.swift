@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoNostr
 import PicoTestSupport
 import Testing
 
@@ -186,6 +187,35 @@ import Testing
         #expect(try Self.get(gateway, label: npub, "/about/").status == 200)
         let log = gateway.stop()
         #expect(log.contains(a.url) && log.contains(b.url), "\(log)")
+    }
+
+    /// A site published the way nsyte publishes it (Tests/tools/nsyte_publish.py: path and
+    /// server tags, no pico bundle), as a root and as a named site: served as any NIP-5A site.
+    @Test func aSitePublishedByNsyteIsServedByteForByte() throws {
+        let relay = try NostrTestRelay()
+        let server = try BlossomTestServer()
+        let folder = TemporaryFolder()
+        let site = BlossomServerTests.nsyteSite(folder)
+        for name in [nil, "notes"] {
+            let sent = try BlossomTestServer.publishLikeNsyte(folder: site, relay: relay.url, servers: [server.url],
+                                                             secretKey: BlossomServerTests.secretKey, site: name)
+            try #require(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
+        }
+        let npub = NIP19Entity.npub(publicKey: try #require([UInt8](hex: BlossomServerTests.author))).encoded
+        let named = try Self.namedLabel(author: BlossomServerTests.author, site: "notes")
+        let gateway = try Self.gateway(relays: [relay.url], cache: folder.path("cache"))
+        let files = try BlossomFetchTests.files(in: site)
+        for label in [npub, named] {
+            for path in ["index.html", "posts/first.html", "css/site.css", "404.html"] {
+                let answer = try Self.get(gateway, label: label, "/" + path)
+                #expect(answer.status == 200 && answer.body == files[path], "\(label) \(path): \(answer.status)")
+            }
+            #expect(try Self.get(gateway, label: label, "/").body == files["index.html"])
+            // A dotfile nsyte leaves out is not in the site: its 404.html.
+            let env = try Self.get(gateway, label: label, "/.env")
+            #expect(env.status == 404 && env.body == files["404.html"], "\(env.status)")
+        }
+        _ = gateway.stop()
     }
 
     /// Chromium resolves NAME.localhost to this machine by itself: the blog opens at its host
