@@ -4,6 +4,8 @@
 usage: blossom_server.py --dir DIR [--host 127.0.0.1] [--port 0] [--public-url URL]
                          [--max-upload-bytes N] [--allow-pubkey HEX ...] [--refuse-type TYPE ...]
                          [--require-payment] [--tamper SHA256 ...] [--access-log FILE]
+                         [--clock-offset SECONDS] [--alter-uploads] [--refuse-mirror STATUS]
+                         [--fail-uploads-after N]
 
 Standard library HTTP (ThreadingHTTPServer, HTTP/1.1 keep-alive) plus coincurve for BIP-340.
 The first line on stdout, flushed, is `blossom server listening on http://HOST:PORT`; nothing
@@ -51,6 +53,18 @@ disk while hashed, never held whole in memory; JSON bodies are capped at 64 KiB.
 --tamper SHA256 (repeatable) serves that blob with its last byte flipped (one byte for an
 empty blob), for tests of a dishonest server; HEAD, list and descriptors are unchanged.
 --access-log FILE gets one line per answered request: `METHOD PATH STATUS`.
+
+Faults a deployed server or what stands in front of it can show, for tests of a client's
+messages (each off by default; the rules above are unchanged by them):
+--clock-offset SECONDS   the server's clock is SECONDS ahead (negative: behind) when it checks
+                         created_at and expiration: a fresh token looks expired, or from the
+                         future, and is refused with 401.
+--alter-uploads          the first byte of every PUT /upload body is flipped as it arrives, as
+                         a proxy that rewrites bodies would: the hash check answers 409.
+--refuse-mirror STATUS   PUT /mirror answers STATUS (404: a server without BUD-04; 403: one
+                         whose policy refuses mirrors) before reading anything else.
+--fail-uploads-after N   after N authorized PUT /upload and PUT /mirror requests, every further
+                         one answers 503 (a store that fails midway); reads go on being served.
 """
 import argparse
 import base64
@@ -125,10 +139,11 @@ def decode_authorization(header):
 class AuthorizationRules:
     """BUD-11's checks of a kind-24242 event for one server."""
 
-    def __init__(self, host, port, allowed_pubkeys):
+    def __init__(self, host, port, allowed_pubkeys, clock_offset=0):
         self.host = host.lower()
         self.port = port
         self.allowed_pubkeys = allowed_pubkeys
+        self.clock_offset = clock_offset
 
     def names_this_server(self, value):
         value = value.strip().lower().rstrip("/")
@@ -163,7 +178,7 @@ class AuthorizationRules:
             raise Refusal(401, "the authorization event's signature does not verify (BIP-340)")
         if event["kind"] != AUTH_KIND:
             raise Refusal(401, f"the authorization event is kind {event['kind']}, not {AUTH_KIND}")
-        now = time.time()
+        now = time.time() + self.clock_offset
         if event["created_at"] > now:
             raise Refusal(401, "the authorization event's created_at is in the future")
         expirations = [t[1] for t in tags if t[0] == "expiration" and len(t) > 1]
@@ -274,6 +289,19 @@ class BlobStore:
                     found.append(meta)
         found.sort(key=lambda m: (-m["uploaded"], m["sha256"]))
         return found
+
+
+def altered_first_byte(read):
+    """read(n) with the body's first byte flipped (--alter-uploads)."""
+    state = {"first": True}
+
+    def altered(n):
+        data = read(n)
+        if state["first"] and data:
+            state["first"] = False
+            data = bytes([data[0] ^ 0x01]) + data[1:]
+        return data
+    return altered
 
 
 def extension_for(mime):
@@ -416,6 +444,16 @@ class BlossomHandler(BaseHTTPRequestHandler):
             if main == refused or (refused.endswith("/*") and main.startswith(refused[:-1])):
                 raise Refusal(415, f"this server does not take blobs of type {main}")
 
+    def check_store_working(self):
+        """--fail-uploads-after: counts this store, or refuses it once the count is reached."""
+        limit = self.config["fail_uploads_after"]
+        if limit is None:
+            return
+        with self.server.count_lock:
+            if self.config["stores_started"] >= limit:
+                raise Refusal(503, f"this server's store failed after {limit} blobs (--fail-uploads-after)")
+            self.config["stores_started"] += 1
+
     def check_payment(self):
         if self.config["require_payment"]:
             raise Refusal(402, "this server needs payment before it stores blobs (BUD-07)")
@@ -541,6 +579,7 @@ class BlossomHandler(BaseHTTPRequestHandler):
         claimed = claimed.strip() if claimed else None
         event = self.authorization("upload", x_required=True)
         self.check_payment()
+        self.check_store_working()
         mime = (self.headers.get("Content-Type") or "application/octet-stream").strip()
         self.check_type(mime)
         length = self.body_length()
@@ -551,6 +590,8 @@ class BlossomHandler(BaseHTTPRequestHandler):
         if claimed is not None and claimed not in hashes:
             raise Refusal(409, f"X-SHA-256 {claimed} is not among the authorization's x tags")
         read = self.rfile.read if length is not None else self.chunked_reader()
+        if self.config["alter_uploads"]:
+            read = altered_first_byte(read)
         self.body_read = True
         try:
             temp, sha, size = self.config["store"].receive(read, length, limit)
@@ -571,8 +612,11 @@ class BlossomHandler(BaseHTTPRequestHandler):
 
     def mirror(self):
         """BUD-04 PUT /mirror."""
+        if self.config["refuse_mirror"] is not None:
+            raise Refusal(self.config["refuse_mirror"], "this server does not mirror blobs (--refuse-mirror)")
         event = self.authorization("upload", x_required=True)
         self.check_payment()
+        self.check_store_working()
         length = self.body_length()
         if length is None or length > JSON_BODY_LIMIT:
             raise Refusal(413 if length else 411, f"the mirror request must be a JSON body of at most {JSON_BODY_LIMIT} bytes with a Content-Length")
@@ -653,6 +697,7 @@ class BlossomServer(ThreadingHTTPServer):
         super().__init__(address, BlossomHandler)
         self.config = config
         self.log_lock = threading.Lock()
+        self.count_lock = threading.Lock()
 
 
 PARENT = os.getppid()
@@ -699,6 +744,10 @@ def main():
     parser.add_argument("--require-payment", action="store_true", help="answer 402 to every upload and mirror")
     parser.add_argument("--tamper", action="append", default=[], help="serve this blob with a flipped byte")
     parser.add_argument("--access-log", help="one line per request: METHOD PATH STATUS")
+    parser.add_argument("--clock-offset", type=int, default=0, help="the server's clock is this many seconds ahead")
+    parser.add_argument("--alter-uploads", action="store_true", help="flip the first byte of every uploaded body (409)")
+    parser.add_argument("--refuse-mirror", type=int, metavar="STATUS", help="answer PUT /mirror with this status")
+    parser.add_argument("--fail-uploads-after", type=int, metavar="N", help="answer 503 to uploads and mirrors after N")
     args = parser.parse_args()
 
     for key in (args.allow_pubkey or []) + args.tamper:
@@ -709,7 +758,11 @@ def main():
         "store": store, "max_upload": args.max_upload_bytes, "tamper": set(args.tamper),
         "refused_types": [t.lower() for t in args.refuse_type], "require_payment": args.require_payment,
         "access_log": open(args.access_log, "a", encoding="utf-8") if args.access_log else None,
+        "alter_uploads": args.alter_uploads, "refuse_mirror": args.refuse_mirror,
+        "fail_uploads_after": args.fail_uploads_after, "stores_started": 0,
     }
+    if args.refuse_mirror is not None and not 400 <= args.refuse_mirror <= 599:
+        parser.error(f"--refuse-mirror needs an error status (400-599), not {args.refuse_mirror}")
     server = BlossomServer((args.host, args.port), config)
     port = server.server_address[1]
     public_url = (args.public_url or f"http://{args.host}:{port}").rstrip("/")
@@ -717,7 +770,7 @@ def main():
     config["public_url"] = public_url
     default_port = port if not args.public_url else {"http": 80, "https": 443}.get(public.scheme, port)
     config["rules"] = AuthorizationRules(public.hostname or args.host, public.port or default_port,
-                                         set(args.allow_pubkey) if args.allow_pubkey else None)
+                                         set(args.allow_pubkey) if args.allow_pubkey else None, args.clock_offset)
     threading.Thread(target=exit_with_parent, daemon=True).start()
     print(f"blossom server listening on http://{args.host}:{port}", flush=True)
     try:

@@ -6,7 +6,9 @@
 #   STATE_DIR  default: a new temporary folder (left in place); blobs go to STATE_DIR/blobs, and
 #              every request is logged to STATE_DIR/access.log as `METHOD PATH STATUS`
 #   SERVER OPTIONS are passed on: --public-url URL, --max-upload-bytes N, --allow-pubkey HEX,
-#              --refuse-type TYPE, --require-payment, --tamper SHA256 (see the server's docstring)
+#              --refuse-type TYPE, --require-payment, --tamper SHA256, and the faults
+#              --clock-offset SECONDS, --alter-uploads, --refuse-mirror STATUS,
+#              --fail-uploads-after N (see the server's docstring)
 #
 # Prints one line when the server listens:
 #   blossom server listening on http://127.0.0.1:PORT

@@ -70,7 +70,8 @@ public struct BlossomError: Error, CustomStringConvertible, Sendable {
         case 403:
             return BlossomError(.forbidden, server: server.url, status: status, reason: reason,
                                 "\(what): the server's policy does not allow \(subject.author) to store this file. "
-                                + "Ask its operator to allow the key, or publish to another server")
+                                + "Ask its operator to allow the key, or publish to another server. If it says the authorization is "
+                                + "for another server, it goes by another name than \(server.host), the one pico's token names: give --to that name")
         case 409:
             return BlossomError(.conflict, server: server.url, status: status, reason: reason,
                                 "\(what): the SHA-256 the server computed is not the one pico sent in X-SHA-256, so the bytes changed on the way "

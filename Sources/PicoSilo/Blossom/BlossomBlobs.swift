@@ -8,7 +8,8 @@ import Synchronization
 /// blossom+https://…` does before the site event goes to the relays. Each server is asked which
 /// blobs it holds (`HEAD /<sha256>`); a blob no server holds is uploaded once (`PUT /upload`) and
 /// then copied server to server (`PUT /mirror`, BUD-04) instead of being uploaded again; a server
-/// that cannot mirror gets the upload. Every blob is on every server when `publish` returns, or it
+/// that refuses a mirror gets the upload, then every later blob uploaded too, and the report says
+/// so. Every blob is on every server when `publish` returns, or it
 /// throws and the relays are sent nothing (the previous site event stays in force).
 struct BlossomBlobs {
     let servers: [BlossomServer]
@@ -23,6 +24,19 @@ struct BlossomBlobs {
         var uploadedBytes = 0
         var requests: [String: Int] = [:]
         var retries = 0
+        /// The first `PUT /mirror` this server refused, when it refused one.
+        var mirrorRefusal: BlossomError?
+        /// Blobs uploaded to this server because it refused to mirror them.
+        var uploadedInsteadOfMirror = 0
+
+        /// What to tell the publisher when the server would not mirror: it cost uploads.
+        var mirrorFallbackWarning: String? {
+            guard let refusal = mirrorRefusal else { return nil }
+            let said = refusal.status.map { " (HTTP \($0)\(refusal.reason.map { ": \($0)" } ?? ""))" } ?? ""
+            let count = uploadedInsteadOfMirror == 1 ? "1 file" : "\(uploadedInsteadOfMirror) files"
+            return "\(server) refused PUT /mirror\(said), the copy from another server (BUD-04); "
+                + "pico uploaded \(count) to it instead"
+        }
     }
 
     func publish(_ contents: PublishedContents, progress: TransferCounter) async throws -> [ServerReport] {
@@ -62,20 +76,26 @@ struct BlossomBlobs {
             var source: (server: Int, url: String)? = holders.first.map { ($0, clients[$0].server.blobURL(content.sha256)) }
             var data: Data?
             for server in clients.indices where !holders.contains(server) {
-                if let from = source {
-                    do {
+                var mirrorRefused = false
+                if let from = source, !tally.refusesMirrors(server) {
+                    do throws(BlossomError) {
                         _ = try await clients[server].mirror(content.sha256, from: from.url, size: content.size, type: type, file: file)
                         tally.mirrored(on: server)
                         continue
-                    } catch let error as BlossomError where error.kind == .network {
+                    } catch where error.kind == .network {
                         throw error
                     } catch {
-                        // No mirror endpoint, or it could not fetch from the source: upload instead.
+                        // No mirror endpoint, a policy against mirrors, or it could not fetch
+                        // from the source: upload instead, and to this server from now on.
+                        tally.refusedMirror(on: server, error)
+                        mirrorRefused = true
                     }
+                } else if source != nil {
+                    mirrorRefused = true
                 }
                 if data == nil { data = try contents.data(for: content.sha256) }
                 let stored = try await clients[server].upload(data!, sha256: content.sha256, type: type, file: file)
-                tally.uploaded(on: server, bytes: data!.count)
+                tally.uploaded(on: server, bytes: data!.count, insteadOfMirror: mirrorRefused)
                 if source == nil {
                     let url = stored.url.flatMap { $0.contains(content.sha256) && ($0.hasPrefix("https://") || $0.hasPrefix("http://")) ? $0 : nil }
                     source = (server, url ?? clients[server].server.blobURL(content.sha256))
@@ -106,11 +126,17 @@ private final class BlobTally: Sendable {
     init(servers: [String]) { reports = Mutex(servers.map { BlossomBlobs.ServerReport(server: $0) }) }
     func held(on server: Int) { reports.withLock { $0[server].held += 1 } }
     func mirrored(on server: Int) { reports.withLock { $0[server].mirrored += 1 } }
-    func uploaded(on server: Int, bytes: Int) {
+    func uploaded(on server: Int, bytes: Int, insteadOfMirror: Bool) {
         reports.withLock {
             $0[server].uploaded += 1
             $0[server].uploadedBytes += bytes
+            if insteadOfMirror { $0[server].uploadedInsteadOfMirror += 1 }
         }
     }
+    /// Keeps the first refusal: the one the publisher is told about.
+    func refusedMirror(on server: Int, _ error: BlossomError) {
+        reports.withLock { if $0[server].mirrorRefusal == nil { $0[server].mirrorRefusal = error } }
+    }
+    func refusesMirrors(_ server: Int) -> Bool { reports.withLock { $0[server].mirrorRefusal != nil } }
     func report(for server: Int) -> BlossomBlobs.ServerReport { reports.withLock { $0[server] } }
 }

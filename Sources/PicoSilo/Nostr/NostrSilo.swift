@@ -108,6 +108,7 @@ public struct NostrSilo: Silo {
             warnings.append("the files went to the relays as chunk events (kind 1128), pico's own store, which nsite gateways cannot read: "
                             + "only pico loads this site. Add --to blossom+https://SERVER to put them on a Blossom server for gateways too")
         }
+        warnings += blobReports.compactMap(\.mirrorFallbackWarning)
         var result = PublishResult(address: (reports.map(\.relay) + blossomServers.map(\.url)).joined(separator: ", "), manifest: manifest,
                                    written: reports.reduce(0) { $0 + $1.contentsSent }, unchanged: reports.reduce(0) { $0 + $1.contentsHeld },
                                    removed: 0, bytesWritten: reports.reduce(0) { $0 + $1.bytesSent }, warnings: warnings)

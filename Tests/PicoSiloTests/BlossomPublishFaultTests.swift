@@ -1,0 +1,135 @@
+import Foundation
+import PicoCore
+import PicoTestSupport
+import Testing
+
+/// `pico publish` against Blossom servers that misbehave the way deployed ones do (the faults
+/// of Silos/blossom/blossom_server.py: a skewed clock, a server known by another name, a proxy
+/// that rewrites bodies, no BUD-04 mirror, a store that fails midway), through the real CLI, the
+/// real relay and the real servers.
+@Suite(.serialized) struct BlossomPublishFaultTests {
+    typealias Publish = BlossomPublishTests
+
+    /// The blog with one post changed: its page, SHA256SUMS and pico-manifest.json differ.
+    static func changedBlog(in folder: TemporaryFolder, named name: String, key: String, words: String) throws -> URL {
+        try Publish.buildBlog(in: folder, named: name, key: key) { site in
+            let post = site.appendingPathComponent("content/posts/what-a-hash-promises.md")
+            try (try String(contentsOf: post, encoding: .utf8) + "\n\(words)\n").write(to: post, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// How many distinct contents a publish of `bundle` puts on a server: its files' and the
+    /// two describing files.
+    static func contents(of bundle: URL) throws -> Int {
+        Set(try Publish.manifest(bundle).files.map(\.sha256)).count + 2
+    }
+
+    /// 401 for a token the server's clock finds expired or not yet valid, 403 for a token scoped
+    /// to a name the server does not go by, 409 for bytes changed on the way: each names the
+    /// server, the file and what to do, exits 1, and leaves the previous site event in force.
+    @Test func authorizationAndHashRefusalsNameTheServerAndWhatToDo() throws {
+        let relay = try NostrTestRelay()
+        let good = try BlossomTestServer()
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let secret = try #require(try String(contentsOfFile: key.file, encoding: .utf8).split(separator: "\n").last.map(String.init))
+        let v1 = try Publish.buildBlog(in: folder, named: "v1", key: key.file)
+        #expect(try Publish.publish(v1, to: [relay.url, good.address], key: key.file).status == 0)
+        let before = try Publish.read(relay, author: key.hex, site: "carried-by").json["event_id"] as? String
+        #expect(before != nil)
+        let v2 = try Self.changedBlog(in: folder, named: "v2", key: key.file, words: "A change that never arrives.")
+        let paths = try Publish.manifest(v2).files.map(\.path) + ["SHA256SUMS", "pico-manifest.json"]
+
+        let cases: [(options: [String], says: [String])] = [
+            (["--clock-offset", "700"], ["HTTP 401", "the authorization event has expired", "did not accept pico's authorization",
+                                         "signed by \(key.npub)", "this machine's clock is right"]),
+            (["--clock-offset", "-120"], ["HTTP 401", "created_at is in the future", "this machine's clock is right"]),
+            (["--public-url", "http://blossom.test:8080"], ["HTTP 403", "scoped to 127.0.0.1, not to blossom.test",
+                                                            "goes by another name than 127.0.0.1", "give --to that name"]),
+            (["--alter-uploads"], ["HTTP 409", "not the X-SHA-256", "the bytes changed on the way", "publish to another server"]),
+        ]
+        for (options, says) in cases {
+            let bad = try BlossomTestServer(options: options)
+            // The bad server first: new blobs go to it before any other, as an upload.
+            let failed = try Publish.publish(v2, to: [relay.url, bad.address, good.address], key: key.file)
+            print("\(options):", failed.stderr)
+            #expect(failed.status == 1, "\(options): \(failed.stdout)")
+            #expect(failed.stderr.contains("\(bad.url) refused PUT /upload of "), "\(options): \(failed.stderr)")
+            #expect(paths.contains { failed.stderr.contains(" of \($0) (HTTP") }, "names the file: \(failed.stderr)")
+            for text in says { #expect(failed.stderr.contains(text), "\(options): \(text) in \(failed.stderr)") }
+            #expect(failed.stderr.contains("nothing was sent to the relays"), "\(failed.stderr)")
+            #expect(!(failed.stdout + failed.stderr).contains(secret))
+            #expect(bad.requests("PUT", "/upload", status: 201) == 0, "\(options): \(bad.requestLog())")
+            #expect(try Publish.read(relay, author: key.hex, site: "carried-by").json["event_id"] as? String == before, "\(options)")
+        }
+        #expect(try relay.count(author: key.hex, kind: 35128) == 1)
+    }
+
+    /// A server whose store fails after some of the new blobs: publish exits 1 naming it, the
+    /// relay is sent nothing, and a reader still gets the previous version, byte for byte.
+    @Test func aPublishThatFailsMidwayLeavesThePreviousVersionForReaders() throws {
+        let relay = try NostrTestRelay()
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let v1 = try Publish.buildBlog(in: folder, named: "v1", key: key.file)
+        let v1Contents = try Self.contents(of: v1)
+        let a = try BlossomTestServer()
+        // B stores v1 whole, then one blob of v2, then fails every upload and mirror.
+        let b = try BlossomTestServer(options: ["--fail-uploads-after", String(v1Contents + 1)])
+        let first = try Publish.publish(v1, to: [relay.url, a.address, b.address], key: key.file)
+        try #require(first.status == 0, "\(first.stderr)")
+        let address = try #require(try Publish.json(first)["fetch"] as? String)
+        #expect(b.blobs().count == v1Contents)
+
+        let v2 = try Self.changedBlog(in: folder, named: "v2", key: key.file, words: "Half of this change arrives.")
+        let v2Hashes = Set(try Publish.manifest(v2).files.map(\.sha256))
+        let failed = try Publish.publish(v2, to: [relay.url, a.address, b.address], key: key.file)
+        print("fails midway:", failed.stderr)
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stderr.contains(b.url) && failed.stderr.contains("HTTP 503"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("nothing was sent to the relays"), "\(failed.stderr)")
+        // Midway: A took every new blob, B one of them, the relay still holds the one site event.
+        #expect(v2Hashes.isSubset(of: a.blobs()), "\(a.requestLog().suffix(10))")
+        #expect(b.blobs().count == v1Contents + 1, "\(b.requestLog().suffix(10))")
+        #expect(try relay.count(author: key.hex, kind: 35128) == 1)
+
+        // A reader gets v1, every file byte-identical, not a mix.
+        let destination = folder.path("fetched")
+        let fetched = try TestEnvironment.run(TestEnvironment.pico.path, ["fetch", address, "-o", destination.path])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let want = try BlossomFetchTests.files(in: v1), got = try BlossomFetchTests.files(in: destination)
+        #expect(Set(got.keys) == Set(want.keys))
+        #expect(want.allSatisfy { got[$0.key] == $0.value }, "\(want.keys.filter { got[$0] != want[$0] }.sorted())")
+        #expect(got["pico-manifest.json"] != (try Data(contentsOf: v2.appendingPathComponent("pico-manifest.json"))))
+    }
+
+    /// A server that refuses `PUT /mirror` (no BUD-04, or a policy against it) gets the upload
+    /// instead, every later blob goes straight to an upload, and publish says so.
+    @Test(arguments: [404, 403])
+    func aServerThatRefusesToMirrorGetsTheUploadAndPublishSaysSo(status: Int) throws {
+        let relay = try NostrTestRelay()
+        let a = try BlossomTestServer()
+        let b = try BlossomTestServer(options: ["--refuse-mirror", String(status)])
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let bundle = try Publish.buildBlog(in: folder, named: "blog", key: key.file)
+        let contents = try Self.contents(of: bundle)
+
+        let published = try Publish.publish(bundle, to: [relay.url, a.address, b.address], key: key.file)
+        print("refuse-mirror \(status):", published.stderr)
+        #expect(published.status == 0, "\(published.stderr)")
+        #expect(published.stderr.contains("warning: \(b.url) refused PUT /mirror (HTTP \(status): this server does not mirror blobs (--refuse-mirror)), "
+                                          + "the copy from another server (BUD-04); pico uploaded \(contents) files to it instead"), "\(published.stderr)")
+        #expect(!published.stderr.contains(a.url), "A mirrored nothing and refused nothing: \(published.stderr)")
+        // Every blob is on both; B refused a mirror only while the first refusal was on its way.
+        #expect(b.requests("PUT", "/upload", status: 201) == contents, "\(b.requestLog())")
+        let mirrors = b.requests("PUT", "/mirror")
+        #expect((1...8).contains(mirrors) && b.requests("PUT", "/mirror", status: status) == mirrors, "\(b.requestLog())")
+        #expect(a.requests("PUT", "/upload", status: 201) == contents && a.blobs() == b.blobs())
+        let site = try Publish.read(relay, author: key.hex, site: "carried-by")
+        let files = try #require(site.json["files"] as? [[String: Any]])
+        let paths = try Publish.manifest(bundle).files.count + 2
+        #expect(site.status == 0 && files.count == paths, "\(site.json)")
+        #expect(files.allSatisfy { $0["ok"] as? Bool == true }, "\(files.filter { $0["ok"] as? Bool != true })")
+    }
+}
