@@ -56,8 +56,11 @@ let package = Package(
         .target(name: "PicoHTML", dependencies: ["CLibXML2"]),
         // Bundles as one file: pack, verify in one streaming pass, unpack safely (libarchive).
         .target(name: "PicoArchive", dependencies: ["CLibArchive", "PicoCore", "PicoFiles"]),
+        // Retried HTTP requests: the backoff policy and the request counts the S3 and Blossom clients share.
+        .target(name: "PicoRetry"),
         // The S3 protocol: Signature V4, addressing and credentials, a retrying client.
         .target(name: "PicoS3", dependencies: [
+            "PicoRetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -65,7 +68,7 @@ let package = Package(
         // Blossom blob servers (BUD-01/02/04/11): HEAD, PUT /upload, PUT /mirror, authorized by
         // kind-24242 events signed with the author key; a retrying client.
         .target(name: "PicoBlossom", dependencies: [
-            "PicoCore", "PicoNostr",
+            "PicoCore", "PicoNostr", "PicoRetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -73,7 +76,7 @@ let package = Package(
         // Where bundles live: one protocol, one folder per kind of silo; BundleTarget, what
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", "PicoRetry", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served;
         // `--gateway`: NIP-5A sites by host name, every blob checked before it is sent, cached on disk.

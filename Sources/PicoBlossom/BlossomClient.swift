@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 import PicoCore
 import PicoNostr
-import Synchronization
+import PicoRetry
 
 /// The Blossom requests a publish needs: `HEAD /<sha256>` (BUD-01), `PUT /upload` (BUD-02) and
 /// `PUT /mirror` (BUD-04), each authorized with a fresh BUD-11 token scoped to the server and
@@ -13,14 +13,14 @@ import Synchronization
 /// dropped connections; other answers become a `BlossomError` naming the server and the file.
 public final class BlossomClient: Sendable {
     public let server: BlossomServer
-    public let retry: BlossomRetryPolicy
-    public let counts = BlossomRequestCounts()
+    public let retry: RetryPolicy
+    public let counts = RequestCounts()
     /// Signs upload and mirror tokens; nil for a client that only reads (`download`).
     private let key: AuthorKey?
     private let http: HTTPClient
 
     /// - Parameter connections: how many requests may be in flight at once.
-    public init(server: BlossomServer, key: AuthorKey?, connections: Int = 8, retry: BlossomRetryPolicy = BlossomRetryPolicy()) {
+    public init(server: BlossomServer, key: AuthorKey?, connections: Int = 8, retry: RetryPolicy = .blossom) {
         self.server = server
         self.key = key
         self.retry = retry
@@ -72,7 +72,6 @@ public final class BlossomClient: Sendable {
         }
         let answer = try await send("PUT", path: "/upload", headers: [("content-type", type), ("x-sha-256", sha256)], body: data,
                                     authorize: [sha256], subject: subject, accept: { (200..<300).contains($0) })
-        counts.addUploaded(bytes: data.count)
         return try descriptor(answer.body, for: sha256, size: data.count, subject: subject)
     }
 
@@ -177,35 +176,8 @@ extension BlossomClient {
     }
 }
 
-/// How often and how long to wait between tries: exponential backoff with full jitter.
-public struct BlossomRetryPolicy: Sendable {
-    public var attempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
-
-    public init(attempts: Int = 5, baseDelay: Double = 0.1, maxDelay: Double = 3) {
-        (self.attempts, self.baseDelay, self.maxDelay) = (attempts, baseDelay, maxDelay)
-    }
-
-    func delay(afterAttempt attempt: Int) -> UInt64 {
-        let bound = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
-        return UInt64(Double.random(in: 0...bound) * 1e9)
-    }
-}
-
-/// Requests sent to one server, by method, retries and bytes uploaded: for reports and `--json`.
-public final class BlossomRequestCounts: Sendable {
-    public struct Snapshot: Sendable {
-        public var byMethod: [String: Int] = [:]
-        public var retries = 0
-        public var uploadedBytes = 0
-    }
-
-    private let state = Mutex(Snapshot())
-
-    func add(_ method: String) { state.withLock { $0.byMethod[method, default: 0] += 1 } }
-    func addRetry() { state.withLock { $0.retries += 1 } }
-    func addUploaded(bytes: Int) { state.withLock { $0.uploadedBytes += bytes } }
-
-    public var snapshot: Snapshot { state.withLock { $0 } }
+extension RetryPolicy {
+    /// A Blossom server's numbers: fewer, longer waits than S3's (a publish talks to public
+    /// servers that rate-limit; a server that is down is reported in a few seconds).
+    public static let blossom = RetryPolicy(attempts: 5, baseDelay: 0.1, maxDelay: 3)
 }

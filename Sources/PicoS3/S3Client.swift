@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PicoRetry
 import Synchronization
 
 /// The S3 requests pico needs (objects, listings, multipart uploads), signed with SigV4 and
@@ -355,35 +356,6 @@ public final class S3Client: Sendable {
             try? await Task.sleep(nanoseconds: retry.delay(afterAttempt: attempt))
         }
     }
-}
-
-/// How often and how long to wait between tries: exponential backoff with full jitter (a random
-/// wait up to the exponential bound), so many clients retrying do not retry in step.
-public struct RetryPolicy: Sendable {
-    public var attempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
-
-    public init(attempts: Int = 10, baseDelay: Double = 0.05, maxDelay: Double = 5) {
-        self.attempts = attempts
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    func delay(afterAttempt attempt: Int) -> UInt64 {
-        let bound = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
-        return UInt64(Double.random(in: 0...bound) * 1e9)
-    }
-}
-
-/// Requests sent, by method, and retries: for `--json` and for tests that count requests.
-public final class RequestCounts: Sendable {
-    private let counts = Mutex((byMethod: [String: Int](), retries: 0))
-
-    func add(_ method: String) { counts.withLock { $0.byMethod[method, default: 0] += 1 } }
-    func addRetry() { counts.withLock { $0.retries += 1 } }
-
-    public var snapshot: (byMethod: [String: Int], retries: Int) { counts.withLock { $0 } }
 }
 
 /// One S3 request before it is sent: where it goes and what it says, signed anew for each try

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoNostr
+import PicoRetry
 import PicoS3
 @testable import PicoSilo
 import PicoTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoFiles
+import PicoRetry
 import PicoS3
 #if canImport(Glibc)
 import Glibc
