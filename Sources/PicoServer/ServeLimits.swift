@@ -17,6 +17,8 @@ public enum ServeLimits {
     public static let maxHostBytes = 253
     /// `--gateway`: the sites held open at once (each with its relay connections).
     public static let maxOpenSites = 32
+    /// `--gateway`: blobs downloaded at once (each is held in memory until it verified).
+    public static let maxGatewayDownloads = 8
 }
 
 /// Something `pico serve` will not serve, said so a person can act on it.

@@ -218,6 +218,43 @@ import Testing
         _ = gateway.stop()
     }
 
+    /// A blob over 1 MiB is not held whole when it comes from the cache: hashed in one pass, sent
+    /// in a second (its last piece held back until it matched); a damaged copy is found in the
+    /// first pass and not sent at all.
+    @Test func aLargeBlobIsCheckedWholeBeforeItIsStreamedFromTheCache() throws {
+        let relay = try NostrTestRelay()
+        let server = try BlossomTestServer()
+        let folder = TemporaryFolder()
+        let site = folder.write(["index.html": "<!doctype html><title>Big</title><a href=big.bin>big</a>\n"], under: "site")
+        let big = try #require(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 3 << 20)
+        try big.write(to: site.appendingPathComponent("big.bin"))
+        let sent = try BlossomTestServer.publishLikeNsyte(folder: site, relay: relay.url, servers: [server.url],
+                                                         secretKey: BlossomServerTests.secretKey)
+        try #require(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
+        let npub = NIP19Entity.npub(publicKey: try #require([UInt8](hex: BlossomServerTests.author))).encoded
+        let cache = folder.path("cache")
+        var gateway = try Self.gateway(relays: [relay.url], cache: cache)
+        // From the server, then from the cache.
+        #expect(try Self.get(gateway, label: npub, "/big.bin").body == big)
+        let again = try Self.get(gateway, label: npub, "/big.bin")
+        #expect(again.status == 200 && again.body == big && again.headers["content-length"] == String(big.count))
+        #expect(server.requests("GET", "/" + SHA256Hex.of(big)) == 1, "\(server.requestLog())")
+
+        _ = relay.server.stop()
+        server.stop()
+        _ = gateway.stop()
+        gateway = try Self.gateway(relays: [relay.url], cache: cache)
+        #expect(try Self.get(gateway, label: npub, "/big.bin").body == big)
+        let cached = cache.appendingPathComponent("blobs/\(SHA256Hex.of(big).prefix(2))/\(SHA256Hex.of(big))")
+        var damaged = try Data(contentsOf: cached)
+        damaged[damaged.count / 2] ^= 1
+        try damaged.write(to: cached)
+        let answer = try Self.get(gateway, label: npub, "/big.bin")
+        #expect(answer.status == 502 && answer.body.count < 4096, "\(answer.status) \(answer.body.count) bytes")
+        #expect(!FileManager.default.fileExists(atPath: cached.path))
+        _ = gateway.stop()
+    }
+
     /// Chromium resolves NAME.localhost to this machine by itself: the blog opens at its host
     /// name through the gateway, its service worker takes over (a *.localhost origin is a secure
     /// context), and the pages work with the gateway stopped (Tests/tools/browser.py offline).

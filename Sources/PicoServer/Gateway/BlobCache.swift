@@ -59,26 +59,57 @@ public final class BlobCache: Sendable {
         root + "/" + sha256.prefix(2) + "/" + sha256
     }
 
+    /// A blob found in the cache, checked again as it was read.
+    public enum Hit: Sendable {
+        /// A small blob, read whole.
+        case whole(Data)
+        /// A blob larger than `ServeLimits.bufferedFileBytes`, hashed in one streaming pass; its
+        /// first bytes (a page's charset). Send it with `open`, which the sender checks again.
+        case large(size: Int, leading: Data)
+    }
+
     /// The cached blob with this SHA-256, checked again; nil when there is none (or the copy on
-    /// disk was damaged, which is then removed).
-    public func read(_ sha256: String) async -> Data? {
-        guard Self.isHash(sha256), entries.withLock({ $0.sizes[sha256] != nil }) else { return nil }
-        let path = Self.path(of: sha256, under: root.path)
-        let limit = maxBlobBytes
-        let data = try? await BlockingRead.run { () -> Data? in
-            guard let file = try? FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW), let info = try? file.status(),
-                  info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= limit else { return nil }
-            let data = try file.read(upTo: Int(info.st_size))
-            // The time of last use, for eviction.
-            _ = utimensat(AT_FDCWD, path, nil, 0)
-            return data
+    /// disk was damaged, which is then removed). A large blob is hashed without holding it.
+    public func find(_ sha256: String) async -> Hit? {
+        guard Self.isHash(sha256), let size = entries.withLock({ $0.sizes[sha256] }) else { return nil }
+        var hit: Hit?
+        if size <= ServeLimits.bufferedFileBytes {
+            if let data = try? await readWhole(sha256, size: size), SHA256Hex.of(data) == sha256 { hit = .whole(data) }
+        } else if let reader = try? await open(sha256) {
+            var hasher = IncrementalSHA256()
+            var leading = Data(), seen = 0
+            while seen <= size, let chunk = try? await reader.read(upTo: ServeLimits.chunkBytes), !chunk.isEmpty {
+                hasher.update(chunk)
+                seen += chunk.count
+                if leading.count < HTMLCharset.prescanBytes { leading.append(contentsOf: chunk.prefix(HTMLCharset.prescanBytes - leading.count)) }
+            }
+            if seen == size, hasher.finalize() == sha256 { hit = .large(size: size, leading: leading) }
         }
-        guard let data, SHA256Hex.of(data) == sha256 else {
+        guard let hit else {
             forget(sha256, removing: true)
             return nil
         }
+        // The time of last use, for eviction.
+        _ = utimensat(AT_FDCWD, Self.path(of: sha256, under: root.path), nil, 0)
         entries.withLock { $0.lastUse[sha256] = Date().timeIntervalSince1970 }
-        return data
+        return hit
+    }
+
+    /// The cached blob `sha256` opened for reading in pieces (never through a symlink).
+    public func open(_ sha256: String) async throws -> (any BundleFileReader)? {
+        guard Self.isHash(sha256), let size = entries.withLock({ $0.sizes[sha256] }) else { return nil }
+        return try await FolderBundleReader(root: root).open(sha256.prefix(2) + "/" + sha256, limit: size)
+    }
+
+    private func readWhole(_ sha256: String, size: Int) async throws -> Data? {
+        guard let reader = try await open(sha256) else { return nil }
+        var data = Data()
+        while data.count <= size {
+            let chunk = try await reader.read(upTo: size + 1 - data.count)
+            if chunk.isEmpty { break }
+            data.append(contentsOf: chunk)
+        }
+        return data.count == size ? data : nil
     }
 
     /// Keeps `data` as the blob `sha256`, when its bytes are that blob and it is small enough.

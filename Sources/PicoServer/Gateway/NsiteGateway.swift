@@ -107,17 +107,41 @@ enum GatewayHost: Equatable {
     }
 }
 
-/// The blob downloads under way, so that many requests for one blob make one download.
+/// The blob downloads under way: many requests for one blob make one download, and at most
+/// `maxDownloads` run at once (each holds its blob in memory, up to 64 MiB, until it verified).
 actor BlobFetches {
+    let maxDownloads: Int
     private var running: [String: Task<Result<Data, BlobProblem>, Never>] = [:]
+    private var active = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(maxDownloads: Int = ServeLimits.maxGatewayDownloads) { self.maxDownloads = maxDownloads }
 
     func get(_ sha256: String, _ download: @escaping @Sendable () async -> Result<Data, BlobProblem>) async -> Result<Data, BlobProblem> {
         if let task = running[sha256] { return await task.value }
-        let task = Task { await download() }
+        let task = Task {
+            await self.acquire()
+            let result = await download()
+            self.release()
+            return result
+        }
         running[sha256] = task
         let result = await task.value
         running[sha256] = nil
         return result
+    }
+
+    private func acquire() async {
+        if active < maxDownloads {
+            active += 1
+            return
+        }
+        // The slot is handed over by `release`, still counted.
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { active -= 1 } else { waiting.removeFirst().resume() }
     }
 }
 
@@ -182,6 +206,14 @@ struct GatewayResponder: Sendable {
 
     /// One file: its blob from the cache or the network, checked against `hash`, then sent.
     private func serve(_ path: String, _ hash: String, of site: NsiteDirectory.OpenSite, status: HTTPResponse.Status, isHead: Bool) async -> Response {
+        var headers = HTTPFields()
+        let type = MediaType.of(path: String(path.dropFirst()))
+        headers[.cacheControl] = WebHeaders.cacheControl(for: String(path.dropFirst()))
+        headers[.eTag] = "\"\(hash)\""
+        if case .large(let size, let leading)? = await cache.find(hash) {
+            headers[.contentType] = WebHeaders.contentType(type, leading: leading)
+            return streamed(hash, size: size, path: path, of: site, status: status, headers: headers, isHead: isHead)
+        }
         let data: Data
         switch await blob(hash, of: site) {
         case .success(let bytes): data = bytes
@@ -194,22 +226,52 @@ struct GatewayResponder: Sendable {
             log("refused \(site.label)\(path): its bytes are not SHA-256 \(hash)")
             return Self.page(.badGateway, "File not served", "\(path): the bytes at hand do not have SHA-256 \(hash); they were not sent.")
         }
-        var headers = HTTPFields()
-        let type = MediaType.of(path: String(path.dropFirst()))
         headers[.contentType] = WebHeaders.contentType(type, leading: data.prefix(HTMLCharset.prescanBytes))
-        headers[.cacheControl] = WebHeaders.cacheControl(for: String(path.dropFirst()))
-        headers[.eTag] = "\"\(hash)\""
         if isHead {
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: data.count) { try await $0.finish(nil) })
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A large cached blob, already hashed whole by `BlobCache.find`, sent in a second pass from
+    /// the disk, hashed again as it goes: its last piece is held back until the whole matched, so
+    /// should the file change in between, the connection is cut and no complete wrong response
+    /// is ever received (as `pico serve` sends large files).
+    private func streamed(_ hash: String, size: Int, path: String, of site: NsiteDirectory.OpenSite, status: HTTPResponse.Status,
+                          headers: HTTPFields, isHead: Bool) -> Response {
+        if isHead { return Response(status: status, headers: headers, body: ResponseBody(contentLength: size) { try await $0.finish(nil) }) }
+        let (cache, log, label) = (cache, log, site.label)
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: size) { writer in
+            guard let reader = try await cache.open(hash) else {
+                log("cut off \(label)\(path): its blob left the cache after it was checked")
+                throw ServeRefusal("\(path) left the cache")
+            }
+            var hasher = IncrementalSHA256()
+            var sent = 0
+            var heldBack: ByteBuffer?
+            while true {
+                let chunk = try await reader.read(upTo: ServeLimits.chunkBytes)
+                if chunk.isEmpty { break }
+                sent += chunk.count
+                guard sent <= size else { break }
+                hasher.update(chunk)
+                if let heldBack { try await writer.write(heldBack) }
+                heldBack = ByteBuffer(bytes: chunk)
+            }
+            guard sent == size, hasher.finalize() == hash else {
+                log("cut off \(label)\(path): its cached blob changed after it was checked; its last bytes were not sent")
+                throw ServeRefusal("\(path) changed while it was served")
+            }
+            if let heldBack { try await writer.write(heldBack) }
+            try await writer.finish(nil)
+        })
+    }
+
     /// The blob `hash`: from the cache (checked again as it is read), else through the site's
     /// reader, which tries the relays' chunk events, the `server` tags and the author's
     /// kind-10063 list in turn, each copy checked, and kept in the cache once it verified.
     private func blob(_ hash: String, of site: NsiteDirectory.OpenSite) async -> Result<Data, BlobProblem> {
-        if let cached = await cache.read(hash) { return .success(cached) }
+        if case .whole(let cached)? = await cache.find(hash) { return .success(cached) }
         guard let reader = site.reader else {
             return .failure(BlobProblem(description: "it is not in the cache, and the relays could not be reached to find where it is"))
         }
