@@ -177,6 +177,17 @@ import Testing
 
         let verified = try Self.pico(["verify", Self.address(author.npub, relay)])
         #expect(verified.status == 1 && verified.stderr.contains("css/site.css"), "\(verified.stdout)\(verified.stderr)")
+
+        // pico serve leaves the file out, saying why, and serves the rest; never the altered bytes.
+        let served = try ServerProcess(TestEnvironment.pico, ["serve", Self.address(author.npub, relay), "--port", "0"])
+        let page = try TestEnvironment.get(served.url + "css/site.css")
+        let good = try Data(contentsOf: site.appendingPathComponent("css/site.css"))
+        var altered = good
+        altered[altered.count - 1] ^= 1
+        #expect(page.status == 404 && page.body != altered && page.body != good, "\(page.status)")
+        #expect(try TestEnvironment.get(served.url).status == 200)
+        let log = served.stop()
+        #expect(log.contains("css/site.css: left out of the bundle"), "\(log)")
     }
 
     @Test(arguments: [
@@ -214,6 +225,9 @@ import Testing
         #expect(server.requests("GET", "/*") == 0, "nothing is downloaded: \(server.requestLog())")
         let verified = try Self.pico(["verify", Self.address(author.npub, relay)])
         #expect(verified.status == 1 && verified.stderr.contains(expected), "\(verified.stderr)")
+        // pico serve refuses it before it listens (a timeout, should it serve after all).
+        let served = try TestEnvironment.run("timeout", ["60", TestEnvironment.pico.path, "serve", Self.address(author.npub, relay), "--port", "0"])
+        #expect(served.status == 1 && served.stderr.contains(expected), "\(served.status) \(served.stdout)\(served.stderr)")
     }
 
     @Test func theAuthorsRelayListLeadsToTheRelayThatHoldsTheSite() throws {

@@ -149,7 +149,7 @@ public actor NostrSiteReader {
                                 + " and no relay holds a valid one; nothing was fetched")
             }
             let why = (skipped + unreachable).map { "\n  \($0)" }.joined()
-            throw RelayError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \(address.relays.joined(separator: ", "))"
+            throw RelayError("no site by \(NIP19Entity.npub(publicKey: address.author).encoded) on \((address.relays + outbox).joined(separator: ", "))"
                             + " (publish one with pico publish BUNDLE --to RELAY --key KEY)\(why)")
         }
         let site: SiteManifest
