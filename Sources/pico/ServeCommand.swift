@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         server with other bytes is passed over for the next (the server tags, then the author's kind-10063 list), and \
         with no good copy the answer is a 502 page naming the problem. Verified blobs and site events are kept in \
         DIR (default ~/.cache/pico: blobs/, at most 1 GiB, the least recently used removed first; sites/), so a site \
-        visited once is still served with the relays and servers gone. Browsers resolve *.localhost to this machine.
+        visited once is still served with the relays and servers gone; the relays are asked again after --refresh \
+        seconds, in the background. Browsers resolve *.localhost to this machine.
         """
     )
 
@@ -56,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --gateway: the cache folder (default ~/.cache/pico).", completion: .directory)
     var cache: String?
 
+    @Option(help: "With --gateway: seconds a site event is used before the relays are asked again, in the background.")
+    var refresh = 30
+
     @OptionGroup var signer: SignerOption
 
     func validate() throws {
@@ -67,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             if target == nil { throw ValidationError("give the bundle to serve (TARGET), or --gateway") }
             if !relays.isEmpty || cache != nil { throw ValidationError("--relay and --cache are for --gateway") }
         }
+        if refresh < 1 || refresh > 86_400 { throw ValidationError("--refresh is 1 to 86400 seconds") }
     }
 
     func run() async throws {
@@ -101,8 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
     func runGateway() async throws {
         let folder = cache.map { URL(fileURLWithPath: $0) } ?? NsiteGateway.defaultCacheFolder()
         let log: @Sendable (String) -> Void = { Terminal.error("pico serve: \($0)") }
-        let gateway = NsiteGateway(port: port, relays: relays, cacheFolder: folder,
+        var gateway = NsiteGateway(port: port, relays: relays, cacheFolder: folder,
                                    openReader: { NostrSilo.gatewayReader(for: $0, warn: log) }, log: log)
+        gateway.refreshAfter = .seconds(refresh)
         do {
             try await gateway.run { address, port in
                 FileHandle.standardOutput.write(Data("""

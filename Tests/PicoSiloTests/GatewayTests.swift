@@ -19,9 +19,9 @@ import Testing
     }
 
     /// The gateway, its cache in `cache`.
-    static func gateway(relays: [String], cache: URL) throws -> ServerProcess {
+    static func gateway(relays: [String], cache: URL, extra: [String] = []) throws -> ServerProcess {
         try ServerProcess(TestEnvironment.pico, ["serve", "--gateway", "--port", "0", "--cache", cache.path]
-                          + relays.flatMap { ["--relay", $0] })
+                          + relays.flatMap { ["--relay", $0] } + extra)
     }
 
     static func port(of gateway: ServerProcess) throws -> Int {
@@ -215,6 +215,47 @@ import Testing
             let env = try Self.get(gateway, label: label, "/.env")
             #expect(env.status == 404 && env.body == files["404.html"], "\(env.status)")
         }
+        _ = gateway.stop()
+    }
+
+    /// A new version published while the gateway runs is served once the relays are asked again
+    /// (after --refresh seconds, in the background: meanwhile the old version, never a mix), and
+    /// its event replaces the old one in the cache.
+    @Test func aRepublishedSiteIsServedOnceTheRelaysAreAskedAgain() throws {
+        let relay = try NostrTestRelay()
+        let server = try BlossomTestServer()
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let first = try Publish.buildBlog(in: folder, named: "first", key: key.file)
+        let second = try Publish.buildBlog(in: folder, named: "second", key: key.file) { site in
+            let about = site.appendingPathComponent("content/about.md")
+            try (try String(contentsOf: about, encoding: .utf8) + "\nA sentence the second version adds.\n").write(to: about, atomically: true, encoding: .utf8)
+        }
+        let (old, new) = (try Data(contentsOf: first.appendingPathComponent("about/index.html")),
+                          try Data(contentsOf: second.appendingPathComponent("about/index.html")))
+        try #require(old != new)
+        let published = try Publish.publish(first, to: ["\(relay.url)?site=root", server.address], key: key.file)
+        try #require(published.status == 0, "\(published.stderr)")
+        let cache = folder.path("cache")
+        var gateway = try Self.gateway(relays: [relay.url], cache: cache, extra: ["--refresh", "1"])
+        #expect(try Self.get(gateway, label: key.npub, "/about/").body == old)
+
+        let republished = try Publish.publish(second, to: ["\(relay.url)?site=root", server.address], key: key.file)
+        try #require(republished.status == 0, "\(republished.stderr)")
+        var bodies: [Data] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, bodies.last != new {
+            usleep(300_000)
+            bodies.append(try Self.get(gateway, label: key.npub, "/about/").body)
+        }
+        #expect(bodies.last == new, "\(bodies.count) answers")
+        #expect(bodies.allSatisfy { $0 == old || $0 == new })
+
+        _ = relay.server.stop()
+        server.stop()
+        _ = gateway.stop()
+        gateway = try Self.gateway(relays: [relay.url], cache: cache)
+        #expect(try Self.get(gateway, label: key.npub, "/about/").body == new)
         _ = gateway.stop()
     }
 
