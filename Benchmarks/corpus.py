@@ -8,7 +8,7 @@ usage: Benchmarks/corpus.py OUT [--pages N] [--seed S]
 
 Every page has YAML front matter (title, date, tags, summary) and a body the way people write
 documentation and blogs: headings, paragraphs with emphasis and inline code, lists, a table, a
-fenced code block in one of a few languages, and links to other pages of the corpus (relative
+fenced code block in one of ten languages (highlighted by both tools), and links to other pages of the corpus (relative
 folder links, which both tools must resolve). The output depends only on --pages and --seed, so
 both tools always build the same text.
 """
@@ -28,6 +28,12 @@ CODE_SAMPLES = {
     "python": 'import hashlib\n\ndef digest(path):\n    with open(path, "rb") as f:\n        return hashlib.sha256(f.read()).hexdigest()',
     "sh": 'pico build site -o out\npico verify out && sha256sum -c out/SHA256SUMS',
     "json": '{"format": "pico-bundle/1", "entry": "index.html", "files": []}',
+    "rust": 'fn digest(bytes: &[u8]) -> String {\n    // one pass over the file\n    let hash = Sha256::digest(bytes);\n    format!("{:x}", hash)\n}',
+    "go": 'func main() {\n\tdata, err := os.ReadFile("SHA256SUMS")\n\tif err != nil {\n\t\tlog.Fatal(err)\n\t}\n\tfmt.Println(len(data))\n}',
+    "typescript": 'interface Entry { path: string; size: number }\nconst files: Entry[] = await (await fetch("pico-manifest.json")).json();\nconsole.log(files.length);',
+    "yaml": '---\ntitle: "A page"\ndate: 2024-05-05\ntags: [offline, drives]  # two tags\n---',
+    "toml": '[app]\noffline = "auto"\n\n[build]\nexclude = ["drafts/**"]  # left out\nmax_page_mib = 64',
+    "c": '#include <stdio.h>\n\nint main(void) {\n    printf("%d files\\n", 42);\n    return 0;\n}',
 }
 
 

@@ -30,7 +30,9 @@ const char *styleClass(Theme::TextStyle style) {
     case Theme::Function: return "fu";
     case Theme::Variable: return "va";
     case Theme::ControlFlow: return "cf";
-    case Theme::Operator: return "op";
+    // Operators and punctuation are most of a line's tokens and most themes colour them as
+    // text: left plain, they cost no span (pages stay smaller and quicker to rewrite and check).
+    case Theme::Operator: return nullptr;
     case Theme::BuiltIn: return "bu";
     case Theme::Extension: return "ex";
     case Theme::Preprocessor: return "pp";
@@ -82,9 +84,11 @@ public:
             if (end < 0) end = size;
             line = QStringView(code).mid(start, end - start);
             position = 0;
+            pendingFrom = -1;
             state = highlightLine(line, state);
             append(nullptr, position, line.size());
             closeSpan();
+            writePending();
             if (end < size) html += '\n';
             start = end + 1;
         }
@@ -99,6 +103,8 @@ protected:
 private:
     QStringView line;
     qsizetype position = 0;
+    // Where blank text not yet written starts (-1: none).
+    qsizetype pendingFrom = -1;
     const char *openClass = nullptr;
 
     void closeSpan() {
@@ -108,12 +114,22 @@ private:
 
     // The text of the line from `from` to `to` (UTF-16 offsets) in the class `cssClass`;
     // what was already written is skipped, so overlapping formats cannot duplicate text.
+    // Spaces and tabs wait for what follows them: inside the span when the same class goes on
+    // (`<span class="kw">public static</span>`), else outside it.
     void append(const char *cssClass, qsizetype from, qsizetype to) {
         if (from < position) from = position;
         if (to > line.size()) to = line.size();
         if (to <= from) return;
+        bool blank = true;
+        for (qsizetype i = from; i < to && blank; i++) blank = line[i] == QLatin1Char(' ') || line[i] == QLatin1Char('\t');
+        if (blank) {
+            if (pendingFrom < 0) pendingFrom = from;
+            position = to;
+            return;
+        }
         if (cssClass != openClass) {
             closeSpan();
+            writePending();
             if (cssClass) {
                 html += "<span class=\"";
                 html += cssClass;
@@ -121,7 +137,19 @@ private:
             }
             openClass = cssClass;
         }
-        const QByteArray bytes = line.mid(from, to - from).toUtf8();
+        writePending();
+        write(line.mid(from, to - from));
+        position = to;
+    }
+
+    void writePending() {
+        if (pendingFrom < 0) return;
+        write(line.mid(pendingFrom, position - pendingFrom));
+        pendingFrom = -1;
+    }
+
+    void write(QStringView text) {
+        const QByteArray bytes = text.toUtf8();
         for (char c : bytes) {
             switch (c) {
             case '&': html += "&amp;"; break;
@@ -131,7 +159,6 @@ private:
             default: html += c;
             }
         }
-        position = to;
     }
 };
 
