@@ -15,7 +15,9 @@ The relay is left as it is, with two additions:
   - its NIP-11 document gains the `limitation` object the relay lacks (max_content_length,
     max_message_length, max_subscriptions, max_limit, default_limit), as strfry and most
     relays publish it. PICO_NOSTR_NO_LIMITATION=1 leaves it out, for a client's fallback.
-No rate limits are configured (the relay has none unless told).
+No rate limits are configured (the relay has none unless told); PICO_NOSTR_EVENT_RATE (e.g.
+"1/hour") sets the relay's own limiter on EVENT messages, all clients together: one past it is
+answered OK false "rate-limited: slow down", as deployed relays do.
 
 Environment: PICO_NOSTR_MAX_LIMIT (most events per REQ, default 6000, the relay's own),
 PICO_NOSTR_NO_LIMITATION=1, PICO_NOSTR_LOG_LEVEL (the relay's log level, default INFO: one
@@ -78,6 +80,8 @@ config = {
         "root": {"level": "INFO", "handlers": ["file"]},
     },
 }
+if os.environ.get("PICO_NOSTR_EVENT_RATE"):
+    config["rate_limits"] = {"global": {"EVENT": os.environ["PICO_NOSTR_EVENT_RATE"]}}
 with open(config_file, "w") as f:
     json.dump(config, f, indent=2)  # JSON is YAML: the relay's loader reads it as is
 

@@ -93,14 +93,40 @@ import Testing
         #expect(b.blobs().count == v1Contents + 1, "\(b.requestLog().suffix(10))")
         #expect(try relay.count(author: key.hex, kind: 35128) == 1)
 
-        // A reader gets v1, every file byte-identical, not a mix.
-        let destination = folder.path("fetched")
+        try Self.expectFetch(address, gives: v1, not: v2, in: folder)
+    }
+
+    /// The relay refuses the new site event (its rate limit) after every blob went up: exit 1
+    /// naming the relay and its answer; the relay keeps the previous event, a reader gets v1.
+    @Test func aRelayThatRefusesTheNewSiteEventLeavesThePreviousVersionForReaders() throws {
+        let relay = try NostrTestRelay(environment: ["PICO_NOSTR_EVENT_RATE": "1/hour"])
+        let server = try BlossomTestServer()
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let v1 = try Publish.buildBlog(in: folder, named: "v1", key: key.file)
+        let first = try Publish.publish(v1, to: [relay.url, server.address], key: key.file)
+        try #require(first.status == 0, "\(first.stderr)")
+        let address = try #require(try Publish.json(first)["fetch"] as? String)
+
+        let v2 = try Self.changedBlog(in: folder, named: "v2", key: key.file, words: "The relay never takes this.")
+        let refused = try Publish.publish(v2, to: [relay.url, server.address], key: key.file)
+        print("relay refuses:", refused.stderr)
+        #expect(refused.status == 1, "\(refused.stdout)")
+        #expect(refused.stderr.contains("\(relay.url) refused the site manifest event: rate-limited: slow down"), "\(refused.stderr)")
+        #expect(Set(try Publish.manifest(v2).files.map(\.sha256)).isSubset(of: server.blobs()), "the blobs went first")
+        #expect(try relay.count(author: key.hex, kind: 35128) == 1)
+        try Self.expectFetch(address, gives: v1, not: v2, in: folder)
+    }
+
+    /// `pico fetch ADDRESS` writes `bundle`, every file byte-identical, and not `newer`.
+    static func expectFetch(_ address: String, gives bundle: URL, not newer: URL, in folder: TemporaryFolder) throws {
+        let destination = folder.path("fetched-\(UUID().uuidString.prefix(8))")
         let fetched = try TestEnvironment.run(TestEnvironment.pico.path, ["fetch", address, "-o", destination.path])
         #expect(fetched.status == 0, "\(fetched.stderr)")
-        let want = try BlossomFetchTests.files(in: v1), got = try BlossomFetchTests.files(in: destination)
-        #expect(Set(got.keys) == Set(want.keys))
+        let want = try BlossomFetchTests.files(in: bundle), got = try BlossomFetchTests.files(in: destination)
+        #expect(!got.isEmpty && Set(got.keys) == Set(want.keys))
         #expect(want.allSatisfy { got[$0.key] == $0.value }, "\(want.keys.filter { got[$0] != want[$0] }.sorted())")
-        #expect(got["pico-manifest.json"] != (try Data(contentsOf: v2.appendingPathComponent("pico-manifest.json"))))
+        #expect(got["pico-manifest.json"] != (try Data(contentsOf: newer.appendingPathComponent("pico-manifest.json"))))
     }
 
     /// A server that refuses `PUT /mirror` (no BUD-04, or a policy against it) gets the upload
