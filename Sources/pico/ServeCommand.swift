@@ -65,7 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if gateway {
             if let target { throw ValidationError("--gateway serves sites by host name, not \(target): leave TARGET out") }
-            if watch || base != "/" { throw ValidationError("--watch and --base are for serving one bundle, not with --gateway") }
+            if watch || base != "/" || signer.signer != nil {
+                throw ValidationError("--watch, --base and --signer are for serving one bundle, not with --gateway")
+            }
             for relay in relays { _ = try RelayTarget(parsing: relay) }
         } else {
             if target == nil { throw ValidationError("give the bundle to serve (TARGET), or --gateway") }
