@@ -42,6 +42,9 @@ public struct BundleBuilder: Sendable {
             self.input = input
             self.output = output
         }
+
+        /// Given what the build made, for `pico serve --watch` to rebuild from (IncrementalBuild).
+        var retain: (@Sendable (RetainedBuild) -> Void)? = nil
     }
 
     public struct Result: Sendable {
@@ -142,6 +145,11 @@ public struct BundleBuilder: Sendable {
             // swap: the staging folder replaces OUT.
             try staging.commit()
             clock.lap("swap")
+            if let retain = options.retain, let model = site.model {
+                retain(RetainedBuild(model: model, input: input, output: output, planned: planned, files: files,
+                                     name: site.name, created: site.created, render: render, rewriteLinks: rewriteLinks,
+                                     addsPageScript: webApp.injectsPageScript, offline: webApp.offline))
+            }
             let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: files.reduce(0) { $0 + $1.size },
@@ -162,6 +170,8 @@ public struct BundleBuilder: Sendable {
         var webApp: WebAppFiles.Input
         var limits = InputLimits()
         var include: [String] = []
+        /// A pico site's parsed pages, templates and contexts (for `retain`).
+        var model: RetainedBuild.Model? = nil
     }
 
     /// A pico site: pico.toml, content/ and static/ read and parsed (SiteLoader), templates
@@ -170,8 +180,14 @@ public struct BundleBuilder: Sendable {
         let config = try SiteConfig.load(siteFolder: input, links: codeLinks)
         var site = try SiteLoader(siteFolder: input, config: config, links: links).load()
         let resizedImages = try ResizedImages.add(to: &site, siteFolder: input)
+        site.data = try DataFiles.load(siteFolder: input, links: codeLinks, limits: config.limits)
         let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
-        let planned = try SiteRenderer(site: site, templates: templates).plan() + resizedImages.planned
+        let kept = KeptContexts()
+        var renderer = SiteRenderer(site: site, templates: templates)
+        if options.retain != nil { renderer.keepContexts = { kept.set($0) } }
+        var planned = try renderer.plan()
+        planned += try Aliases.plan(site, siteFolder: input, planned: planned)
+        planned += resizedImages.planned
         let name = options.name ?? config.title
         var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
         if created == nil, let newest = site.pages.compactMap(\.date).max() {
@@ -181,7 +197,8 @@ public struct BundleBuilder: Sendable {
                                        language: config.language, configFile: SiteConfig.fileName,
                                        places: config.appPlaces, offline: options.offline ?? config.offline)
         return LoadedSite(planned: planned, name: name, created: created, webApp: webApp, limits: config.limits,
-                          include: config.include)
+                          include: config.include,
+                          model: kept.get().map { RetainedBuild.Model(config: config, site: site, templates: templates, contexts: $0) })
     }
 
     /// A finished site: every file as it is (FinishedSite), named after its index page.

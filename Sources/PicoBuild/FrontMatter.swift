@@ -59,29 +59,8 @@ struct FrontMatter: Sendable {
     }
 
     private mutating func readYAML(_ header: String, file: String, text: String) throws(FileError) {
-        // Bounded before Yams sees it: its composer recurses once per level, and a few thousand
-        // nested brackets overflowed the stack. The front matter starts on line 2 of the file.
-        if let at = YAMLShape.firstPosition(exceeding: InputLimits.maxValueDepth, in: header) {
-            throw FileError("the YAML front matter nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
-                            line: at.line + 1, column: at.column, hint: "front matter holds page settings; flatten the lists and maps")
-        }
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: header, .basic)
-        } catch let error as YamlError {
-            throw Self.locate(error, file: file, text: text)
-        } catch {
-            throw FileError("could not read the YAML front matter: \(error)", file: file, text: text, line: 2, column: 1)
-        }
-        guard let node else { return }
-        // Aliases share one node in Yams' tree, but every use is a copy once converted: count
-        // the values as expanded, and stop at the budget (a 396-byte alias bomb took 1.2 GB).
-        var budget = InputLimits.maxFrontMatterValues
-        guard Self.fits(node, within: &budget) else {
-            throw FileError("the YAML front matter expands to more than \(InputLimits.maxFrontMatterValues) values (through aliases: *name)",
-                            file: file, text: text, line: 2, column: 1,
-                            hint: "write the values out, or use fewer nested aliases")
-        }
+        // The front matter starts on line 2 of the file.
+        guard let node = try Self.composeYAML(header, file: file, text: text, firstLine: 2) else { return }
         guard case .mapping(let mapping) = node else {
             throw FileError("the YAML front matter must be a mapping of keys to values", file: file, text: text,
                             line: 2, column: 1, hint: "write it as `key: value` lines, e.g. `title: My page`")
@@ -91,6 +70,38 @@ struct FrontMatter: Sendable {
             values[name] = MetaValue(yaml: value)
             if let mark = value.mark { positions[name] = (mark.line + 1, mark.column) }
         }
+    }
+
+    /// YAML read into Yams' tree, bounded first (nesting, and values with aliases expanded);
+    /// errors placed in `text`, where `yaml` starts on line `firstLine`. Front matter and
+    /// data files (`data/*.yaml`) both come through here.
+    static func composeYAML(_ yaml: String, file: String, text: String, firstLine: Int, what: String = "the YAML front matter") throws(FileError) -> Node? {
+        let offset = firstLine - 1
+        // Bounded before Yams sees it: its composer recurses once per level, and a few thousand
+        // nested brackets overflowed the stack.
+        if let at = YAMLShape.firstPosition(exceeding: InputLimits.maxValueDepth, in: yaml) {
+            throw FileError("\(what) nests more than \(InputLimits.maxValueDepth) levels deep", file: file, text: text,
+                            line: at.line + offset, column: at.column,
+                            hint: firstLine == 2 ? "front matter holds page settings; flatten the lists and maps" : "flatten the lists and maps")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: yaml, .basic)
+        } catch let error as YamlError {
+            throw Self.locate(error, file: file, text: text, offset: offset, what: what)
+        } catch {
+            throw FileError("could not read \(what): \(error)", file: file, text: text, line: firstLine, column: 1)
+        }
+        guard let node else { return nil }
+        // Aliases share one node in Yams' tree, but every use is a copy once converted: count
+        // the values as expanded, and stop at the budget (a 396-byte alias bomb took 1.2 GB).
+        var budget = InputLimits.maxFrontMatterValues
+        guard Self.fits(node, within: &budget) else {
+            throw FileError("\(what) expands to more than \(InputLimits.maxFrontMatterValues) values (through aliases: *name)",
+                            file: file, text: text, line: firstLine, column: 1,
+                            hint: "write the values out, or use fewer nested aliases")
+        }
+        return node
     }
 
     /// Whether `node`, with its aliases expanded, holds no more than `budget` values; stops
@@ -110,19 +121,19 @@ struct FrontMatter: Sendable {
         }
     }
 
-    private static func locate(_ error: YamlError, file: String, text: String) -> FileError {
+    private static func locate(_ error: YamlError, file: String, text: String, offset: Int, what: String) -> FileError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             // Where the trouble started ("while scanning a quoted scalar") says more than where
-            // the parser gave up. The front matter starts on line 2 of the file.
+            // the parser gave up.
             let at = context?.mark ?? mark
             let message = context.map { "\(problem) \($0.text)" } ?? problem
-            return FileError("could not read the YAML front matter: \(message)", file: file, text: text,
-                             line: at.line + 1, column: at.column,
+            return FileError("could not read \(what): \(message)", file: file, text: text,
+                             line: at.line + offset, column: at.column,
                              hint: "check the quoting and indentation; strings with ':' or '#' need quotes")
         default:
-            return FileError("could not read the YAML front matter: \(error)", file: file, text: text, line: 2, column: 1)
+            return FileError("could not read \(what): \(error)", file: file, text: text, line: offset + 1, column: 1)
         }
     }
 

@@ -56,6 +56,8 @@ struct Site: Sendable {
     /// The static files of the starter site (`template = "blog"`) the site does not have:
     /// bundle path → text.
     var starterAssets: [String: String] = [:]
+    /// `data/*.toml|yaml|json`, nested by folder: `site.data` (DataFiles).
+    var data: [String: MetaValue] = [:]
 
     /// Tag name → slug, for every tag used by a page.
     var tagSlugs: [String: String] {

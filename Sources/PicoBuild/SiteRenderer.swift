@@ -6,10 +6,13 @@ import PicoCore
 struct SiteRenderer: Sendable {
     let site: Site
     let templates: TemplateSet
+    /// Given the contexts the plan renders with (`pico serve --watch` keeps them: IncrementalBuild).
+    var keepContexts: (@Sendable (SiteContexts) -> Void)? = nil
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         var clock = StageClock()
         let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"))
+        keepContexts?(contexts)
         clock.lap("  contexts")
         let templates = self.templates
         var planned: [PlannedFile] = []
@@ -94,7 +97,8 @@ struct SiteRenderer: Sendable {
 /// every render, on any thread, reads these dictionaries and never changes them.
 final class SiteContexts: @unchecked Sendable {
     private let site: [String: Any]
-    private let basePages: [[String: Any]]
+    /// Changed only between builds, by `updateOwnValues` (never while pages render).
+    private var basePages: [[String: Any]]
     private let sections: [String: [String: Any]]
     private let pageSections: [String]
     private let tags: [String: [String: Any]]
@@ -179,6 +183,7 @@ final class SiteContexts: @unchecked Sendable {
         if !model.config.description.isEmpty { site["description"] = model.config.description }
         if !model.config.author.isEmpty { site["author"] = model.config.author }
         if let newestYear { site["year"] = newestYear }
+        if !model.data.isEmpty { site["data"] = model.data.mapValues(\.templateValue) }
         self.site = site
         self.basePages = basePages
         self.sections = sections
@@ -186,6 +191,12 @@ final class SiteContexts: @unchecked Sendable {
         self.tags = tags
         self.tagNames = tagNames
         self.neighbours = neighbours
+    }
+
+    /// `pico serve --watch`: a page's own values after an edit that changed nothing the other
+    /// pages show of it (IncrementalBuild checks that); its copies in lists stay as they are.
+    func updateOwnValues(ofPage index: Int, _ change: (inout [String: Any]) -> Void) {
+        change(&basePages[index])
     }
 
     func fullPage(_ index: Int) -> [String: Any] {

@@ -7,9 +7,12 @@ import Glibc
 #endif
 
 /// Watches a pico site for changes the build would see, and calls back once per burst of them
-/// (`pico serve --watch`). What counts is what the build reads: `pico.toml`, the files of
-/// `content/` and `static/` that the site's own `PathFilter` admits (`[build] include` and
-/// `exclude`, hidden and secret files left out), and the templates. The output folder, editors'
+/// (`pico serve --watch`), with the paths that changed. What counts is what the build reads:
+/// `pico.toml`, the files of `content/` and `static/` that the site's own `PathFilter` admits
+/// (`[build] include` and `exclude`, hidden and secret files left out), the templates and the
+/// data files. A file closed after writing, or renamed into place (an editor's
+/// save-by-rename), is whole, so the call comes a few milliseconds later; a file still being
+/// written waits for `quietPeriod`. The output folder, editors'
 /// hidden swap files and everything else in the site folder are ignored. The kernel reports
 /// changes (inotify), so an idle site costs nothing; folders made later are watched as they appear.
 public final class SiteWatcher: Sendable {
@@ -17,6 +20,8 @@ public final class SiteWatcher: Sendable {
     public let output: URL
     /// How long the files must be quiet before the rebuild, so one save is one rebuild.
     public let quietPeriod: Duration
+    /// How long to gather the rest of a save once every file written was closed.
+    public let settlePeriod: Duration
     private let events: FolderWatch
     private let state: Mutex<State>
 
@@ -27,10 +32,12 @@ public final class SiteWatcher: Sendable {
         var stopped = false
     }
 
-    public init(site: URL, output: URL, quietPeriod: Duration = .milliseconds(100)) throws(SiteWatcherError) {
+    public init(site: URL, output: URL, quietPeriod: Duration = .milliseconds(100),
+                settlePeriod: Duration = .milliseconds(4)) throws(SiteWatcherError) {
         self.site = site.standardizedFileURL
         self.output = output.standardizedFileURL
         self.quietPeriod = quietPeriod
+        self.settlePeriod = settlePeriod
         do { events = try FolderWatch() } catch { throw SiteWatcherError("cannot watch \(site.path): \(error)") }
         state = Mutex(State(filter: Self.filter(of: self.site)))
         try watch("")
@@ -53,6 +60,8 @@ public final class SiteWatcher: Sendable {
         case "content", "static": return inside.isEmpty || filter.admits(inside)
         case "templates":
             return inside.isEmpty || (!PathFilter.isHiddenByDefault(inside) && (isFolder || inside.hasSuffix(".mustache")))
+        case DataFiles.folderName:
+            return inside.isEmpty || (!PathFilter.isHiddenByDefault(inside) && (isFolder || DataFiles.isDataFile(inside)))
         default: return false
         }
     }
@@ -61,7 +70,7 @@ public final class SiteWatcher: Sendable {
     /// static/ and templates/ that the build walks into (never the output).
     func isWatched(folder path: String, filter: PathFilter) -> Bool {
         if path.isEmpty { return true }
-        guard ["content", "static", "templates"].contains(path.prefix { $0 != "/" }) else { return false }
+        guard ["content", "static", "templates", DataFiles.folderName].contains(String(path.prefix { $0 != "/" })) else { return false }
         let full = site.appendingPathComponent(path).standardizedFileURL.path
         if full == output.path || full.hasPrefix(output.path + "/") { return false }
         return Self.triggersRebuild(path, isFolder: true, filter: filter)
@@ -106,17 +115,36 @@ public final class SiteWatcher: Sendable {
     /// `quietPeriod` after a change the build would see (at most a second after the first, so
     /// a file written without end still gets rebuilt). Runs on the caller's thread.
     public func run(rebuild: () -> Void) throws(SiteWatcherError) {
+        try run { (_: Set<String>?) in rebuild() }
+    }
+
+    /// The same, with the site-relative paths that changed (nil when it cannot be told: changes
+    /// were lost, or a folder came or went with whatever it holds).
+    public func run(changes rebuild: (Set<String>?) -> Void) throws(SiteWatcherError) {
         while !state.withLock({ $0.stopped }) {
-            guard try handle(events.next(timeout: nil)) else { continue }
+            var burst = Burst()
+            try handle(events.next(timeout: nil), into: &burst)
+            guard burst.matters else { continue }
             let first = ContinuousClock.now
             while !state.withLock({ $0.stopped }) {
-                let batch = try events.next(timeout: quietPeriod)
+                // Every file written was closed (or renamed into place): a moment gathers the
+                // rest of the save; a file still open for writing waits for the quiet period.
+                let batch = try events.next(timeout: burst.writing.isEmpty ? settlePeriod : quietPeriod)
                 if batch.isEmpty { break }
-                _ = try handle(batch) // still followed: new folders are watched
+                try handle(batch, into: &burst) // still followed: new folders are watched
                 if ContinuousClock.now - first > .seconds(1) { break }
             }
-            if !state.withLock({ $0.stopped }) { rebuild() }
+            if !state.withLock({ $0.stopped }) { rebuild(burst.everything ? nil : burst.paths) }
         }
+    }
+
+    /// The changes of one burst.
+    struct Burst {
+        var paths: Set<String> = []
+        var everything = false
+        /// Files written to and not yet closed.
+        var writing: Set<String> = []
+        var matters: Bool { everything || !paths.isEmpty }
     }
 
     /// Ends `run` (from any thread).
@@ -125,14 +153,13 @@ public final class SiteWatcher: Sendable {
         events.wake()
     }
 
-    /// Follows new and removed folders; true when a change in `batch` matters to the build.
-    private func handle(_ batch: [FolderWatch.Event]) throws(SiteWatcherError) -> Bool {
-        var matters = false
+    /// Follows new and removed folders; gathers the changes in `batch` that matter to the build.
+    private func handle(_ batch: [FolderWatch.Event], into burst: inout Burst) throws(SiteWatcherError) {
         for event in batch {
             if event.overflowed {
                 // Changes were lost: rebuild, and watch whatever folders there are now.
                 try watch("")
-                matters = true
+                burst.everything = true
                 continue
             }
             guard let folder = state.withLock({ $0.folders[event.descriptor] }) else { continue }
@@ -147,9 +174,15 @@ public final class SiteWatcher: Sendable {
             if event.isFolder {
                 if event.removedOrMovedAway { forget(path) } else if event.createdOrMovedIn { try watch(path) }
             }
-            if Self.triggersRebuild(path, isFolder: event.isFolder, filter: state.withLock { $0.filter }) { matters = true }
+            guard Self.triggersRebuild(path, isFolder: event.isFolder, filter: state.withLock({ $0.filter })) else { continue }
+            if event.name.isEmpty || (event.isFolder && (event.createdOrMovedIn || event.removedOrMovedAway)) {
+                // A folder brings (or takes) files no event names.
+                burst.everything = true
+            }
+            if !event.name.isEmpty { burst.paths.insert(path) }
+            if event.mask & UInt32(IN_MODIFY) != 0 { burst.writing.insert(path) }
+            if event.mask & UInt32(IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) != 0 { burst.writing.remove(path) }
         }
-        return matters
     }
 }
 

@@ -127,6 +127,8 @@ actor CheckedBundle {
     let log: @Sendable (String) -> Void
     private(set) var version: Version
     private var stamp: String?
+    /// For `--watch` pages: the paths each of the last versions changed, by the id before it.
+    private var changesSince: [(id: String, changed: Set<String>)] = []
 
     init(source: any BundleReader, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void) async throws {
         (self.source, self.verifier, self.log) = (source, verifier, log)
@@ -149,6 +151,22 @@ actor CheckedBundle {
         return Version(files: files, id: manifest.id, manifestData: manifestData, checksumsData: checksumsData)
     }
 
+    /// The paths changed since the version `id` (nil when it is not known: reload everything).
+    func changed(since id: String) -> Set<String>? {
+        guard let start = changesSince.firstIndex(where: { $0.id == id }) else { return id == version.id ? [] : nil }
+        return changesSince[start...].reduce(into: Set<String>()) { $0.formUnion($1.changed) }
+    }
+
+    /// Waits (up to a second) for a version other than `id`: under `--watch` a file is put in
+    /// place a moment before the manifest that lists it.
+    func waitForVersion(after id: String) async -> Bool {
+        for _ in 0..<200 {
+            if await current().id != id { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
     /// The version to serve now.
     func current() async -> Version {
         let now = await source.manifestStamp()
@@ -156,7 +174,14 @@ actor CheckedBundle {
         // Each new stamp is tried once: a bundle that fails stays refused until it changes again.
         stamp = now
         do {
+            let old = version
             version = try await Self.load(source, verifier)
+            if version.id != old.id {
+                let paths = Set(old.files.keys).union(version.files.keys)
+                    .filter { old.files[$0]?.sha256 != version.files[$0]?.sha256 }.map(\.string)
+                changesSince.append((old.id, Set(paths)))
+                if changesSince.count > 32 { changesSince.removeFirst() }
+            }
         } catch {
             log("\(error)\nstill serving bundle \(version.id.prefix(12)), the last one that verified")
         }
@@ -177,7 +202,7 @@ struct VerifyingResponder: Sendable {
     /// Where `--watch` pages ask for the bundle id.
     static let versionPath = "__pico/version"
 
-    func respond(to request: Request) async throws -> Response {
+    func respond(to request: Request, again: Bool = false) async throws -> Response {
         let version = await bundle.current()
         let rawPath = request.uri.path
         guard rawPath.hasPrefix(basePath) || rawPath + "/" == basePath else {
@@ -187,7 +212,12 @@ struct VerifyingResponder: Sendable {
         guard let decoded = String(rawPath.dropFirst(basePath.count)).removingPercentEncoding else {
             return Self.text(.badRequest, "bad percent-encoding\n")
         }
-        if reloadsPages, decoded == Self.versionPath { return Self.text(.ok, version.id) }
+        if reloadsPages, decoded == Self.versionPath {
+            // The id, then the paths changed since the id the page saw (`*`: unknown, reload).
+            guard let since = request.uri.queryParameters.get("since") else { return Self.text(.ok, version.id) }
+            let changed = await bundle.changed(since: since).map { $0.sorted() } ?? ["*"]
+            return Self.text(.ok, ([version.id] + changed).joined(separator: "\n"))
+        }
         // A folder's index is index.html, index.htm or index.xhtml, as in the build's links.
         func index(of folder: String) -> String? {
             Self.indexNames.lazy.map { folder + $0 }.first { version.file(at: $0) != nil }
@@ -210,10 +240,17 @@ struct VerifyingResponder: Sendable {
             }
             return Self.text(.notFound, "no \(decoded) in this bundle\n")
         }
-        return try await serve(expected, base: nil, isHead: isHead)
+        // Under --watch, a file that does not match may be one rebuilt a moment before its
+        // manifest: asked again once the manifest changes (and refused then if it still differs).
+        let waits = reloadsPages && !again
+        let response = try await serve(expected, base: nil, isHead: isHead, quiet: waits)
+        if waits, response.status == .internalServerError, await bundle.waitForVersion(after: version.id) {
+            return try await respond(to: request, again: true)
+        }
+        return response
     }
 
-    private func serve(_ file: BundleFile, base: String?, isHead: Bool) async throws -> Response {
+    private func serve(_ file: BundleFile, base: String?, isHead: Bool, quiet: Bool = false) async throws -> Response {
         var headers = HTTPFields()
         headers[.cacheControl] = WebHeaders.cacheControl(for: file.path)
         if base == nil, !reloadsPages { headers[.eTag] = "\"\(file.sha256)\"" }
@@ -222,7 +259,7 @@ struct VerifyingResponder: Sendable {
         // Small files are read whole, checked, and only then sent.
         if file.size <= ServeLimits.bufferedFileBytes {
             let data: Data
-            switch await check(file, keepingBytes: true) {
+            switch await check(file, keepingBytes: true, quiet: quiet) {
             case .matches(let bytes): data = bytes
             case .refused(let response): return response
             }
@@ -280,7 +317,7 @@ struct VerifyingResponder: Sendable {
 
     /// Reads `file` through, hashing it, and stops as soon as it runs past the manifest's size,
     /// so an entry that unpacks to far more than it should costs no more than one chunk.
-    private func check(_ file: BundleFile, keepingBytes: Bool) async -> Checked {
+    private func check(_ file: BundleFile, keepingBytes: Bool, quiet: Bool = false) async -> Checked {
         let reader: (any BundleFileReader)?
         do {
             reader = try await source.open(file.path, limit: file.size)
@@ -321,7 +358,7 @@ struct VerifyingResponder: Sendable {
             problem = "its SHA-256 is \(hasher.finalize()), the manifest says \(file.sha256)"
         }
         if let problem {
-            log("refused /\(file.path): \(problem)")
+            if !quiet { log("refused /\(file.path): \(problem)") }
             return .refused(Self.text(.internalServerError, "pico: /\(file.path) does not match the bundle's manifest; it was not served\n"))
         }
         return .matches(kept)
@@ -345,13 +382,18 @@ struct VerifyingResponder: Sendable {
 /// What the server adds to a page it has checked: a `<base>` for 404.html served at a deeper
 /// path, and under `--watch` a script that reloads the page when the bundle id changes.
 enum PageAdditions {
+    static let versionPath = VerifyingResponder.versionPath
     static func insert(base: String?, reloadScriptFor versionURL: String?, into page: Data) -> Data {
         var addition = ""
         if let base { addition += "<base href=\"\(base)\">" }
         if let versionURL {
             addition += """
-            <script>window.picoWatch=true;(()=>{let seen=null;const tick=()=>fetch('\(versionURL)',{cache:'no-store'})\
-            .then(r=>r.text()).then(id=>{if(seen&&id!==seen)location.reload();seen=id;}).catch(()=>{});\
+            <script>window.picoWatch=true;(()=>{let seen=null;const base='\(versionURL.dropLast(versionPath.count))';\
+            const here=()=>{let p=decodeURIComponent(location.pathname).slice(base.length);return p===''||p.endsWith('/')?p+'index.html':p;};\
+            const tick=()=>fetch('\(versionURL)?since='+encodeURIComponent(seen||''),{cache:'no-store'})\
+            .then(r=>r.text()).then(t=>{const [id,...changed]=t.split('\\n');\
+            if(seen&&id!==seen&&changed.some(p=>p==='*'||p===here()||!/\\.(html?|xhtml)$/.test(p)&&p!=='pico-offline.json'))location.reload();\
+            seen=id;}).catch(()=>{});\
             if(navigator.serviceWorker)navigator.serviceWorker.getRegistrations().then(rs=>rs.forEach(r=>r.unregister()));\
             tick();setInterval(tick,700);})();</script>
             """

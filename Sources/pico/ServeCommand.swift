@@ -126,16 +126,23 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Builds the site into SITE/public, and with `watching` rebuilds it on every change the
-    /// build would see; the reader of what it built.
+    /// build would see (only what the change affects, when that can be told: WatchBuilder);
+    /// the reader of what it built.
     static func build(_ site: URL, watching: Bool) throws -> any BundleReader {
         let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
         // Watching starts before the first build, so a change made during it is seen.
         let watcher = watching ? try SiteWatcher(site: site, output: output) : nil
-        rebuild(site, into: output, failHard: true)
+        var options = BundleBuilder.Options(input: site, output: output)
+        options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
+        // Signed as pico build signs (PICO_KEY, else the default key file), so what serve
+        // leaves in SITE/public is what pico build would have made.
+        do { options.signer = try KeyFile.authorKey(option: nil) } catch { Terminal.fail(error) }
+        let builder = WatchBuilder(options)
+        rebuild(builder, after: nil, failHard: true)
         if let watcher {
             // Its own thread: a rebuild blocks while it runs, and must not hold up serving.
             Thread.detachNewThread {
-                do { try watcher.run { rebuild(site, into: output, failHard: false) } } catch {
+                do { try watcher.run { changes in rebuild(builder, after: changes, failHard: false) } } catch {
                     Terminal.error("pico serve: no longer watching \(site.path): \(error)")
                 }
             }
@@ -144,17 +151,14 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Builds the site; errors are printed (and end pico when `failHard`, at the start).
-    static func rebuild(_ site: URL, into output: URL, failHard: Bool) {
+    static func rebuild(_ builder: WatchBuilder, after changes: Set<String>?, failHard: Bool) {
         let started = Date()
         do {
-            var options = BundleBuilder.Options(input: site, output: output)
-            options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
-            // Signed as pico build signs (PICO_KEY, else the default key file), so what serve
-            // leaves in SITE/public is what pico build would have made.
-            options.signer = try KeyFile.authorKey(option: nil)
-            let result = try BundleBuilder(options).build()
-            Terminal.error(String(format: "pico serve: built %d files in %.2f s (bundle %@)", result.manifest.files.count,
-                                  Date().timeIntervalSince(started), String(result.manifest.id.prefix(12))))
+            let outcome = try builder.build(after: changes)
+            let what = outcome.rerendered.isEmpty ? "built \(outcome.fileCount) files" + (changes == nil ? "" : outcome.wholeBecause.map { " (whole: \($0))" } ?? "")
+                : "re-rendered \(outcome.rerendered.joined(separator: ", "))"
+            Terminal.error(String(format: "pico serve: %@ in %.3f s (bundle %@)", what,
+                                  Date().timeIntervalSince(started), String(outcome.manifest.id.prefix(12))))
         } catch {
             if failHard { Terminal.fail(error) }
             Terminal.error("pico serve: the rebuild failed; still serving the last good build:\n\(error)")

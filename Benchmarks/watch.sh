@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The authoring loop: pico serve --watch against hugo server on the same corpus, in one run.
+#
+# usage: Benchmarks/watch.sh [PAGES]        (default 10000; needs hugo: `make bench`)
+#
+# Both serve the corpus of Benchmarks/corpus.py (on /dev/shm when there is one, so the disk
+# is not what is measured). Then, alternating between the two, one page's text is edited
+# (a word added to a paragraph, written in place as editors that do not rename do) and the
+# page's URL is asked for again and again until the answer holds the new word: the time from
+# the save to that answer is one sample. Prints the median and the slowest of each, and the
+# ratio. PICO=path/to/pico measures that binary (build it with
+# `swift build -c release --product pico --scratch-path .build-bench`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAGES=${1:-10000}
+EDITS=${EDITS:-15}
+command -v hugo >/dev/null || { echo "hugo is missing: run 'make bench' (it installs Debian's hugo)"; exit 1; }
+if [ -z "${PICO:-}" ]; then
+  swift build -c release --product pico --scratch-path .build-bench >/dev/null
+  PICO=$PWD/.build-bench/release/pico
+fi
+base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+work=$(mktemp -d "$base/pico-watch-bench.XXXXXX")
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+python3 Benchmarks/corpus.py "$work/corpus" --pages "$PAGES" >/dev/null
+echo "corpus: $PAGES pages in $work/corpus ($(nproc) cores)"
+
+# pico serve --watch: builds, then prints "Serving … at URL".
+"$PICO" serve --watch "$work/corpus/pico" --port 0 >"$work/pico.out" 2>"$work/pico.err" &
+pids+=($!)
+hugo_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+hugo server --quiet -s "$work/corpus/hugo" --bind 127.0.0.1 --port "$hugo_port" --disableLiveReload \
+  >"$work/hugo.out" 2>"$work/hugo.err" &
+pids+=($!)
+
+python3 - "$work" "$hugo_port" "$EDITS" <<'PY'
+import http.client, os, re, statistics, sys, time
+work, hugo_port, edits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def wait_for(predicate, what, seconds=600):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        found = predicate()
+        if found: return found
+        time.sleep(0.05)
+    sys.exit(f"{what} did not come up; see {work}/*.err")
+
+def pico_url():
+    text = open(f"{work}/pico.out").read()
+    match = re.search(r"at (http://127\.0\.0\.1:\d+/)", text)
+    return match and match.group(1)
+
+class Client:
+    """One kept-alive connection, reopened when the server closes it."""
+    def __init__(self, url):
+        match = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
+        self.host, self.port, self.base = match.group(1), int(match.group(2)), match.group(3)
+        self.connection = None
+    def get(self, path):
+        for _ in range(3):
+            try:
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+                self.connection.request("GET", self.base + path, headers={"Cache-Control": "no-cache"})
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self.connection = None
+        return 0, b""
+
+def served(client, path):
+    status, _ = client.get(path)
+    return status == 200
+
+pico = Client(wait_for(pico_url, "pico serve --watch"))
+hugo = Client(f"http://127.0.0.1:{hugo_port}/")
+wait_for(lambda: served(pico, "part-00/"), "pico's site")
+wait_for(lambda: served(hugo, "part-00/"), "hugo server's site")
+
+# The same page in both corpora: its first paragraph gets a new word each time.
+sections = sorted(d for d in os.listdir(f"{work}/corpus/pico/content") if d.startswith("part-"))
+section = sections[len(sections) // 2]
+name = sorted(f for f in os.listdir(f"{work}/corpus/pico/content/{section}") if f.startswith("note-"))[3]
+path = f"{section}/{name[:-3]}/"
+sources = {tool: f"{work}/corpus/{tool}/content/{section}/{name}" for tool in ("pico", "hugo")}
+original = {tool: open(source).read() for tool, source in sources.items()}
+marker = re.compile(r"(\n\n[A-Z][^\n]*?)\.")
+
+def edit_and_wait(tool, client, number):
+    word = f"Edited{number:04d}{tool}"
+    text = marker.sub(lambda m: f"{m.group(1)} {word}.", original[tool], count=1)
+    needle = word.encode()
+    start = time.monotonic()
+    with open(sources[tool], "w") as f:  # in place, as `:w` with backupcopy=yes
+        f.write(text)
+    while True:
+        status, body = client.get(path)
+        if status == 200 and needle in body:
+            return time.monotonic() - start
+        if time.monotonic() - start > 30:
+            sys.exit(f"{tool} never served the edit of {path}; see {work}/{tool}.err")
+        time.sleep(0.001)
+
+samples = {"pico": [], "hugo": []}
+for number in range(edits + 1):
+    for tool, client in (("pico", pico), ("hugo", hugo)):
+        elapsed = edit_and_wait(tool, client, number)
+        if number > 0:  # the first edit of each warms up
+            samples[tool].append(elapsed)
+        time.sleep(0.4)
+
+print(f"edit of {path} ({edits} edits each, after one to warm up)")
+print(f"{'':8}{'median':>10}{'slowest':>10}")
+for tool in ("pico", "hugo"):
+    values = samples[tool]
+    print(f"{tool:8}{statistics.median(values) * 1000:>8.1f} ms{max(values) * 1000:>8.1f} ms")
+p, h = statistics.median(samples["pico"]), statistics.median(samples["hugo"])
+print(f"ratio   pico/hugo {p / h:.2f}x; pico's median {p * 1000:.1f} ms (target < 100 ms: {'met' if p < 0.1 else 'MISSED'})")
+PY
+grep -E "re-rendered|built" "$work/pico.err" | tail -3 | sed 's/^/pico: /'
