@@ -128,6 +128,7 @@ let package = Package(
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoFiles", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoBlossomTests", dependencies: ["PicoBlossom", "PicoNostr", "PicoCore", "PicoTestSupport"]),
+        .testTarget(name: "PicoServerTests", dependencies: ["PicoServer", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoS3Tests", dependencies: [
             "PicoS3", "PicoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
