@@ -137,6 +137,8 @@ import Testing
         #expect(long.status == 400 && String(decoding: long.body, as: UTF8.self).contains("DNS allows 253"))
         let twoLabels = try Self.get(gateway, host: "a.b.localhost:\(port)")
         #expect(twoLabels.status == 400)
+        let none = try Self.get(gateway, host: "")
+        #expect(none.status == 400 && String(decoding: none.body, as: UTF8.self).contains("names no host"), "\(none.status)")
         // An author with no site on the relay.
         let key = try Publish.makeKey(in: folder)
         let nobody = try Self.get(gateway, label: key.npub)

@@ -89,6 +89,7 @@ enum GatewayHost: Equatable {
             return .refused("the host name is \(authority.utf8.count) bytes long; DNS allows \(ServeLimits.maxHostBytes)")
         }
         var host = authority.lowercased()
+        if host.isEmpty { return .refused("the request names no host (Host header); a site is named by its host") }
         if host.hasPrefix("[") { return .refused("\(host) is an address, not a site's host name") }
         if let colon = host.lastIndex(of: ":"), host[host.index(after: colon)...].allSatisfy(\.isASCII),
            host[host.index(after: colon)...].allSatisfy(\.isNumber) {
