@@ -118,6 +118,47 @@ import Testing
         try Self.expectFetch(address, gives: v1, not: v2, in: folder)
     }
 
+    /// One changed page, counted where the requests land, not by pico: each server is asked
+    /// about each content once (HEAD), A takes the three new blobs (the page, SHA256SUMS,
+    /// pico-manifest.json) by PUT /upload, B copies them by PUT /mirror (fetching each from A
+    /// once), nothing else is asked, and the relay stores one event, the new site event.
+    @Test func republishingOneChangedPageSendsThreeBlobsAndOneEvent() throws {
+        let relay = try NostrTestRelay()
+        let (a, b) = (try BlossomTestServer(), try BlossomTestServer())
+        let folder = TemporaryFolder()
+        let key = try Publish.makeKey(in: folder)
+        let v1 = try Publish.buildBlog(in: folder, named: "v1", key: key.file)
+        try #require(try Publish.publish(v1, to: [relay.url, a.address, b.address], key: key.file).status == 0)
+        let relayLog = relay.state.url.appendingPathComponent("relay.log")
+        func storedEvents() throws -> [String] {
+            try String(contentsOf: relayLog, encoding: .utf8).split(separator: "\n")
+                .compactMap { line -> String? in
+                    guard let at = line.firstRange(of: " added ") else { return nil }
+                    return String(line[at.upperBound...].prefix(64))
+                }
+        }
+        let (aBefore, bBefore, eventsBefore, blobsBefore) = (a.requestLog().count, b.requestLog().count, try storedEvents().count, a.blobs())
+
+        let v2 = try Self.changedBlog(in: folder, named: "v2", key: key.file, words: "One paragraph more.")
+        let republished = try Publish.publish(v2, to: [relay.url, a.address, b.address], key: key.file)
+        #expect(republished.status == 0, "\(republished.stderr)")
+        let aNew = Array(a.requestLog().dropFirst(aBefore)), bNew = Array(b.requestLog().dropFirst(bBefore))
+        let contents = try Self.contents(of: v2)
+        #expect(aNew.filter { $0.hasPrefix("HEAD /") }.count == contents && bNew.filter { $0.hasPrefix("HEAD /") }.count == contents)
+        #expect(aNew.filter { $0.hasPrefix("PUT ") } == Array(repeating: "PUT /upload 201", count: 3), "\(aNew)")
+        #expect(bNew.filter { $0.hasPrefix("PUT ") } == Array(repeating: "PUT /mirror 201", count: 3), "\(bNew)")
+        // B's mirrors fetched each new blob from A once; nothing else was asked.
+        #expect(aNew.filter { $0.hasPrefix("GET /") }.count == 3, "\(aNew)")
+        #expect(aNew.count == contents + 6 && bNew.count == contents + 3, "\(aNew) \(bNew)")
+        let page = try Data(contentsOf: v2.appendingPathComponent("posts/what-a-hash-promises/index.html"))
+        let expected = Set([SHA256Hex.of(page)] + (try ["SHA256SUMS", "pico-manifest.json"].map { SHA256Hex.of(try Data(contentsOf: v2.appendingPathComponent($0))) }))
+        #expect(a.blobs().subtracting(blobsBefore) == expected && b.blobs() == a.blobs())
+        // The relay's own log: one event stored, the site event a reader now gets.
+        let stored = Array(try storedEvents().dropFirst(eventsBefore))
+        let site = try Publish.read(relay, author: key.hex, site: "carried-by").json
+        #expect(stored.count == 1 && stored.first == site["event_id"] as? String, "\(stored) \(site["event_id"] ?? "")")
+    }
+
     /// `pico fetch ADDRESS` writes `bundle`, every file byte-identical, and not `newer`.
     static func expectFetch(_ address: String, gives bundle: URL, not newer: URL, in folder: TemporaryFolder) throws {
         let destination = folder.path("fetched-\(UUID().uuidString.prefix(8))")
