@@ -56,10 +56,15 @@ struct BundleAssembler: Sendable {
     var allowBrokenLinks = false
     var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
+    /// Links to parts of pages (`page/#anchor`), checked once every file is made.
+    var anchorCheck: AnchorCheck?
+
     /// A file made: its entry in the manifest, and the broken links found in it.
     struct Made: Sendable {
         var file: BundleFile
         var brokenLinks: [FileError]
+        /// A page's ids and links to parts of pages, for `anchorCheck`.
+        var anchors: PageAnchors? = nil
     }
 
     struct Output: Sendable {
@@ -111,14 +116,19 @@ struct BundleAssembler: Sendable {
         var files: [BundleFile] = []
         var broken: [FileError] = []
         var errors: [FileError] = []
+        var anchors: [PageAnchors?] = []
         for result in results {
             switch result {
             case .success(let made):
                 files.append(made.file)
                 broken += made.brokenLinks
-            case .failure(let error): errors.append(error)
+                anchors.append(made.anchors)
+            case .failure(let error):
+                errors.append(error)
+                anchors.append(nil)
             }
         }
+        if let anchorCheck { broken += anchorCheck.brokenLinks(in: planned, found: anchors) }
         if !allowBrokenLinks { errors += broken }
         if !errors.isEmpty { throw FileErrors(errors) }
         return Output(files: files, warnings: allowBrokenLinks ? broken : [])
@@ -227,7 +237,8 @@ struct LinkRewriting: Sendable {
     /// Broken links' errors, pointing at the source file: exactly for copied files, and for
     /// generated pages at the place the source (Markdown, then template) writes each URL. The
     /// text is indexed once per file, so each error costs a binary search and a short window.
-    private func locate(_ links: [PortableURLRewriter.BrokenLink], in file: PlannedFile, original: Data) -> [FileError] {
+    /// `original`: the bytes as read (a copied file is read again without them).
+    func locate(_ links: [PortableURLRewriter.BrokenLink], in file: PlannedFile, original: Data?) -> [FileError] {
         guard !links.isEmpty else { return [] }
         let hint = "fix the link, add the missing file, or build with --allow-broken-links"
         let severity: FileError.Severity = allowBrokenLinks ? .warning : .error
@@ -242,7 +253,9 @@ struct LinkRewriting: Sendable {
         switch file.origin {
         case .copied(let shown):
             // Reference ranges are positions in the bytes as read, which are the source's bytes.
-            let text = IndexedText(original)
+            var bytes = original ?? Data()
+            if original == nil, case .file(let url) = file.content, let data = try? FileTree.read(atPath: url.path) { bytes = data }
+            let text = IndexedText(bytes)
             let positions = text.positions(of: links.map(\.reference.range.lowerBound))
             return zip(links, positions).map { error($0, file: shown, at: $1) }
         case .generated(let source):

@@ -115,14 +115,17 @@ public struct BundleBuilder: Sendable {
             let addsPageScript = webApp.injectsPageScript
             let write = BundleWriting(folder: staging.url.path)
             var assembler = BundleAssembler(allowBrokenLinks: options.allowBrokenLinks)
+            // Anchors are checked in pico sites only (see AnchorCheck).
+            if isPicoSite { assembler.anchorCheck = AnchorCheck(linkRewriting: rewriteLinks) }
             if let report = options.progress {
                 assembler.progress = { @Sendable done, total in report("Writing", done, total) }
             }
             let assembled = try assembler.assemble(planned) { file throws(FileError) in
                 var content = try render.content(of: file)
                 let brokenLinks = rewriteLinks.rewrite(&content, of: file)
+                let anchors = PageAnchors(content)
                 if addsPageScript { PageScriptInjection.add(to: &content, at: file.path) }
-                return BundleAssembler.Made(file: try write.write(content, of: file), brokenLinks: brokenLinks)
+                return BundleAssembler.Made(file: try write.write(content, of: file), brokenLinks: brokenLinks, anchors: anchors)
             }
             var files = assembled.files
             clock.lap("render+rewrite+write")

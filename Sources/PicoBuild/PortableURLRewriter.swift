@@ -30,6 +30,19 @@ public struct PortableURLRewriter: Sendable {
         public var changed: Int
         /// For pages: where additions go and how they reach the bundle's root.
         public var page: PageLayout?
+        /// For pages: every id the page holds (what a fragment can point at), and its links that
+        /// point at a part of a page of the bundle, to be checked once all pages are read (AnchorCheck).
+        public var ids: [String] = []
+        public var fragmentLinks: [FragmentLink] = []
+    }
+
+    /// A link to a part of a page of the bundle (`guide/#install`, `#usage`).
+    public struct FragmentLink: Sendable, Equatable {
+        public var reference: URLReference
+        /// The page it points at: a decoded bundle path.
+        public var target: String
+        /// What follows the `#`, as written.
+        public var fragment: String
     }
 
     /// What a page addition (the page script) needs to know, found in the same parse as the links.
@@ -67,10 +80,15 @@ public struct PortableURLRewriter: Sendable {
             var referenceFolder: [String]? = folder
             var additionsAt: Int?
             var insertions: [(Int, [UInt8])] = []
+            var ids: [String] = []
+            var fragmentLinks: [FragmentLink] = []
+            // `#x` names a part of this page unless a `<base>` sends it elsewhere.
+            var fragmentsStayInPage = kind == .html
             switch kind {
             case .html:
                 let scan = HTMLReferenceScanner.scan(bytes)
                 references = scan.references
+                ids = scan.ids
                 if scan.positionsLost {
                     broken.append(BrokenLink(reference: URLReference(value: "", range: 0..<0, syntax: .htmlAttribute(quote: .none),
                                                                      context: "meta charset"),
@@ -81,9 +99,10 @@ public struct PortableURLRewriter: Sendable {
                 if let base = scan.base {
                     switch resolveBase(base.reference.value, from: folder) {
                     case .document: break
-                    case .external: referenceFolder = nil
+                    case .external: referenceFolder = nil; fragmentsStayInPage = false
                     case .inside(let segments, let rewritten):
                         referenceFolder = segments
+                        fragmentsStayInPage = false
                         baseFromPage = rewritten ?? base.reference.value
                         if let rewritten { edits.append((base.reference.range, base.reference.encoded(rewritten))) }
                     case .broken(let reason):
@@ -103,7 +122,16 @@ public struct PortableURLRewriter: Sendable {
             }
             for reference in references {
                 guard let from = referenceFolder else { break }
-                switch resolve(reference.value, from: from) {
+                var target: String?
+                defer {
+                    if kind == .html, let fragment = Self.checkableFragment(of: reference.value) {
+                        if reference.value.utf8.first == UInt8(ascii: "#") { target = fragmentsStayInPage ? path : nil }
+                        if let target, Self.kind(of: target) == .html {
+                            fragmentLinks.append(FragmentLink(reference: reference, target: target, fragment: fragment))
+                        }
+                    }
+                }
+                switch resolve(reference.value, from: from, target: &target) {
                 case .leave: continue
                 case .broken(let reason, let relative):
                     broken.append(BrokenLink(reference: reference, reason: reason))
@@ -118,7 +146,9 @@ public struct PortableURLRewriter: Sendable {
             }
             let changed = edits.count
             edits += insertions.map { ($0.0..<$0.0, $0.1) }
-            guard !edits.isEmpty else { return Result(bytes: data, broken: broken, changed: 0, page: layout) }
+            guard !edits.isEmpty else {
+                return Result(bytes: data, broken: broken, changed: 0, page: layout, ids: ids, fragmentLinks: fragmentLinks)
+            }
             edits.sort { $0.0.lowerBound < $1.0.lowerBound }
             var out = [UInt8]()
             out.reserveCapacity(bytes.count + edits.count * 12)
@@ -134,7 +164,7 @@ public struct PortableURLRewriter: Sendable {
             out += bytes[position...]
             var movedLayout = layout
             movedLayout?.headEnd += shift
-            return Result(bytes: Data(out), broken: broken, changed: changed, page: movedLayout)
+            return Result(bytes: Data(out), broken: broken, changed: changed, page: movedLayout, ids: ids, fragmentLinks: fragmentLinks)
         }
     }
 
@@ -192,6 +222,13 @@ public struct PortableURLRewriter: Sendable {
     /// What to do with one URL found in a file whose folder is `folder` (encoded segments).
     /// Works on UTF-8 bytes: it runs for every link of every page.
     func resolve(_ value: String, from folder: [String]) -> Resolution {
+        var target: String?
+        return resolve(value, from: folder, target: &target)
+    }
+
+    /// The same, and `target` set to the decoded bundle path the URL leads to when it is a file
+    /// of the bundle.
+    func resolve(_ value: String, from folder: [String], target targetPath: inout String?) -> Resolution {
         var bytes = Array(value.utf8)
         guard let first = bytes.first else { return .leave }
         let slash = UInt8(ascii: "/")
@@ -236,16 +273,28 @@ public struct PortableURLRewriter: Sendable {
                 return broken("the folder /\(decodedPath.isEmpty ? "" : decodedPath + "/") has no index.html")
             }
             target.append(index)
+            targetPath = decodedPath.isEmpty ? index : decodedPath + "/" + index
         } else if files.contains(decodedPath) {
+            targetPath = decodedPath
             // A plain relative link to an existing file is already portable: keep its bytes.
             if !rootAbsolute { return .leave }
         } else if let index = index(of: decodedPath) {
             target.append(index)
+            targetPath = decodedPath + "/" + index
         } else {
             return broken("there is no file /\(decodedPath) in the bundle")
         }
         let newValue = Self.relativePath(from: folder, to: target) + suffix
         return newValue == value ? .leave : .rewrite(newValue)
+    }
+
+    /// What follows the `#` of `value` when it names an element a build can look for: not empty,
+    /// not `top` (which a browser scrolls to without an element), not a text fragment (`:~:`).
+    static func checkableFragment(of value: String) -> String? {
+        guard let hash = value.utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
+        let fragment = value[value.utf8.index(after: hash)...]
+        guard !fragment.isEmpty, !(fragment.utf8.count == 3 && fragment.lowercased() == "top"), !fragment.hasPrefix(":~:") else { return nil }
+        return String(fragment)
     }
 
     /// The index file of folder `path` (decoded, "" for the top), if it has one.

@@ -24,6 +24,8 @@ struct Page: Sendable {
     var wordCount: Int
     /// Where the front matter names `template`, for an error about a template that is missing.
     var templateAt: SourceLocation? = nil
+    /// The Markdown's headings, nested (Headings).
+    var toc: [Headings.Entry] = []
 }
 
 /// A folder of `content/`, with its optional `_index.md`.

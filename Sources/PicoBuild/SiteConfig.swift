@@ -28,6 +28,13 @@ public struct SiteConfig: Sendable {
     /// `template = "blog"`: the starter site (pico's own copy, as `pico init` writes it) whose
     /// `templates/` and `static/` lie under the site's own; a file the site has wins.
     public var template: StarterTemplate?
+    /// `base_url`: the address the site is served from; feeds and `sitemap.xml` then use absolute URLs.
+    public var baseURL: String?
+    /// `[feed]`: Atom feeds (Site/Feeds.swift).
+    public var feed = FeedSettings()
+    /// `paginate`: list pages shown this many pages at a time (0: all on one), unless a
+    /// section's `_index.md` says otherwise (Site/Pagination.swift).
+    public var paginate = 0
     /// `[images]`: widths images are resized to, with `srcset` (Images/ResizedImages.swift).
     public var images = ImageSettings()
     /// Where each `[app]` setting is written, for errors about the web app manifest.
@@ -109,6 +116,7 @@ public struct SiteConfig: Sendable {
             }
             config.template = starter
         }
+        try config.readPublishing(document, text: text)
         try config.readImages(document, text: text)
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }

@@ -258,6 +258,11 @@ struct PageParser: Sendable {
         if isSectionIndex, let order = values["sort_by"]?.string, Section.SortOrder(rawValue: order) == nil {
             throw front.error("sort_by must be date, weight or title, not \"\(order)\"", key: "sort_by", file: file, text: text)
         }
+        if isSectionIndex, let value = values["paginate"] {
+            guard case .int(let count) = value, Pagination.perPage(count) != nil else {
+                throw front.error(Pagination.wrongValue, key: "paginate", file: file, text: text, hint: "write paginate: 10")
+            }
+        }
         if let slug = values["slug"]?.string {
             if slug.isEmpty || slug.contains("/") || slug.hasPrefix(".") {
                 throw front.error("`slug` must be one path segment, not empty and not starting with '.'", key: "slug", file: file, text: text)
@@ -299,7 +304,7 @@ struct PageParser: Sendable {
                             hint: "nest less deeply (text indented by more than \(InputLimits.maxMarkdownNesting * 2) columns counts as nested)")
         }
         let renderer = MarkdownRenderer(highlightsCode: true)
-        let html = isMarkdown ? renderer.html(from: body) : body
+        let (html, toc) = isMarkdown ? Headings.anchor(renderer.html(from: body)) : (body, [])
         let summary: String
         if let before = body.prefix(beforeFirst: "<!--more-->") {
             summary = isMarkdown ? renderer.html(from: before) : before
@@ -314,7 +319,8 @@ struct PageParser: Sendable {
             title: title, sortKey: NaturalSortKey(title), date: date, description: values["description"]?.string ?? "",
             tags: tags, weight: weight, template: values["template"]?.string, params: values,
             html: html, summary: summary, wordCount: Self.wordCount(body),
-            templateAt: front.positions["template"].map { SourceLocation(file: file, line: $0.line, column: $0.column) })
+            templateAt: front.positions["template"].map { SourceLocation(file: file, line: $0.line, column: $0.column) },
+            toc: toc)
     }
 
     static func isDate(_ text: String) -> Bool {

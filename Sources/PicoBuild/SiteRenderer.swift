@@ -11,7 +11,8 @@ struct SiteRenderer: Sendable {
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         var clock = StageClock()
-        let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"))
+        let feeds = FeedPlan(site: site, hasTagPages: templates.has("tag"))
+        let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"), feeds: feeds)
         keepContexts?(contexts)
         clock.lap("  contexts")
         let templates = self.templates
@@ -42,10 +43,13 @@ struct SiteRenderer: Sendable {
             }
             let key = section.key
             let source = section.index?.source ?? "content/\(key)"
-            planned.append(PlannedFile(path: section.outputPath, origin: .generated(from: source)) { () throws(FileError) -> Data in
-                let context = contexts.sectionContext(key, root: Self.root(of: section.outputPath))
-                return try templates.render(context, with: name, for: source)
-            })
+            // One file, or one per page of the list when it is paged (Pagination).
+            for pager in contexts.pagers(ofSection: key) {
+                planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: source)) { () throws(FileError) -> Data in
+                    let context = contexts.sectionContext(key, root: Self.root(of: pager.outputPath), pager: pager)
+                    return try templates.render(context, with: name, for: source)
+                })
+            }
         }
 
         if templates.has("tags") {
@@ -55,10 +59,12 @@ struct SiteRenderer: Sendable {
         }
         if templates.has("tag") {
             for tag in contexts.tagNames {
-                let slug = Site.slug(tag)
-                planned.append(PlannedFile(path: "tags/\(slug)/index.html", origin: .generated(from: "templates/tag.mustache")) { () throws(FileError) -> Data in
-                    try templates.render(contexts.tagContext(tag, root: "../../"), with: "tag", for: "tags/\(slug)/index.html")
-                })
+                for pager in contexts.pagers(ofTag: tag) {
+                    planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: "templates/tag.mustache")) { () throws(FileError) -> Data in
+                        try templates.render(contexts.tagContext(tag, root: Self.root(of: pager.outputPath), pager: pager),
+                                             with: "tag", for: pager.outputPath)
+                    })
+                }
             }
         }
         if templates.has("404") {
@@ -66,6 +72,11 @@ struct SiteRenderer: Sendable {
                 try templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404", for: "404.html")
             })
         }
+
+        // Atom feeds ([feed]) and sitemap.xml (base_url): Site/Feeds.swift.
+        let listPages = site.sections.values.map(\.url) + (templates.has("tags") ? ["tags/"] : [])
+            + (templates.has("tag") ? contexts.tagNames.map { "tags/\(Site.slug($0))/" } : [])
+        planned += feeds.planned(for: site, listPages: listPages)
 
         for (path, url) in site.assets.sorted(by: { $0.key < $1.key }) {
             planned.append(PlannedFile(path: path, file: url, origin: .copied(from: Self.shownPath(of: url, in: site))))
@@ -104,8 +115,14 @@ final class SiteContexts: @unchecked Sendable {
     private let tags: [String: [String: Any]]
     let tagNames: [String]
     private let neighbours: [(newer: Int?, older: Int?)]
+    /// Feeds and paging (Site/Feeds.swift, Site/Pagination.swift).
+    private let feeds: FeedPlan
+    private let perPage: [String: Int]
+    /// Each page's headings, made into template data only when that page is rendered.
+    private let tocs: [[Headings.Entry]]
+    private let tagPerPage: Int
 
-    init(site model: Site, hasTagPages: Bool) {
+    init(site model: Site, hasTagPages: Bool, feeds: FeedPlan = FeedPlan()) {
         let tagSlugs = model.tagSlugs
         let tagNames = tagSlugs.keys.sorted { NaturalSortKey($0) < NaturalSortKey($1) }
         var tagCounts: [String: Int] = [:]
@@ -183,6 +200,12 @@ final class SiteContexts: @unchecked Sendable {
         if !model.config.description.isEmpty { site["description"] = model.config.description }
         if !model.config.author.isEmpty { site["author"] = model.config.author }
         if let newestYear { site["year"] = newestYear }
+        if let feed = feeds.siteFeed { site["feed_url"] = feed }
+        if let base = model.config.baseURL { site["base_url"] = base }
+        self.feeds = feeds
+        self.perPage = model.sections.mapValues { Pagination.perPage(inFrontMatter: $0.index?.params) ?? model.config.paginate }
+        self.tagPerPage = model.config.paginate
+        self.tocs = model.pages.map(\.toc)
         if !model.data.isEmpty { site["data"] = model.data.mapValues(\.templateValue) }
         self.site = site
         self.basePages = basePages
@@ -201,6 +224,8 @@ final class SiteContexts: @unchecked Sendable {
 
     func fullPage(_ index: Int) -> [String: Any] {
         var page = basePages[index]
+        page["toc"] = tocs[index].map(\.templateValue)
+        page["has_toc"] = !tocs[index].isEmpty
         // Pages at the top belong to the home page, which is no section to show.
         if !pageSections[index].isEmpty { page["section"] = sections[pageSections[index]] }
         if let newer = neighbours[index].newer { page["newer"] = basePages[newer] }
@@ -213,24 +238,50 @@ final class SiteContexts: @unchecked Sendable {
          "has_pages": !pages.isEmpty, "has_sections": !sections.isEmpty]
     }
 
-    func sectionContext(_ key: String, root: String) -> [String: Any] {
+    /// The pages of a section's list page (one unless it is paged).
+    func pagers(ofSection key: String) -> [Pagination.Pager] {
+        Pagination.pagers(listURL: key.isEmpty ? "" : key + "/", count: (sections[key]?["pages"] as? [Any])?.count ?? 0,
+                          perPage: perPage[key] ?? 0)
+    }
+
+    func pagers(ofTag name: String) -> [Pagination.Pager] {
+        Pagination.pagers(listURL: tags[name]?["url"] as? String ?? "", count: (tags[name]?["pages"] as? [Any])?.count ?? 0,
+                          perPage: tagPerPage)
+    }
+
+    func sectionContext(_ key: String, root: String, pager: Pagination.Pager? = nil) -> [String: Any] {
         var section = sections[key] ?? [:]
+        if let feed = feeds.sectionFeeds[key] { section["feed_url"] = feed }
         section["is_page"] = false
         section["is_section"] = true
         section["is_home"] = key.isEmpty
         section["is_tag"] = false
-        return context(root: root, page: section, pages: section["pages"] as? [Any] ?? [],
-                       sections: section["sections"] as? [Any] ?? [])
+        let all = section["pages"] as? [Any] ?? []
+        guard let pager, pager.isOn else { return context(root: root, page: section, pages: all, sections: section["sections"] as? [Any] ?? []) }
+        // A paged list shows its slice as `pages`; `page.pages` keeps them all.
+        let shown = Array(all[pager.range])
+        var paged = context(root: root, page: section, pages: shown, sections: section["sections"] as? [Any] ?? [])
+        paged["paginator"] = Pagination.paginator(pager, listURL: section["url"] as? String ?? "", perPage: perPage[key] ?? 0,
+                                                  count: all.count, pages: shown)
+        return paged
     }
 
     func tagsIndexContext(root: String) -> [String: Any] {
         context(root: root, page: ["title": "Tags", "url": "tags/", "is_tag": false, "is_section": true])
     }
 
-    func tagContext(_ name: String, root: String) -> [String: Any] {
-        let tag = tags[name] ?? [:]
-        let page: [String: Any] = ["title": name, "url": tag["url"] ?? "", "is_tag": true, "is_section": false]
-        var context = self.context(root: root, page: page, pages: tag["pages"] as? [Any] ?? [])
+    func tagContext(_ name: String, root: String, pager: Pagination.Pager? = nil) -> [String: Any] {
+        var tag = tags[name] ?? [:]
+        if let feed = feeds.tagFeeds[name] { tag["feed_url"] = feed }
+        var page: [String: Any] = ["title": name, "url": tag["url"] ?? "", "is_tag": true, "is_section": false]
+        page["feed_url"] = tag["feed_url"]
+        let all = tag["pages"] as? [Any] ?? []
+        let shown = pager.map { $0.isOn ? Array(all[$0.range]) : all } ?? all
+        var context = self.context(root: root, page: page, pages: shown)
+        if let pager, pager.isOn {
+            context["paginator"] = Pagination.paginator(pager, listURL: tag["url"] as? String ?? "", perPage: tagPerPage,
+                                                        count: all.count, pages: shown)
+        }
         context["tag"] = tag
         return context
     }

@@ -25,6 +25,9 @@ public enum HTMLReferenceScanner {
         public var headEnd: Int?
         /// The first `<base>` with an `href`: the document's base URL (HTML's rule).
         public var base: Base?
+        /// Every `id` in the page, and the `name` of every `<a>`: what a URL's fragment can
+        /// point at (HTML's "indicated part of the document"), decoded, in page order.
+        public var ids: [String] = []
 
         public init(references: [URLReference], positionsLost: Bool, headStart: Int? = nil, headEnd: Int? = nil, base: Base? = nil) {
             (self.references, self.positionsLost, self.headStart, self.headEnd, self.base) = (references, positionsLost, headStart, headEnd, base)
@@ -63,6 +66,7 @@ public enum HTMLReferenceScanner {
                     collector.positionsLost = true
                     return
                 }
+                ReferenceCollector.collectIDs(name, attributes, into: &collector.ids)
                 let isHead = ReferenceCollector.isName(name, "head")
                 let interesting = ReferenceCollector.isName(name, "style") || ReferenceCollector.isName(name, "meta")
                     || ReferenceCollector.hasReferenceAttribute(attributes)
@@ -102,8 +106,10 @@ public enum HTMLReferenceScanner {
             return ()
         }
         _ = parsed
-        return Scan(references: collector.references, positionsLost: collector.positionsLost,
-                    headStart: collector.headStart, headEnd: collector.headEnd, base: collector.base)
+        var scan = Scan(references: collector.references, positionsLost: collector.positionsLost,
+                        headStart: collector.headStart, headEnd: collector.headEnd, base: collector.base)
+        scan.ids = collector.ids
+        return scan
     }
 
     /// libxml2 must be initialised once, before threads parse concurrently.
@@ -118,6 +124,7 @@ private final class ReferenceCollector {
     var headStart: Int?
     var headEnd: Int?
     var base: HTMLReferenceScanner.Base?
+    var ids: [String] = []
 
     /// `lexAttributes`' buffers, kept between tags.
     private var lexedNames: [Range<Int>] = []
@@ -183,6 +190,20 @@ private final class ReferenceCollector {
         case UInt8(ascii: "b"): isName(attribute, "background")
         case UInt8(ascii: "r"): isName(attribute, "rel") || isName(attribute, "rev")
         default: false
+        }
+    }
+
+    /// The element's `id`, and an `<a>`'s `name`, compared as C bytes: this runs for every element.
+    static func collectIDs(_ element: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+                           into ids: inout [String]) {
+        var cursor = attributes
+        while let attribute = cursor?.pointee {
+            if attribute[0] == UInt8(ascii: "i") || attribute[0] == UInt8(ascii: "n"),
+               isName(attribute, "id") || (isName(attribute, "name") && isName(element, "a")),
+               let value = cursor?.successor().pointee, value[0] != 0 {
+                ids.append(String(cString: value))
+            }
+            cursor = cursor?.advanced(by: 2)
         }
     }
 

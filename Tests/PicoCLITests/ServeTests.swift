@@ -46,7 +46,8 @@ import Testing
         #expect(try TestEnvironment.get(server.url).status == 200)
         let page = try TestEnvironment.get(server.url + "a/")
         #expect(page.status == 200)
-        #expect(String(decoding: page.body, as: UTF8.self).contains("<h1>A page</h1>"))
+        // The page's own Markdown heading (with its id since headings have anchors).
+        #expect(String(decoding: page.body, as: UTF8.self).contains(#"<h1 id="a-page">A page<a class="heading-anchor""#))
         #expect(try TestEnvironment.get(server.url + "css/s.css").body == Data("body{}".utf8))
         _ = server.stop()
         // Nothing was unpacked next to the archive.
