@@ -77,6 +77,8 @@ let package = Package(
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", "PicoRetry", .product(name: "Mustache", package: "swift-mustache"),
+            // The mirrors of a named bundle (issue 16): plain http(s) files, read with one client.
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // `pico serve`: any BundleReader (a folder, an archive, a silo), every file checked as it is served;
         // `--gateway`: NIP-5A sites by host name, every blob checked before it is sent, cached on disk.

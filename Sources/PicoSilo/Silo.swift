@@ -122,9 +122,9 @@ public struct PublishResult: Sendable {
 /// Parses a silo address: where `pico publish` puts a bundle, and the network silos that
 /// `BundleTarget` hands on.
 public enum SiloAddress {
-    /// s3://, ws://, wss://, nostr: and blossom+http(s):// name silos that are not on this machine.
+    /// s3://, ws://, wss://, nostr:, blossom+http(s):// and http(s):// name silos that are not on this machine.
     public static func isNetworkAddress(_ address: String) -> Bool {
-        ["s3://", "ws://", "wss://", "nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) }
+        ["s3://", "ws://", "wss://", "nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) } || HTTPSilo.isAddress(address)
     }
 
     public static func silo(for address: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Silo {
@@ -150,7 +150,7 @@ public enum SiloAddress {
             return FilesystemSilo(url: try BundleTarget.path(ofFileAddress: address), address: address)
         }
         if BundleTarget.scheme(of: address) != nil, !FileManager.default.fileExists(atPath: address) {
-            throw SiloError("\(address): unknown kind of silo (a path, file://, s3://, ws://, wss:// or nostr:)")
+            throw SiloError("\(address): unknown kind of silo (a path, file://, s3://, http(s)://, ws://, wss:// or nostr:)")
         }
         return FilesystemSilo(url: URL(fileURLWithPath: address, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,
                               address: address)
@@ -161,6 +161,14 @@ extension SiloAddress {
     /// Where `pico publish --to …` puts a bundle, with the address as written for messages: one
     /// silo per address, except that every relay address together is one nostr silo (they are
     /// published to at once); nostr silos get the author's key. `authorKey` is asked only when
+        if HTTPSilo.isAddress(address) {
+            // A bundle a web server serves as plain files; read only.
+            var silo: HTTPSilo
+            do { silo = try HTTPSilo(address: address) } catch { throw SiloError(error.description) }
+            if let seconds = environment["PICO_HTTP_TIMEOUT"].flatMap({ Double($0) }), seconds > 0 { silo.readTimeout = seconds }
+            if let connections = environment["PICO_HTTP_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 { silo.connections = connections }
+            return silo
+        }
     /// there are nostr silos, so a key that cannot be read does not stop a publish to a folder or bucket.
     public static func publishDestinations(_ addresses: [String], authorKey: () throws -> AuthorKey?) throws -> [(address: String, silo: any Silo)] {
         let relays = addresses.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }

@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A bundle folder, archive, file:///library, s3://bucket/prefix, or nostr:npub1…?relay=ws://… (none with --gateway).", completion: .file())
+    @Argument(help: "A bundle folder, archive, file:///library, s3://bucket/prefix, https://host/path/ (any web server), or nostr:npub1…?relay=ws://… (none with --gateway).", completion: .file())
     var target: String?
 
     @Option(help: "The port on 127.0.0.1 (0 picks a free one).")

@@ -124,7 +124,8 @@ struct FetchCommand: AsyncParsableCommand {
         abstract: "Copy a bundle from a silo into a new folder, verifying everything.",
         discussion: """
         Nothing is left in DIR unless the whole bundle verified. From S3 the files are \
-        downloaded concurrently and each is hashed as it arrives.
+        downloaded concurrently and each is hashed as it arrives; so they are from \
+        https://host/path/, a bundle any web server serves as plain files.
 
         From nostr relays: nostr:npub1…?relay=wss://a&relay=wss://b (the author's root site, or \
         their only site; &site=NAME picks one) or the nostr:naddr1… that pico publish printed. \
@@ -134,7 +135,7 @@ struct FetchCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The silo address of one bundle (a folder, file:///path, s3://bucket/prefix, or nostr:npub1…?relay=ws://…).")
+    @Argument(help: "The silo address of one bundle (a folder, file:///path, s3://bucket/prefix, https://host/path/ of any web server, or nostr:npub1…?relay=ws://…).")
     var silo: String
 
     @Option(name: .shortAndLong, help: "The folder to create.")

@@ -15,7 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path, s3://bucket/prefix.", completion: .file())
+    @Argument(help: "A bundle folder, a bundle archive (.zip, .tar, .tar.gz, .tar.zst), or a silo: a library folder or drive, file:///path, s3://bucket/prefix, https://host/path/ (a bundle any web server serves as files).", completion: .file())
     var target: String
 
     @OptionGroup var signer: SignerOption

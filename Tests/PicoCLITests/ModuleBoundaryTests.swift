@@ -23,7 +23,7 @@ import Testing
         "PicoRetry": [],
         "PicoS3": ["PicoRetry", "AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
         "PicoBlossom": ["PicoCore", "PicoNostr", "PicoRetry", "AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
-        "PicoSilo": ["PicoCore", "PicoFiles", "PicoArchive", "PicoNostr", "PicoS3", "PicoBlossom", "PicoRetry", "Mustache"],
+        "PicoSilo": ["PicoCore", "PicoFiles", "PicoArchive", "PicoNostr", "PicoS3", "PicoBlossom", "PicoRetry", "Mustache", "AsyncHTTPClient", "NIOCore"],
         "PicoServer": ["PicoCore", "PicoFiles", "PicoHTML", "PicoNostr", "Hummingbird", "Logging", "NIOCore", "NIOPosix"],
         "PicoBuild": ["PicoCore", "PicoFiles", "PicoHTML", "PicoImage", "PicoMarkdown", "PicoTOML", "Mustache", "Yams", "CYaml"],
         "pico": ["PicoCore", "PicoFiles", "PicoArchive", "PicoBuild", "PicoNostr", "PicoServer", "PicoSilo", "PicoS3", "PicoBlossom", "ArgumentParser"],
