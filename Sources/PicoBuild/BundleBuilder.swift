@@ -19,6 +19,7 @@ import Glibc
 ///     page script  the `<script src=pico-app.js>` tag added to each page (PageScriptInjection)
 ///     hash, write  into a staging folder beside OUT (BundleWriting)
 ///   and once all are written:
+///     anchors      links to `page#id` checked against the ids each page was found to hold (AnchorCheck)
 ///     offline      what the service worker caches when it installs (OfflinePolicy)
 ///     seal         SHA256SUMS, the bundle id, pico-manifest.json, the signature (BundleSeal)
 ///     swap         the staging folder replaces OUT only when all of it succeeded
