@@ -231,6 +231,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
     }
 
+    @Test func anImageLibvipsCannotReadFailsTheBuildNamingIt() throws {
+        let folder = TemporaryFolder()
+        let site = try Self.writeSite(in: folder)
+        try Data("not a PNG at all".utf8).write(to: site.appendingPathComponent("static/img/broken.png"))
+        #expect {
+            try Self.build(site, into: folder.path("out"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("static/img/broken.png") && text.contains("cannot read this image to resize it")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out").path))
+    }
+
     @Test func badWidthsAreRefusedAtTheirValue() {
         #expect {
             try SiteConfig.parse("title = \"x\"\n[images]\nwidths = [480, 0]\n")
