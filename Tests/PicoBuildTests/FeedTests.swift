@@ -169,6 +169,15 @@ import Testing
         }
     }
 
+    @Test func aFileOfTheSiteWhereAFeedGoesIsRefusedNamingTheFeed() throws {
+        var files = Self.posts("title = \"F\"\nbase_url = \"https://example.com/\"\n[feed]\n")
+        files["static/atom.xml"] = "<feed/>"
+        files["static/sitemap.xml"] = "<urlset/>"
+        let errors = try errorsOfBuilding(files)
+        #expect(errors.contains { $0.message.contains("writes /atom.xml") && ($0.message + $0.location.file).contains("pico.toml [feed]") }, "\(errors)")
+        #expect(errors.contains { $0.message.contains("writes /sitemap.xml") && ($0.message + $0.location.file).contains("pico.toml base_url") }, "\(errors)")
+    }
+
     @Test func theStarterBlogAndDocsLinkTheirFeeds() throws {
         let folder = TemporaryFolder()
         for starter in [StarterTemplate.blog, .docs] {

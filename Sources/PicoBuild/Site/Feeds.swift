@@ -119,16 +119,21 @@ struct FeedPlan: Sendable {
         }
     }
 
+    /// What the feeds and the sitemap are made from, as errors name it (a file of the site that
+    /// writes the same path is refused). Not `pico.toml` alone: these files show pages' text.
+    static let feedOrigin = "pico.toml [feed]"
+    static let sitemapOrigin = "pico.toml base_url"
+
     /// The feeds' files, and `sitemap.xml` when `base_url` is set.
     func planned(for site: Site, listPages: [String]) -> [PlannedFile] {
         var files: [PlannedFile] = []
         for path in entries.keys.sorted() {
             let writer = AtomWriter(site: site, path: path, title: titles[path]!, alternate: alternates[path]!, pages: entries[path]!)
-            files.append(PlannedFile(path: path, origin: .generated(from: SiteConfig.fileName)) { Data(writer.xml().utf8) })
+            files.append(PlannedFile(path: path, origin: .generated(from: Self.feedOrigin)) { Data(writer.xml().utf8) })
         }
         if let base = site.config.baseURL {
             let sitemap = Sitemap(site: site, baseURL: base, listPages: listPages)
-            files.append(PlannedFile(path: "sitemap.xml", origin: .generated(from: SiteConfig.fileName)) { Data(sitemap.xml().utf8) })
+            files.append(PlannedFile(path: "sitemap.xml", origin: .generated(from: Self.sitemapOrigin)) { Data(sitemap.xml().utf8) })
         }
         return files
     }
