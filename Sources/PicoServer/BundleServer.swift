@@ -215,8 +215,17 @@ struct VerifyingResponder: Sendable {
         if reloadsPages, decoded == Self.versionPath {
             // The id, then the paths changed since the id the page saw (`*`: unknown, reload).
             guard let since = request.uri.queryParameters.get("since") else { return Self.text(.ok, version.id) }
+            var now = version
+            // `wait`: answered once there is a new version (or after 8 s, within the idle
+            // timeout), so an open page learns of a rebuild when it lands, not at its next poll.
+            if request.uri.queryParameters.get("wait") != nil, since == now.id {
+                for _ in 0..<800 where now.id == since {
+                    try? await Task.sleep(for: .milliseconds(10))
+                    now = await bundle.current()
+                }
+            }
             let changed = await bundle.changed(since: since).map { $0.sorted() } ?? ["*"]
-            return Self.text(.ok, ([version.id] + changed).joined(separator: "\n"))
+            return Self.text(.ok, ([now.id] + changed).joined(separator: "\n"))
         }
         // A folder's index is index.html, index.htm or index.xhtml, as in the build's links.
         func index(of folder: String) -> String? {
@@ -390,12 +399,12 @@ enum PageAdditions {
             addition += """
             <script>window.picoWatch=true;(()=>{let seen=null;const base='\(versionURL.dropLast(versionPath.count))';\
             const here=()=>{let p=decodeURIComponent(location.pathname).slice(base.length);return p===''||p.endsWith('/')?p+'index.html':p;};\
-            const tick=()=>fetch('\(versionURL)?since='+encodeURIComponent(seen||''),{cache:'no-store'})\
+            const tick=()=>fetch('\(versionURL)?since='+encodeURIComponent(seen||'')+(seen?'&wait=1':''),{cache:'no-store'})\
             .then(r=>r.text()).then(t=>{const [id,...changed]=t.split('\\n');\
             if(seen&&id!==seen&&changed.some(p=>p==='*'||p===here()||!/\\.(html?|xhtml)$/.test(p)&&p!=='pico-offline.json'))location.reload();\
-            seen=id;}).catch(()=>{});\
+            seen=id;setTimeout(tick,20);}).catch(()=>setTimeout(tick,700));\
             if(navigator.serviceWorker)navigator.serviceWorker.getRegistrations().then(rs=>rs.forEach(r=>r.unregister()));\
-            tick();setInterval(tick,700);})();</script>
+            tick();})();</script>
             """
         }
         // Right after <head …>, so that <base> comes before any URL.

@@ -1,6 +1,7 @@
 import Foundation
 import PicoFiles
 import PicoTestSupport
+import Synchronization
 import Testing
 
 /// `pico serve SITE --watch` as a user runs it: a generated site, one page edited, the served
@@ -28,6 +29,17 @@ import Testing
         let page = server.url + "part-1/note-5/"
         #expect(try TestEnvironment.get(page).status == 200)
         let before = String(decoding: try TestEnvironment.get(server.url + "__pico/version").body, as: UTF8.self)
+        // An open page's poll with `wait` is held until the rebuild lands, then says what changed.
+        let waited = Mutex<String?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        let versionURL = server.url + "__pico/version?since=" + before + "&wait=1"
+        Thread.detachNewThread {
+            let body = (try? TestEnvironment.get(versionURL).body).map { String(decoding: $0, as: UTF8.self) }
+            waited.withLock { $0 = body }
+            answered.signal()
+        }
+        usleep(300_000)
+        #expect(waited.withLock { $0 } == nil, "the poll with wait was answered before any change")
 
         let source = site.appendingPathComponent("content/part-1/note-5.md")
         try (try String(contentsOf: source, encoding: .utf8)).replacingOccurrences(of: "First paragraph", with: "Edited paragraph")
@@ -40,6 +52,9 @@ import Testing
             served = String(decoding: response.body, as: UTF8.self)
         }
         #expect(served.contains("Edited paragraph of note 5."))
+        #expect(answered.wait(timeout: .now() + 10) == .success)
+        let held = waited.withLock { $0 } ?? ""
+        #expect(!held.hasPrefix(before) && held.contains("part-1/note-5/index.html"), "\(held)")
         // The version changed, and since the one before, the page is what changed (and the
         // offline policy, whose sizes moved).
         let answer = String(decoding: try TestEnvironment.get(server.url + "__pico/version?since=" + before).body, as: UTF8.self)
