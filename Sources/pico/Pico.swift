@@ -17,7 +17,7 @@ struct Pico: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [InitCommand.self, BuildCommand.self, VerifyCommand.self, PackCommand.self, UnpackCommand.self,
-                      PublishCommand.self, FetchCommand.self, ServeCommand.self, KeyCommand.self]
+                      PublishCommand.self, FetchCommand.self, ServeCommand.self, KeyCommand.self, LocateCommand.self]
     )
 
     static func main() async {

@@ -62,6 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var signer: SignerOption
 
+    @OptionGroup var from: LibraryOption
+
     func validate() throws {
         if gateway {
             if let target { throw ValidationError("--gateway serves sites by host name, not \(target): leave TARGET out") }
@@ -80,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let target else { return try await runGateway() }
         let source: any BundleReader
         do {
-            let parsed = try BundleTarget(parsing: target)
+            let parsed = try from.target(target)
             if case .site(let site) = parsed.form {
                 source = try Self.build(site, watching: watch)
             } else if watch {

@@ -20,13 +20,15 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var signer: SignerOption
 
+    @OptionGroup var from: LibraryOption
+
     @Flag(help: "Print one JSON object with the result and every problem.")
     var json = false
 
     func run() async throws {
         let reports: [VerificationReport]
         do {
-            reports = try await BundleTarget(parsing: target).verify(with: signer.verifier)
+            reports = try await from.target(target).verify(with: signer.verifier)
         } catch {
             Terminal.fail(error)
         }

@@ -1,0 +1,249 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PicoBlossom
+import PicoCore
+import PicoFiles
+import PicoNostr
+import PicoRetry
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kinds of place a bundle's record lists, in the order `pico fetch NAME` tries them.
+public enum PlaceKind: String, Sendable, Codable, CaseIterable {
+    /// A folder library on this machine (`--from DIR`).
+    case library
+    /// A `mirror` tag: an http(s) base URL serving the bundle as plain files.
+    case mirror
+    /// A `server` tag: a Blossom server holding each file as a blob.
+    case blossom
+    /// The relays (`relay` tags and the name's relays), holding the files as chunk events.
+    case relay
+}
+
+/// One file wanted from a place: by path (libraries, mirrors) or by hash (Blossom, relays).
+struct WantedFile: Sendable {
+    var path: String
+    var sha256: String
+    var size: Int?
+}
+
+/// What a place answered for one file. Bytes are checked by the caller, not by the place.
+enum PlaceAnswer: Sendable {
+    case bytes(Data)
+    /// The place answered, without this file.
+    case missing(String)
+    /// The place answered bytes that are not the file (a Blossom server's integrity check).
+    case wrong(String)
+    /// The place could not be asked at all.
+    case unreachable(String)
+}
+
+/// Reads files of one bundle from one place. Never throws: every file gets its own answer.
+protocol PlaceReader: Sendable {
+    func read(_ files: [WantedFile]) async -> [String: PlaceAnswer]
+    func close() async
+}
+
+/// A place the record lists, with what reads it.
+public struct BundlePlace: Sendable, CustomStringConvertible {
+    public let kind: PlaceKind
+    /// The folder, base URL, server or relays, as the record gives it.
+    public let location: String
+    let reader: any PlaceReader
+    public var description: String { "\(kind.rawValue) \(location)" }
+
+    /// The most a file of unknown size may be (the describing files).
+    static let unknownSizeLimit = 64 << 20
+}
+
+// MARK: Library
+
+/// A bundle folder in a folder library, read by path.
+struct LibraryPlaceReader: PlaceReader {
+    let folder: URL?
+    /// Why there is no folder (the library holds no copy of this name).
+    let absence: String
+
+    func read(_ files: [WantedFile]) async -> [String: PlaceAnswer] {
+        var answers: [String: PlaceAnswer] = [:]
+        for file in files {
+            guard let folder else { answers[file.path] = .unreachable(absence); continue }
+            let path = folder.path + "/" + file.path
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                answers[file.path] = .missing("\(file.path) is not in \(folder.path)")
+                continue
+            }
+            if Int(info.st_size) > (file.size ?? BundlePlace.unknownSizeLimit) {
+                answers[file.path] = .wrong("\(file.path) in \(folder.path) is \(info.st_size) bytes, not \(file.size ?? 0)")
+                continue
+            }
+            do { answers[file.path] = .bytes(try FileTree.read(atPath: path)) } catch {
+                answers[file.path] = .missing("\(path): \(error)")
+            }
+        }
+        return answers
+    }
+
+    func close() async {}
+}
+
+// MARK: Mirror
+
+/// An http(s) base URL serving the bundle as plain files: `GET <base><path>`, at most the
+/// file's size read.
+struct MirrorPlaceReader: PlaceReader {
+    let base: String
+    private let http: HTTPClient
+    let connections = 8
+
+    init(base: String) {
+        self.base = base.hasSuffix("/") ? base : base + "/"
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .follow(max: 3, allowCycles: false),
+            timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 8))
+        configuration.decompression = .disabled
+        configuration.connectionPool.retryConnectionEstablishment = false
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// The URL of one bundle path: each segment percent-encoded.
+    func url(of path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#;")
+        return base + path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { String($0).addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }.joined(separator: "/")
+    }
+
+    func read(_ files: [WantedFile]) async -> [String: PlaceAnswer] {
+        let answers = Mutex<[String: PlaceAnswer]>([:])
+        try? await Parallel.forEach(files, limit: connections) { file in
+            let answer = await get(file)
+            answers.withLock { $0[file.path] = answer }
+        }
+        return answers.withLock { $0 }
+    }
+
+    private func get(_ file: WantedFile) async -> PlaceAnswer {
+        let limit = file.size ?? BundlePlace.unknownSizeLimit
+        var request = HTTPClientRequest(url: url(of: file.path))
+        request.headers.add(name: "user-agent", value: "pico")
+        do {
+            let response = try await http.execute(request, timeout: .seconds(120))
+            let status = Int(response.status.code)
+            guard status == 200 else {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                return .missing("GET \(url(of: file.path)) answered HTTP \(status)")
+            }
+            if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+                return .wrong("\(file.path) on \(base) is \(length) bytes, more than \(limit)")
+            }
+            let body: ByteBuffer
+            do { body = try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+                return .wrong("\(file.path) on \(base) is more than \(limit) bytes")
+            }
+            return .bytes(Data(body.readableBytesView))
+        } catch {
+            return .unreachable("could not reach \(base) (\(Self.reason(error)))")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+
+    func close() async { try? await http.shutdown() }
+}
+
+// MARK: Blossom
+
+/// A `server` tag: `GET <server>/<sha256>`.
+struct BlossomPlaceReader: PlaceReader {
+    let tag: String
+    private let client: BlossomClient?
+    private let badAddress: String?
+
+    init(tag: String) {
+        self.tag = tag
+        do {
+            client = BlossomClient(server: try BlossomServer(parsing: BlossomServer.scheme + tag), key: nil, connections: 8,
+                                   retry: RetryPolicy(attempts: 2, baseDelay: 0.1, maxDelay: 0.5))
+            badAddress = nil
+        } catch {
+            (client, badAddress) = (nil, "the server tag \(tag) is not a Blossom server pico reads: \(error)")
+        }
+    }
+
+    func read(_ files: [WantedFile]) async -> [String: PlaceAnswer] {
+        guard let client else { return Dictionary(files.map { ($0.path, PlaceAnswer.unreachable(badAddress ?? tag)) }, uniquingKeysWith: { a, _ in a }) }
+        let answers = Mutex<[String: PlaceAnswer]>([:])
+        try? await Parallel.forEach(files, limit: 8) { file in
+            let answer: PlaceAnswer
+            do throws(BlossomError) {
+                if let data = try await client.download(file.sha256, limit: file.size ?? BundlePlace.unknownSizeLimit, file: file.path) {
+                    answer = .bytes(data)
+                } else {
+                    answer = .missing("\(tag) does not have blob \(file.sha256) (\(file.path), HTTP 404)")
+                }
+            } catch {
+                switch error.kind {
+                case .integrity: answer = .wrong(error.description)
+                case .network: answer = .unreachable(error.description)
+                default: answer = .missing(error.description)
+                }
+            }
+            answers.withLock { $0[file.path] = answer }
+        }
+        return answers.withLock { $0 }
+    }
+
+    func close() async { await client?.shutdown() }
+}
+
+// MARK: Relay chunks
+
+/// The relays, holding each content as pico's chunk events.
+struct RelayPlaceReader: PlaceReader {
+    let reader: NostrSiteReader?
+    let warnings: WarningList
+
+    init(address: NostrSiteAddress?) {
+        let warnings = WarningList()
+        self.warnings = warnings
+        reader = address.map { NostrSiteReader(address: $0, warn: { warnings.add($0) }, blobSources: { _ in [] }, tell: { _ in }) }
+    }
+
+    func read(_ files: [WantedFile]) async -> [String: PlaceAnswer] {
+        guard let reader else { return Dictionary(files.map { ($0.path, PlaceAnswer.unreachable("no relay to ask")) }, uniquingKeysWith: { a, _ in a }) }
+        var unique: [String: Int?] = [:]
+        for file in files { unique[file.sha256] = file.size }
+        let got: [String: Result<Data, FileChunks.Problem>]
+        do { got = try await reader.contents(unique.map { StoredContent(sha256: $0.key, size: $0.value) }) } catch {
+            return Dictionary(files.map { ($0.path, PlaceAnswer.unreachable("\(error)")) }, uniquingKeysWith: { a, _ in a })
+        }
+        var answers: [String: PlaceAnswer] = [:]
+        for file in files {
+            switch got[file.sha256] {
+            case .success(let data)?: answers[file.path] = .bytes(data)
+            case .failure(let problem)?: answers[file.path] = problem.forged ? .wrong(problem.description) : .missing(problem.description)
+            case nil: answers[file.path] = .missing("no relay holds \(file.path) as chunk events")
+            }
+        }
+        return answers
+    }
+
+    func close() async { await reader?.close() }
+}
+
+/// Warnings gathered from concurrent work.
+final class WarningList: Sendable {
+    private let list = Mutex<[String]>([])
+    func add(_ warning: String) { list.withLock { if !$0.contains(warning) { $0.append(warning) } } }
+    var all: [String] { list.withLock { $0 } }
+}
