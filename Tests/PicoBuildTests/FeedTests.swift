@@ -20,7 +20,7 @@ import Testing
         files["content/_index.md"] = "---\ntitle: Home\n---\nHi.\n"
         files["content/posts/_index.md"] = "---\ntitle: Posts\n---\n"
         files["content/posts/first.md"] = "---\ntitle: First & best\ndate: 2024-01-02\ntags: [swift]\n---\nThe first, with ![a picture](pic.png).\n\nMore text.\n"
-        files["content/posts/second.md"] = "---\ntitle: Second\ndate: 2024-02-03T10:30:00Z\ntags: [swift, web]\n---\nThe second.\n"
+        files["content/posts/second.md"] = "---\ntitle: Second\ndate: 2024-02-03T10:30:00Z\ntags: [swift, web]\n---\nThe second, after [the first](/posts/first/).\n"
         files["content/posts/third.md"] = "---\ntitle: Third\ndate: 2024-03-04 08:00\n---\nThe third.\n"
         files["content/posts/deep/fourth.md"] = "---\ntitle: Fourth\ndate: 2024-04-05\n---\nThe fourth, one level down.\n"
         files["content/posts/undated.md"] = "---\ntitle: Undated\n---\nNo date, so in no feed.\n"
@@ -67,6 +67,9 @@ import Testing
         #expect(feed.entries[0].link.hasSuffix("/site-out/posts/deep/fourth/index.html"), "\(feed.entries[0].link)")
         #expect(Set(feed.entries.map(\.id)).count == 3 && feed.entries.allSatisfy { $0.id.hasPrefix("urn:uuid:") })
         #expect(feed.entries[0].summary.contains("The fourth, one level down."))
+        // A root-absolute link of the page is made relative to it, so it holds under any sub-path.
+        #expect(feed.entries[2].summary.contains("/site-out/posts/first/\""),
+                "\(feed.entries[2].summary)")
         // As written: relative to the feed's own URL.
         let xml = try String(contentsOf: out.appendingPathComponent("atom.xml"), encoding: .utf8)
         #expect(xml.contains(#"<link rel="alternate" type="text/html" href="posts/deep/fourth/index.html"/>"#))

@@ -184,7 +184,8 @@ struct AtomWriter: Sendable {
             out += "    <updated>\(date)</updated>\n"
             for tag in page.tags { out += #"    <category term="\#(Self.escape(tag))"/>"# + "\n" }
             // The page's own relative links resolve against the page, so the content says where it is.
-            let body = config.feed.fullContent ? page.html : (page.summary.isEmpty ? page.description : page.summary)
+            let text = config.feed.fullContent ? page.html : (page.summary.isEmpty ? page.description : page.summary)
+            let body = Self.rootAbsoluteMadeRelative(text, root: SiteRenderer.root(of: page.outputPath))
             let element = config.feed.fullContent ? "content" : "summary"
             if !body.isEmpty {
                 out += #"    <\#(element) type="html" xml:base="\#(Self.escape(href))">\#(Self.escape(body))</\#(element)>"# + "\n"
@@ -193,6 +194,23 @@ struct AtomWriter: Sendable {
         }
         out += "</feed>\n"
         return out
+    }
+
+    /// The page's root-absolute `href="/…"` and `src="/…"` (as cmark writes them) made relative
+    /// to the page (`../../posts/a/`), so that against the entry's `xml:base` they lead into the
+    /// bundle wherever it is opened, as the page's own links do once the build rewrites them.
+    static func rootAbsoluteMadeRelative(_ html: String, root: String) -> String {
+        var text = html
+        for attribute in [#" href="/"#, #" src="/"#] where text.contains(attribute) {
+            let parts = text.components(separatedBy: attribute)
+            var out = parts[0]
+            for part in parts.dropFirst() {
+                // `//host/…` is another host's; `/x` is the bundle's root.
+                out += part.hasPrefix("/") ? attribute + part : String(attribute.dropLast()) + root + part
+            }
+            text = out
+        }
+        return text
     }
 
     /// An entry's or feed's id: its absolute URL with `base_url`, else a name-based UUID from
