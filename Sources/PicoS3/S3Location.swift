@@ -15,6 +15,9 @@ public struct S3Location: Sendable, CustomStringConvertible {
     /// Path-style (`endpoint/bucket/key`) or virtual-hosted (`bucket.endpoint/key`) requests.
     public var pathStyle: Bool
     public var credentials: S3Credentials
+    /// `?public=https://…`: where the bucket's objects under the prefix are read over plain
+    /// HTTP(S) (its website or CDN URL), for the `mirror` tag of the site's record.
+    public var publicURL: String?
 
     public struct Endpoint: Sendable, Equatable {
         public var scheme: String
@@ -30,6 +33,18 @@ public struct S3Location: Sendable, CustomStringConvertible {
 
     /// The object key of a bundle path.
     public func key(_ path: String) -> String { prefix.isEmpty ? path : prefix + "/" + path }
+
+    /// The http(s) base URL where this prefix is readable as plain files: `?public=` when given
+    /// (a `/` added), else the endpoint's own path-style URL for a server on this machine
+    /// (`http://127.0.0.1:PORT/bucket/prefix/`: moto, MinIO); nil for AWS and other hosts, whose
+    /// objects are not public unless the bucket is made so (give ?public= then).
+    public var mirrorBase: String? {
+        if let publicURL { return publicURL.hasSuffix("/") ? publicURL : publicURL + "/" }
+        guard pathStyle, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(endpoint.host.lowercased()) else { return nil }
+        let segments = [bucket] + prefix.split(separator: "/").map(String.init)
+        let encoded = segments.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/;?#"))) ?? $0 }
+        return endpoint.url + "/" + encoded.joined(separator: "/") + "/"
+    }
 
     /// The host and the (unencoded) path a request for `key` goes to.
     public func target(key: String) -> (host: String, path: String) {
@@ -58,8 +73,8 @@ public struct S3Location: Sendable, CustomStringConvertible {
                 let pair = item.split(separator: "=", maxSplits: 1)
                 let name = String(pair[0])
                 let value = pair.count > 1 ? String(pair[1]).removingPercentEncoding ?? String(pair[1]) : ""
-                guard ["endpoint", "region", "profile", "addressing"].contains(name) else {
-                    throw S3Error(.address, "\(address): unknown query item \"\(name)\" (known: endpoint, region, profile, addressing)")
+                guard ["endpoint", "region", "profile", "addressing", "public"].contains(name) else {
+                    throw S3Error(.address, "\(address): unknown query item \"\(name)\" (known: endpoint, region, profile, addressing, public)")
                 }
                 query[name] = value
             }
@@ -115,6 +130,15 @@ public struct S3Location: Sendable, CustomStringConvertible {
             throw S3Error(.credentials, "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                 + "or name a profile of \(credentialsPath) with AWS_PROFILE or ?profile= (looked for [\(profile)])")
         }
-        return S3Location(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region, pathStyle: pathStyle, credentials: credentials)
+        var location = S3Location(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region, pathStyle: pathStyle, credentials: credentials)
+        if let publicURL = query["public"] {
+            let base = publicURL.hasSuffix("/") ? publicURL : publicURL + "/"
+            guard let parts = URLComponents(string: base), ["http", "https"].contains(parts.scheme?.lowercased() ?? ""),
+                  parts.host?.isEmpty == false, parts.query == nil, parts.fragment == nil, parts.user == nil else {
+                throw S3Error(.address, "\(address): public=\(publicURL) is not an http:// or https:// base URL (no query, no user)")
+            }
+            location.publicURL = base
+        }
+        return location
     }
 }

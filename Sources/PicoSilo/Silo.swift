@@ -89,6 +89,14 @@ public struct PublishOptions: Sendable {
     public var prune = false
     /// nostr: also publish the author's kind-10063 server list and kind-10002 relay list.
     public var announce = false
+    /// nostr: places this publish wrote to besides the relays and Blossom servers (`mirror`
+    /// tags: http(s) bases, S3 buckets' public URLs), added to the site event's record.
+    public var mirrors: [String] = []
+    /// nostr: places the record of the name must no longer list (`--drop`).
+    public var drops: [String] = []
+    /// nostr: the records of names pico has accepted; a publish that finds only an older record
+    /// on the relays than this one knows is refused, and the record it publishes is remembered.
+    public var history: RecordHistory?
     public var progress: (@Sendable (TransferProgress) -> Void)?
     public init() {}
 }
@@ -117,6 +125,8 @@ public struct PublishResult: Sendable {
     public var details: [String] = []
     /// The address to fetch the published bundle from, when it differs from where it went.
     public var fetchAddress: String?
+    /// nostr: the site event published (the name's record), as sent to the relays.
+    public var siteEvent: NostrEvent?
 }
 
 /// Parses a silo address: where `pico publish` puts a bundle, and the network silos that
@@ -124,7 +134,7 @@ public struct PublishResult: Sendable {
 public enum SiloAddress {
     /// s3://, ws://, wss://, nostr:, blossom+http(s):// and http(s):// name silos that are not on this machine.
     public static func isNetworkAddress(_ address: String) -> Bool {
-        ["s3://", "ws://", "wss://", "nostr:", "did:nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) } || HTTPSilo.isAddress(address)
+        ["s3://", "ws://", "wss://", "nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) } || HTTPSilo.isAddress(address)
     }
 
     public static func silo(for address: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Silo {
@@ -137,11 +147,6 @@ public enum SiloAddress {
         }
         if address.hasPrefix("ws://") || address.hasPrefix("wss://") {
             return NostrSilo(publishingTo: [try RelayTarget(parsing: address)], address: address)
-        }
-        // A name (issue 16): its record, then the places it lists; a plain naddr whose record
-        // lists no mirror is read as before, from the relays and the Blossom servers.
-        if address.hasPrefix("did:nostr:") || (address.hasPrefix("nostr:") && SiteName.isName(address)) {
-            return try NamedBundle(address: address)
         }
         if address.hasPrefix("nostr:") {
             return NostrSilo(reading: try NostrSiteAddress(parsing: address))

@@ -41,6 +41,17 @@ struct PublishCommand: AsyncParsableCommand {
         site. Without a Blossom server the files go to the relays as pico's own chunk events, \
         which only pico reads.
 
+        The site event is the name's record: besides server tags it lists every place the \
+        bundle lives, relay tags (the relays) and mirror tags (http(s) base URLs serving it as \
+        plain files: an S3 target's ?public=https://… URL, or the endpoint's own URL for a \
+        path-style server on this machine; --mirror URL for any web host). It keeps the places \
+        of the newest record the relays hold, less those named with --drop (a server, relay or \
+        mirror URL, or an s3:// address, meaning its mirror URL), and adds the ones this command \
+        wrote to; so moving is --to the new place --drop the old one. A record older than one \
+        pico has accepted for the name is refused. A folder library given in the same command \
+        keeps the signed record beside the bundle (site-event.json), and its index.html shows \
+        the bundle's name (naddr) and author.
+
         Every silo gets the manifest last, so a reader never sees a new manifest over old files.
         """
     )
@@ -63,11 +74,23 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(help: "nostr: also publish the author's Blossom server list (kind 10063) and relay list (kind 10002), merged with the ones the relays hold, so gateways find the site.")
     var announce = false
 
+    @Option(name: .customLong("mirror"), help: "nostr: an http(s) base URL that serves the bundle as plain files, added to the record (repeat for several).")
+    var mirrors: [String] = []
+
+    @Option(name: .customLong("drop"), help: "nostr: a place the record must no longer list (a mirror, server or relay URL, or an s3:// address).")
+    var drops: [String] = []
+
     @Flag(help: "Print one JSON object per silo.")
     var json = false
 
     func validate() throws {
         if silos.isEmpty { throw ValidationError("Give at least one --to SILO.") }
+        if !(mirrors.isEmpty && drops.isEmpty), !silos.contains(where: { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }) {
+            throw ValidationError("--mirror and --drop change the name's record, the site event on nostr relays: add --to wss://RELAY")
+        }
+        for mirror in mirrors where SitePlaces.mirrorBase(mirror) == nil {
+            throw ValidationError("--mirror \(mirror) is not an http:// or https:// base URL (no query, no user part)")
+        }
     }
 
     func run() async throws {
@@ -79,15 +102,43 @@ struct PublishCommand: AsyncParsableCommand {
         } catch {
             Terminal.fail(error)
         }
-        for (address, silo) in destinations {
+        // --drop s3://…: the place the record lists for it is the bucket's mirror URL.
+        var dropped: [String] = []
+        for drop in drops {
+            guard drop.hasPrefix("s3://") else { dropped.append(drop); continue }
+            do {
+                guard let base = (try SiloAddress.silo(for: drop) as? S3Silo)?.location.mirrorBase else {
+                    Terminal.fail(SiloError("--drop \(drop): an S3 address without ?public=https://… (and not on this machine) names no mirror; drop the mirror URL itself"))
+                }
+                dropped.append(base)
+            } catch {
+                Terminal.fail(SiloError("--drop \(drop): \(error)"))
+            }
+        }
+        // The record is written last: it lists every place the other silos now hold the bundle.
+        let ordered = destinations.filter { !($0.silo is NostrSilo) } + destinations.filter { $0.silo is NostrSilo }
+        var bucketMirrors: [String] = []
+        var libraries: [FilesystemSilo] = []
+        for (address, silo) in ordered {
             do {
                 var options = PublishOptions()
                 options.strictPortable = strictPortable
                 options.prune = prune
                 options.announce = announce
+                // The buckets written to first, then --mirror hosts, as the record lists them.
+                options.mirrors = bucketMirrors + mirrors.compactMap(SitePlaces.mirrorBase)
+                options.drops = dropped
+                options.history = RecordHistory.standard()
                 options.progress = Terminal.transferBar("Publishing", enabled: !json)
-                let result = try await silo.publish(bundle: URL(commandLinePath: bundle), options: options)
+                var result = try await silo.publish(bundle: URL(commandLinePath: bundle), options: options)
                 Terminal.clearProgress(enabled: !json)
+                if let base = (silo as? S3Silo)?.location.mirrorBase, !bucketMirrors.contains(base) { bucketMirrors.append(base) }
+                if let library = silo as? FilesystemSilo { libraries.append(library) }
+                if let event = result.siteEvent {
+                    for library in libraries {
+                        result.warnings += library.storeRecord(event, of: result.manifest)
+                    }
+                }
                 for warning in result.warnings { Terminal.error("warning: \(warning)") }
                 if json {
                     print(JSONValue.object([
@@ -96,6 +147,7 @@ struct PublishCommand: AsyncParsableCommand {
                         "removed": .int(result.removed), "bytes": .int(result.bytesWritten),
                         "requests": .object(result.requests.mapValues { .int($0) }), "retries": .int(result.retries),
                         "fetch": result.fetchAddress.map(JSONValue.string) ?? .null,
+                        "record": result.siteEvent.map { JSONValue.string($0.id) } ?? .null,
                     ]).canonicalString)
                 } else {
                     Terminal.output("Published \"\(result.manifest.name)\" to \(result.address): \(result.written) files written "
@@ -132,13 +184,6 @@ struct FetchCommand: AsyncParsableCommand {
         pico takes the author's newest site manifest event, checks every event's id and \
         signature, every chunk, every file's SHA-256 and the bundle's signature, and refuses \
         forged or altered events, naming the file they belong to.
-
-        By name: nostr:naddr1…, nostr:npub1…/NAME or did:nostr:<hex>/NAME. pico reads the \
-        newest record (site event) that verifies, then tries the places it lists in order: the \
-        library given with --from DIR, mirror tags (plain http(s) files), Blossom servers, relay \
-        chunk events. SHA256SUMS must hash to the signed bundle id; each file comes from the \
-        first place whose bytes verify, and a place that serves a wrong byte is skipped and named. \
-        With --from the record kept in the library is enough when no relay answers.
         """
     )
 
@@ -148,14 +193,12 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The folder to create.")
     var output: String
 
-    @OptionGroup var from: LibraryOption
-
     @OptionGroup var signer: SignerOption
 
     func run() async throws {
         do {
             let destination = URL(commandLinePath: output)
-            let report = try await from.target(silo).fetch(to: destination, verifier: signer.verifier)
+            let report = try await BundleTarget(parsing: silo).fetch(to: destination, verifier: signer.verifier)
             Terminal.output("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             Terminal.output("   bundle id \(report.manifest?.id ?? "")")
             if let note = report.note { Terminal.output("   note: \(note)") }

@@ -9,8 +9,10 @@ import PicoCore
 ///   (SHA-256 of the chunk). Chunks are per content, so identical files share them.
 /// - The site: a NIP-5A manifest, kind 35128 with a `d` tag (a named site) or 15128 (the
 ///   author's root site), one `path` tag per file with its SHA-256, the aggregate `x` tag and
-///   `server` tags (the Blossom servers holding the files) as gateways read them, plus `bundle`
-///   (the bundle id) and `bundle-signature`, so the event alone names the whole bundle.
+///   `server` tags (the Blossom servers holding the files) as gateways read them, then pico's
+///   `relay` (the relays the events went to) and `mirror` tags (http(s) base URLs serving the
+///   bundle as plain files), plus `bundle` (the bundle id) and `bundle-signature`, so the event
+///   alone names the whole bundle and every place it lives (issue 16: the name's record).
 public enum SiteEventKind {
     public static let chunk = 1128
     public static let namedSite = 35128
@@ -93,11 +95,22 @@ public struct SiteManifest: Sendable, Equatable {
     /// The Blossom servers that hold the files (`https://host`), as `server` tags: where
     /// gateways look for the blobs. Empty when the files are in pico's chunk events only.
     public var servers: [String]
+    /// The relays the site event (and any chunk events) went to, as `relay` tags.
+    public var relays: [String] = []
+    /// http(s) base URLs, each ending in `/`, where `<base>SHA256SUMS`, `<base>pico-manifest.json`
+    /// and `<base><path>` are the bundle's files (an S3 bucket, any web host), as `mirror` tags.
+    public var mirrors: [String] = []
+
+    /// Every place the event names: `server`, `relay` and `mirror` tags.
+    public var places: SitePlaces {
+        get { SitePlaces(servers: servers, relays: relays, mirrors: mirrors) }
+        set { (servers, relays, mirrors) = (newValue.servers, newValue.relays, newValue.mirrors) }
+    }
 
     public static func == (a: SiteManifest, b: SiteManifest) -> Bool {
         a.site == b.site && a.bundleID == b.bundleID && a.bundleSignature == b.bundleSignature && a.title == b.title
             && a.files.map(\.path) == b.files.map(\.path) && a.files.map(\.sha256) == b.files.map(\.sha256)
-            && a.servers == b.servers
+            && a.servers == b.servers && a.relays == b.relays && a.mirrors == b.mirrors
     }
 
     public init(site: String?, files: [(path: String, sha256: String)], bundleID: String?,
@@ -134,6 +147,8 @@ public struct SiteManifest: Sendable, Equatable {
         tags += files.map { ["path", "/" + $0.path, $0.sha256] }
         tags.append(["x", aggregateHash, "aggregate"])
         tags += servers.map { ["server", $0] }
+        tags += relays.map { ["relay", $0] }
+        tags += mirrors.map { ["mirror", $0] }
         if let bundleID { tags.append(["bundle", bundleID]) }
         if let bundleSignature { tags.append(["bundle-signature", bundleSignature.pubkey, bundleSignature.sig]) }
         if let title { tags.append(["title", title]) }
@@ -175,5 +190,9 @@ public struct SiteManifest: Sendable, Equatable {
         bundleSignature = event.tag("bundle-signature").flatMap { $0.count >= 2 ? BundleSignature(pubkey: $0[0], sig: $0[1]) : nil }
         title = event.tag("title")?.first
         servers = event.tags("server").compactMap(\.first)
+        // Places another tool might write wrongly are left out rather than trusted: a relay is
+        // ws(s)://, a mirror an http(s) URL ending in /.
+        relays = event.tags("relay").compactMap(\.first).filter(SitePlaces.isRelay)
+        mirrors = event.tags("mirror").compactMap(\.first).filter(SitePlaces.isMirror)
     }
 }

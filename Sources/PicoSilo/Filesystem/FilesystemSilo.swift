@@ -2,6 +2,7 @@ import Foundation
 import Mustache
 import PicoCore
 import PicoFiles
+import PicoNostr
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +61,7 @@ public struct FilesystemSilo: Silo {
     /// journal's staging folder, flushes, and writes the commit record.
     func stage(bundle source: URL, options: PublishOptions) throws -> StagedPublish {
         // The same policy as every reader: a present signature must be valid.
-        let report = BundleVerifier.standard().verify(folder: source)
+        let report = SiteRecordFile.verify(folder: source, with: BundleVerifier.standard())
         guard report.isValid, let manifest = report.manifest else {
             throw SiloError("\(source.path) is not an intact bundle; pico publishes only what verifies:\n"
                             + report.problems.map { "  \($0)" }.joined(separator: "\n"))
@@ -118,7 +119,8 @@ public struct FilesystemSilo: Silo {
             if livePaths.contains(name) { journal.replaced.append(name) } else { journal.added.append(name) }
         }
         let newPaths = Set(manifest.files.map(\.path)).union(BundleManifest.describingFiles)
-        journal.removed = live.map(\.path).filter { !newPaths.contains($0) }
+        // The name's record kept beside the bundle stays (publish rewrites it when it writes a record).
+        journal.removed = live.map(\.path).filter { !newPaths.contains($0) && $0 != SiteRecordFile.name }
         for entry in oddNames {
             // An NFD name is a real path and goes; one that is not UTF-8 cannot be named here.
             if Durable.exists(target.path + "/" + entry.path) { journal.removed.append(entry.path) }
@@ -162,7 +164,7 @@ public struct FilesystemSilo: Silo {
     /// A bundle folder, or the old or new bundle of an interrupted publish (whichever is whole).
     static func verifyBundle(at folder: URL, with verifier: BundleVerifier) -> VerificationReport {
         let location = PublishJournal.Location(bundle: folder)
-        guard let journal = location.read() else { return verifier.verify(folder: folder) }
+        guard let journal = location.read() else { return SiteRecordFile.verify(folder: folder, with: verifier) }
         let walked = (try? FileTree.walk(folder)) ?? []
         let live = walked.filter(\.hasCanonicalName)
         var reports: [VerificationReport] = []
@@ -255,4 +257,20 @@ public struct FilesystemSilo: Silo {
 extension FilesystemSilo {
     /// A folder whose sub-folders are bundles (rather than a bundle itself).
     public var isLibrary: Bool { !Self.isBundle(url) && !bundles().isEmpty }
+}
+
+extension FilesystemSilo {
+    /// Stores the name's record (the signed site event `pico publish` sent to the relays) beside
+    /// the bundle `manifest` published here, as `site-event.json`, and lists it on the library's
+    /// index.html; returns warnings (nothing stored) when it does not belong there.
+    public func storeRecord(_ event: NostrEvent, of manifest: BundleManifest) -> [String] {
+        let intoLibrary = !Self.isBundle(url)
+        let folder = intoLibrary ? url.appendingPathComponent(LibraryText.folderName(forBundleNamed: manifest.name)) : url
+        if let problem = SiteRecordFile.store(event, in: folder) { return [problem] }
+        if intoLibrary {
+            do { try LibraryIndex(library: url).write() } catch { return ["\(url.path)/index.html was not rewritten: \(error)"] }
+        }
+        Durable.flush()
+        return []
+    }
 }

@@ -1,9 +1,11 @@
 import Foundation
 import Mustache
 import PicoCore
+import PicoNostr
 
 /// `index.html` at the top of a library folder: every bundle with its title, size, id, signer
-/// and build date, linked so that it opens from file://.
+/// and build date, and its name (naddr) and author (npub) when its record is kept beside it,
+/// linked so that it opens from file://.
 struct LibraryIndex {
     let library: URL
 
@@ -30,6 +32,11 @@ struct LibraryIndex {
             case .absent: break
             }
             if let created = manifest.created { entry["built"] = LibraryText.longDate(created) }
+            // The bundle's name (issue 16): the record kept beside it, when it is a signed site event of this bundle.
+            if let record = SiteRecordFile.read(in: folder, bundleID: manifest.id), let author = [UInt8](hex: record.event.pubkey) {
+                entry["naddr"] = NostrSiteAddress.naddr(author: author, site: record.site.site, relays: record.site.relays)
+                entry["npub"] = NIP19Entity.npub(publicKey: author).encoded
+            }
             entries.append(entry)
         }
         let context: [String: Any] = [

@@ -29,6 +29,9 @@ public struct NostrSilo: Silo {
     let blossomServers: [BlossomServer]
     /// What `fetch`, `verify` and `serve` read.
     let site: NostrSiteAddress?
+    /// The records pico has accepted: `fetch` and `verify` refuse a site event older than the
+    /// newest one accepted for its name, and remember a newer one.
+    public var history: RecordHistory? = .standard()
 
     public init(publishingTo targets: [RelayTarget], blossom blossomServers: [BlossomServer] = [], address: String) {
         (self.targets, self.blossomServers, self.address, self.site) = (targets, blossomServers, address, nil)
@@ -63,13 +66,39 @@ public struct NostrSilo: Silo {
         let contents = PublishedContents(bundle: bundle, manifest: manifest, manifestData: manifestData, checksums: checksums)
         let progress = TransferCounter(totalFiles: 0, totalBytes: 0, report: options.progress)
 
-        // Every relay connected and its site event checked against its limits before anything is sent.
+        // Every relay connected and asked for the name's newest record before anything is sent.
         let prepared = await eachTarget { target in try await prepare(contents, for: target, key: key) }
-        let ready = prepared.compactMap { try? $0.1.get() }
+        var ready = prepared.compactMap { try? $0.1.get() }
         var outcomes = prepared.compactMap { outcome -> (RelayTarget, Result<RelayPublishReport, any Error>)? in
             guard case .failure(let error) = outcome.1 else { return nil }
             return (outcome.0, .failure(error))
         }
+        // One record per name for every relay: the places of the newest one merged with these,
+        // and each relay's limits checked against the event as it will be sent.
+        var records: [String?: SiteRecordPlan] = [:]
+        do {
+            for site in Set(ready.map(\.site)) {
+                let plan = try recordPlan(for: site, relays: ready.filter { $0.site == site }, key: key, options: options)
+                records[site] = plan
+                warnings += plan.warnings
+            }
+        } catch {
+            for relay in ready { await relay.session.close() }
+            throw error
+        }
+        var fitting: [PreparedRelay] = []
+        for var relay in ready {
+            let plan = records[relay.site]!
+            relay.description = plan.description
+            relay.record = plan.event
+            if let exceeded = relay.session.information?.limitProblem(with: plan.event, relay: relay.session.url) {
+                await relay.session.close()
+                outcomes.append((relay.target, .failure(exceeded)))
+            } else {
+                fitting.append(relay)
+            }
+        }
+        ready = fitting
 
         // The blobs first: a reader never sees a site event whose files are missing.
         var blobReports: [BlossomBlobs.ServerReport] = []
@@ -81,7 +110,7 @@ public struct NostrSilo: Silo {
                 throw SiloError("\(error)\nnothing was sent to the relays: the site event they hold, if any, is still the previous one")
             }
         }
-        let sent = await eachTarget(ready.map(\.target)) { target in
+        let sent = await eachTarget(ready.map(\.target)) { [ready] target in
             try await publish(contents, to: ready.first { $0.target == target }!, key: key, progress: progress)
         }
         outcomes = (outcomes + sent).sorted { $0.0.url < $1.0.url }
@@ -93,6 +122,9 @@ public struct NostrSilo: Silo {
         for relay in ready { await relay.session.close() }
 
         let reports = outcomes.compactMap { try? $0.1.get() }
+        // The record is the one pico knows to be newest now: a replay of an older one is refused.
+        let publishedSites = Set(ready.filter { relay in reports.contains { $0.relay == relay.session.url } }.map(\.site))
+        for site in publishedSites { try? options.history?.accept(records[site]!.event) }
         let failures = outcomes.compactMap { outcome -> String? in
             guard case .failure(let error) = outcome.1 else { return nil }
             let text = String(describing: error)
@@ -135,8 +167,13 @@ public struct NostrSilo: Silo {
         }
         result.details += announced
         result.requests["EVENT", default: 0] += announced.filter { $0.hasPrefix("announced") }.count * reports.count
-        if let first = reports.first {
+        if let first = reports.first, let plan = records[first.site] {
             result.fetchAddress = NostrSiteAddress.naddr(author: key.publicKey, site: first.site, relays: reports.map(\.relay))
+            result.siteEvent = plan.event
+            let places = plan.description.places
+            result.details.append("the record lists \(places.servers.count) Blossom servers, \(places.relays.count) relays, \(places.mirrors.count) mirrors"
+                                  + (plan.kept.isEmpty ? "" : " (kept from the previous record: \(plan.kept.joined(separator: ", ")))")
+                                  + (plan.dropped.isEmpty ? "" : " (dropped: \(plan.dropped.joined(separator: ", ")))"))
         }
         return result
     }
@@ -206,6 +243,71 @@ public struct NostrSilo: Silo {
         var session: RelaySession
         var site: String?
         var description: SiteManifest
+        /// The newest valid site event of this author and site the relay holds.
+        var previous: NostrEvent?
+        /// The site event to send: set once every relay's previous record is known.
+        var record: NostrEvent?
+    }
+
+    /// The record one publish sends to every relay of a name.
+    struct SiteRecordPlan: Sendable {
+        var description: SiteManifest
+        var event: NostrEvent
+        /// Places kept from the previous record, and places `--drop` removed (for the report).
+        var kept: [String] = []
+        var dropped: [String] = []
+        var warnings: [String] = []
+    }
+
+    /// The name's record: the newest valid site event any of `relays` holds (refused when pico
+    /// has accepted a newer one: the relays are replaying an old record), its places minus
+    /// `options.drops`, plus the places this publish writes to, in one event newer than both.
+    /// Unchanged from the newest one, that very event is sent again (so every relay holds the
+    /// same record).
+    private func recordPlan(for site: String?, relays: [PreparedRelay], key: AuthorKey, options: PublishOptions) throws -> SiteRecordPlan {
+        var description = relays[0].description
+        let newest = relays.compactMap(\.previous).max { Self.isOlder($0, than: $1) }
+        if let newest, let history = options.history {
+            do throws(RecordHistory.Refusal) { try history.check(newest) } catch {
+                throw SiloError("\(error.description)\nThe relays hold only that older record, so its places cannot be merged; "
+                                + "nothing was published. Publish to a relay that holds the newest record too.")
+            }
+        }
+        var plan = SiteRecordPlan(description: description, event: description.event(createdAt: 0, key: key))
+        let old = newest.flatMap { try? SiteManifest(event: $0) }?.places ?? SitePlaces()
+        let (kept, unmatched) = old.dropping(options.drops)
+        plan.dropped = options.drops.filter { !unmatched.contains($0) }
+        for location in unmatched {
+            plan.warnings.append("--drop \(location): the record of this name lists no such place (it lists "
+                                 + (old.isEmpty ? "none" : [old.servers, old.relays, old.mirrors].joined().joined(separator: ", ")) + ")")
+        }
+        let written = SitePlaces(servers: blossomServers.map(\.url), relays: relays.map(\.session.url),
+                                 mirrors: options.mirrors.compactMap(SitePlaces.mirrorBase))
+        description.places = kept.adding(written)
+        let fromBefore = [kept.servers, kept.relays, kept.mirrors].joined().filter { place in
+            ![written.servers, written.relays, written.mirrors].joined().contains(place)
+        }
+        plan.kept = Array(fromBefore)
+        if let newest, let before = try? SiteManifest(event: newest), before.bundleID != description.bundleID, !plan.kept.isEmpty {
+            plan.warnings.append("the record keeps \(plan.kept.count) places of the previous one, which named bundle "
+                                 + "\(before.bundleID.map { String($0.prefix(12)) + "…" } ?? "(none)"): they may hold that bundle until it is "
+                                 + "published there again (--drop PLACE removes one)")
+        }
+        plan.description = description
+        if let newest, (try? SiteManifest(event: newest)) == description,
+           newest.tags.contains(["x", description.aggregateHash, "aggregate"]) {
+            plan.event = newest
+        } else {
+            let known = options.history?.newest(author: key.publicKeyHex, site: site)?.createdAt ?? 0
+            let createdAt = max(Int(Date().timeIntervalSince1970), (newest?.createdAt ?? 0) + 1, known + 1)
+            plan.event = description.event(createdAt: createdAt, key: key)
+        }
+        return plan
+    }
+
+    /// NIP-01's order of replaceable events: the later created_at, then the lower id, is newer.
+    static func isOlder(_ a: NostrEvent, than b: NostrEvent) -> Bool {
+        a.createdAt < b.createdAt || (a.createdAt == b.createdAt && a.id > b.id)
     }
 
     private func prepare(_ contents: PublishedContents, for target: RelayTarget, key: AuthorKey) async throws -> PreparedRelay {
@@ -219,13 +321,23 @@ public struct NostrSilo: Silo {
                                        bundleSignature: manifest.signature, title: manifest.name,
                                        servers: blossomServers.map(\.url))
         let session = try await RelaySession.open(target.url)
-        // The event as it will be sent (only created_at, id and sig will differ, at the same lengths).
+        // The event as it will be sent, without the places merged in yet (checked again with them).
         let probe = description.event(createdAt: Int(Date().timeIntervalSince1970), key: key)
         if let exceeded = session.information?.limitProblem(with: probe, relay: session.url) {
             await session.close()
             throw exceeded
         }
-        return PreparedRelay(target: target, session: session, site: site, description: description)
+        let kind = site == nil ? SiteEventKind.rootSite : SiteEventKind.namedSite
+        let filter = NostrFilter(authors: [key.publicKeyHex], kinds: [kind], tags: site.map { ["d": [$0]] } ?? [:], limit: 10)
+        let previous: [NostrEvent]
+        do { previous = try await session.run { try await $0.query([filter]) } } catch {
+            await session.close()
+            throw error
+        }
+        let newest = previous.filter { event in
+            event.pubkey == key.publicKeyHex && event.kind == kind && (site == nil || event.tag("d")?.first == site) && event.validity == .valid
+        }.max { Self.isOlder($0, than: $1) }
+        return PreparedRelay(target: target, session: session, site: site, description: description, previous: newest)
     }
 
     struct RelayPublishReport: Sendable {
@@ -270,19 +382,14 @@ public struct NostrSilo: Silo {
             chunkSize = store.chunkSize
         }
 
-        // The site manifest event last, newer than any earlier one (replaceable events keep the newest).
+        // The site manifest event last, the same record for every relay, newer than any earlier
+        // one (replaceable events keep the newest).
         let site = relay.site
-        let kind = site == nil ? SiteEventKind.rootSite : SiteEventKind.namedSite
-        let filter = NostrFilter(authors: [key.publicKeyHex], kinds: [kind], tags: site.map { ["d": [$0]] } ?? [:], limit: 10)
-        let previous = try await session.run { try await $0.query([filter]) }.filter { $0.validity == .valid }
-        let newestPrevious = previous.max { $0.createdAt < $1.createdAt }
         var manifestSent = false
-        if toSend.isEmpty, let newestPrevious, (try? SiteManifest(event: newestPrevious)) == relay.description,
-           newestPrevious.tags.contains(["x", relay.description.aggregateHash, "aggregate"]) {
+        let event = relay.record!
+        if relay.previous?.id == event.id {
             // Nothing changed on this relay.
         } else {
-            let createdAt = max(Int(Date().timeIntervalSince1970), (newestPrevious?.createdAt ?? 0) + 1)
-            let event = relay.description.event(createdAt: createdAt, key: key)
             let answer = try await session.run { try await $0.publish(event) }
             guard answer.accepted else { throw SiloError("\(session.url) refused the site manifest event: \(answer.message)") }
             events.add(1)
@@ -318,6 +425,11 @@ public struct NostrSilo: Silo {
 
     private func retrieve(with reader: NostrSiteReader) async throws -> Retrieved {
         let (site, event, relay) = try await SiloError.during("reading the site event of \(address)") { try await reader.siteManifest() }
+        if let history {
+            do throws(RecordHistory.Refusal) { try history.accept(event) } catch {
+                throw SiloError.verdict("\(error.description)\nnothing was fetched from \(relay)")
+            }
+        }
         if let foreign = try await SiloError.during("reading the site event of \(address)", { try await reader.foreignSite() }) {
             return try await retrieve(foreign, with: reader)
         }
