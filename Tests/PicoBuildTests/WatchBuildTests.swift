@@ -143,6 +143,20 @@ import Testing
         try Self.expectFullBuildEquals(output, site: site, in: folder)
     }
 
+    @Test func aSiteWithFeedsIsBuiltWholeForItsFeedsShowPagesText() throws {
+        var templates = Self.safeTemplates
+        templates["pico.toml"] = "title = \"Watch\"\nlanguage = \"en\"\n[feed]\nfull_content = true\n"
+        let folder = TemporaryFolder()
+        let site = folder.write(Self.site(templates), under: "site")
+        let output = site.appendingPathComponent("public")
+        let builder = WatchBuilder(.init(input: site, output: output))
+        _ = try builder.build(after: nil)
+        try Self.edit(site, "content/notes/p22.md") { $0.replacingOccurrences(of: "More words here.", with: "Fed words.") }
+        #expect(try builder.build(after: ["content/notes/p22.md"]).rerendered.isEmpty)
+        #expect(try String(contentsOf: output.appendingPathComponent("atom.xml"), encoding: .utf8).contains("Fed words."))
+        try Self.expectFullBuildEquals(output, site: site, in: folder)
+    }
+
     @Test func theTemplateRuleSeesListsPartialsAndBlocks() {
         #expect(TemplateReads.isSafe("{{page.title}}{{{page.content}}}{{#pages}}{{title}} {{url}}{{/pages}}{{#page.older}}{{title}}{{/page.older}}"))
         #expect(TemplateReads.isSafe("{{#site.sections}}{{title}}{{#pages}}{{date}}{{/pages}}{{/site.sections}}{{#page.toc}}{{title}}{{/page.toc}}"))
