@@ -125,7 +125,9 @@ import Testing
             ("missing", .doesNotExist, folder.path("missing").standardizedFileURL.path + " does not exist"),
             ("file:///no/such/pico/bundle", .doesNotExist, "/no/such/pico/bundle does not exist"),
             ("ftp://host/bundle", .unknownScheme, "unknown kind of address \"ftp:\""),
-            ("https://example.com/site", .unknownScheme, "unknown kind of address \"https:\""),
+            // http(s):// is a web server's bundle (HTTPSilo, issue 16); one it cannot read is refused.
+            ("https://user:pw@example.com/site", .badSiloAddress, "does not take a user or password"),
+            ("https://example.com/site?x=1", .badSiloAddress, "no ?query"),
             ("file://otherhost/bundle", .badFileAddress, "write file:///absolute/path"),
             ("file:relative", .badFileAddress, "write file:///absolute/path"),
             ("s3://", .badSiloAddress, "names no bucket"),
