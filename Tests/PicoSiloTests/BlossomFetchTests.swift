@@ -125,12 +125,14 @@ import Testing
         let bundle = try BlossomPublishTests.buildBlog(in: folder, named: "blog", key: key.file)
         let css = try #require(try BlossomPublishTests.manifest(bundle).files.first { $0.path.hasSuffix(".css") })
         let listed = try BlossomTestServer(), liar = try BlossomTestServer(options: ["--tamper", css.sha256])
-        // First on `listed`, announced (kind 10063 names it); then the same bundle on `liar` only:
-        // the site event's one server tag is the liar's.
+        // First on `listed`, announced (kind 10063 names it); then the same bundle on `liar` only,
+        // `listed` dropped from the record (which keeps earlier places otherwise): the site
+        // event's one server tag is the liar's.
         let announced = try TestEnvironment.run(TestEnvironment.pico.path, ["publish", bundle.path, "--key", key.file, "--to", relay.url,
                                                                             "--to", listed.address, "--announce"])
         try #require(announced.status == 0, "\(announced.stderr)")
-        let published = try BlossomPublishTests.publish(bundle, to: [relay.url, liar.address], key: key.file)
+        let published = try TestEnvironment.run(TestEnvironment.pico.path, ["publish", bundle.path, "--key", key.file, "--json", "--to", relay.url,
+                                                                             "--to", liar.address, "--drop", listed.address])
         try #require(published.status == 0, "\(published.stderr)")
         let address = try #require(try BlossomPublishTests.json(published)["fetch"] as? String)
 
