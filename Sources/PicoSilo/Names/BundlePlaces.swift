@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
 import PicoBlossom
 import PicoCore
 import PicoFiles
@@ -93,72 +91,62 @@ struct LibraryPlaceReader: PlaceReader {
 
 // MARK: Mirror
 
-/// An http(s) base URL serving the bundle as plain files: `GET <base><path>`, at most the
-/// file's size read.
+/// An http(s) base URL serving the bundle as plain files, read through `HTTPSilo`'s reader
+/// (`GET <base><path>`, at most the file's size read; same-origin redirects only). Once the
+/// host cannot be reached, the rest of the files are not asked for.
 struct MirrorPlaceReader: PlaceReader {
     let base: String
-    private let http: HTTPClient
+    private let reader: HTTPBundleReader?
+    private let badAddress: String?
     let connections = 8
 
     init(base: String) {
-        self.base = base.hasSuffix("/") ? base : base + "/"
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .follow(max: 3, allowCycles: false),
-            timeout: .init(connect: .seconds(10), read: .seconds(60)),
-            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 8))
-        configuration.decompression = .disabled
-        configuration.connectionPool.retryConnectionEstablishment = false
-        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }
-
-    /// The URL of one bundle path: each segment percent-encoded.
-    func url(of path: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#;")
-        return base + path.split(separator: "/", omittingEmptySubsequences: false)
-            .map { String($0).addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }.joined(separator: "/")
+        self.base = base
+        do {
+            var silo = try HTTPSilo(address: base)
+            // Few tries: the next place is there to take over from a host that is down.
+            silo.retry = RetryPolicy(attempts: 2, baseDelay: 0.1, maxDelay: 0.5)
+            reader = try silo.reader() as? HTTPBundleReader
+            badAddress = nil
+        } catch {
+            (reader, badAddress) = (nil, "the mirror tag \(base) is not an address pico reads: \(error)")
+        }
     }
 
     func read(_ files: [WantedFile]) async -> [String: PlaceAnswer] {
+        guard let reader else { return Dictionary(files.map { ($0.path, PlaceAnswer.unreachable(badAddress ?? base)) }, uniquingKeysWith: { a, _ in a }) }
         let answers = Mutex<[String: PlaceAnswer]>([:])
+        let down = Mutex<String?>(nil)
         try? await Parallel.forEach(files, limit: connections) { file in
-            let answer = await get(file)
+            let answer: PlaceAnswer
+            if let why = down.withLock({ $0 }) {
+                answer = .unreachable(why)
+            } else {
+                answer = await Self.get(file, from: reader, base: base)
+                if case .unreachable(let why) = answer { down.withLock { $0 = $0 ?? why } }
+            }
             answers.withLock { $0[file.path] = answer }
         }
         return answers.withLock { $0 }
     }
 
-    private func get(_ file: WantedFile) async -> PlaceAnswer {
-        let limit = file.size ?? BundlePlace.unknownSizeLimit
-        var request = HTTPClientRequest(url: url(of: file.path))
-        request.headers.add(name: "user-agent", value: "pico")
+    private static func get(_ file: WantedFile, from reader: HTTPBundleReader, base: String) async -> PlaceAnswer {
         do {
-            let response = try await http.execute(request, timeout: .seconds(120))
-            let status = Int(response.status.code)
-            guard status == 200 else {
-                _ = try? await response.body.collect(upTo: 1 << 16)
-                return .missing("GET \(url(of: file.path)) answered HTTP \(status)")
+            guard let data = try await reader.readWhole(file.path, limit: file.size ?? BundlePlace.unknownSizeLimit) else {
+                return .missing("\(base) does not have \(file.path) (HTTP 404)")
             }
-            if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-                return .wrong("\(file.path) on \(base) is \(length) bytes, more than \(limit)")
-            }
-            let body: ByteBuffer
-            do { body = try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
-                return .wrong("\(file.path) on \(base) is more than \(limit) bytes")
-            }
-            return .bytes(Data(body.readableBytesView))
+            return .bytes(data)
         } catch {
-            return .unreachable("could not reach \(base) (\(Self.reason(error)))")
+            let cause = ((error as? SiloError)?.cause as? HTTPSiloError) ?? (error as? HTTPSiloError)
+            switch cause?.kind {
+            case .tooLarge?: return .wrong(cause!.description)
+            case .unreachable?, .tls?, .timeout?: return .unreachable(cause!.description)
+            default: return .missing("\(error)")
+            }
         }
     }
 
-    static func reason(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text.count > 200 ? String(text.prefix(200)) + "…" : text
-    }
-
-    func close() async { try? await http.shutdown() }
+    func close() async { await reader?.shutdown() }
 }
 
 // MARK: Blossom
