@@ -18,6 +18,8 @@ import Testing
         var mirror: ServerProcess
         let bundle: URL, mirrorCopy: URL, library: URL, libraryCopy: URL
         let naddr: String
+        /// The record pico publish wrote, older than the one the places were added to.
+        let original: NostrEvent
         let mirrorBase: String
         /// pico's record history, kept out of the real home.
         var environment: [String: String] { ["XDG_CACHE_HOME": folder.path("cache").path] }
@@ -53,7 +55,8 @@ import Testing
             try FileManager.default.copyItem(at: bundle, to: libraryCopy)
 
             let author = try KeyFile.read(key.file)
-            let record = try await Self.republish(plain, relay: relay.url, mirror: mirrorBase, key: author)
+            let (original, record) = try await Self.republish(plain, relay: relay.url, mirror: mirrorBase, key: author)
+            self.original = original
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(record).write(to: libraryCopy.appendingPathComponent("site-event.json"))
@@ -62,7 +65,7 @@ import Testing
 
         /// The newest site event of `address`, signed again one second later with `relay` and
         /// `mirror` tags after its `server` tags, and sent to the relay.
-        static func republish(_ address: String, relay: String, mirror: String, key: AuthorKey) async throws -> NostrEvent {
+        static func republish(_ address: String, relay: String, mirror: String, key: AuthorKey) async throws -> (original: NostrEvent, record: NostrEvent) {
             let reader = NostrSiteReader(address: try NostrSiteAddress(parsing: address))
             let (_, event, _) = try await reader.siteManifest()
             await reader.close()
@@ -75,7 +78,7 @@ import Testing
             let answer = try await session.run { try await $0.publish(record) }
             await session.close()
             guard answer.accepted else { throw Refused(message: answer.message) }
-            return record
+            return (event, record)
         }
 
         func pico(_ arguments: [String]) throws -> ProcessOutput {
@@ -218,5 +221,21 @@ import Testing
         try text.replacingOccurrences(of: "\"mirror\"", with: "\"mirror\",\"x\"").write(to: recordFile, atomically: true, encoding: .utf8)
         let again = try places.pico(["fetch", places.naddr, "--from", places.library.path, "-o", places.folder.path("again").path])
         #expect(again.status == 1, "\(again.stdout)")
+    }
+
+    @Test func anOlderRecordThanOneAcceptedIsRefused() async throws {
+        let places = try await Places()
+        let first = try places.pico(["fetch", places.naddr, "-o", places.folder.path("first").path])
+        #expect(first.status == 0, "\(first.stderr)")
+        // The library now offers the older record (the one before the places were added), the relay none.
+        _ = places.relay.server.stop()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(places.original).write(to: places.libraryCopy.appendingPathComponent("site-event.json"))
+        let destination = places.folder.path("replayed")
+        let replayed = try places.pico(["fetch", places.naddr, "--from", places.library.path, "-o", destination.path])
+        #expect(replayed.status == 1)
+        #expect(replayed.stderr.contains("is older than the one pico already accepted"), "\(replayed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: destination.path))
     }
 }
