@@ -134,7 +134,7 @@ public struct PublishResult: Sendable {
 public enum SiloAddress {
     /// s3://, ws://, wss://, nostr:, blossom+http(s):// and http(s):// name silos that are not on this machine.
     public static func isNetworkAddress(_ address: String) -> Bool {
-        ["s3://", "ws://", "wss://", "nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) } || HTTPSilo.isAddress(address)
+        ["s3://", "ws://", "wss://", "nostr:", "did:nostr:", BlossomServer.scheme].contains { address.hasPrefix($0) } || HTTPSilo.isAddress(address)
     }
 
     public static func silo(for address: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Silo {
@@ -147,6 +147,11 @@ public enum SiloAddress {
         }
         if address.hasPrefix("ws://") || address.hasPrefix("wss://") {
             return NostrSilo(publishingTo: [try RelayTarget(parsing: address)], address: address)
+        }
+        // A name (issue 16): its record, then the places it lists; a plain naddr whose record
+        // lists no mirror is read as before, from the relays and the Blossom servers.
+        if address.hasPrefix("did:nostr:") || (address.hasPrefix("nostr:") && SiteName.isName(address)) {
+            return try NamedBundle(address: address)
         }
         if address.hasPrefix("nostr:") {
             return NostrSilo(reading: try NostrSiteAddress(parsing: address))

@@ -184,6 +184,13 @@ struct FetchCommand: AsyncParsableCommand {
         pico takes the author's newest site manifest event, checks every event's id and \
         signature, every chunk, every file's SHA-256 and the bundle's signature, and refuses \
         forged or altered events, naming the file they belong to.
+
+        By name: nostr:naddr1…, nostr:npub1…/NAME or did:nostr:<hex>/NAME. pico reads the \
+        newest record (site event) that verifies, then tries the places it lists in order: the \
+        library given with --from DIR, mirror tags (plain http(s) files), Blossom servers, relay \
+        chunk events. SHA256SUMS must hash to the signed bundle id; each file comes from the \
+        first place whose bytes verify, and a place that serves a wrong byte is skipped and named. \
+        With --from the record kept in the library is enough when no relay answers.
         """
     )
 
@@ -193,12 +200,14 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The folder to create.")
     var output: String
 
+    @OptionGroup var from: LibraryOption
+
     @OptionGroup var signer: SignerOption
 
     func run() async throws {
         do {
             let destination = URL(commandLinePath: output)
-            let report = try await BundleTarget(parsing: silo).fetch(to: destination, verifier: signer.verifier)
+            let report = try await from.target(silo).fetch(to: destination, verifier: signer.verifier)
             Terminal.output("Fetched and verified \(report.checkedFiles) files (\(Terminal.bytes(report.checkedBytes))) into \(destination.path)")
             Terminal.output("   bundle id \(report.manifest?.id ?? "")")
             if let note = report.note { Terminal.output("   note: \(note)") }
