@@ -161,6 +161,14 @@ public enum SiloAddress {
             throw SiloError("\(address) is a Blossom server: it holds a site's files, not the site. Publish with --to \(address) --to wss://RELAY "
                             + "(the relays carry the site event); read the site with nostr:npub1…?relay=wss://RELAY or the naddr pico publish printed")
         }
+        if HTTPSilo.isAddress(address) {
+            // A bundle a web server serves as plain files; read only.
+            var silo: HTTPSilo
+            do { silo = try HTTPSilo(address: address) } catch { throw SiloError(error.description) }
+            if let seconds = environment["PICO_HTTP_TIMEOUT"].flatMap({ Double($0) }), seconds > 0 { silo.readTimeout = seconds }
+            if let connections = environment["PICO_HTTP_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 { silo.connections = connections }
+            return silo
+        }
         if address.hasPrefix("file:") {
             return FilesystemSilo(url: try BundleTarget.path(ofFileAddress: address), address: address)
         }
@@ -176,14 +184,6 @@ extension SiloAddress {
     /// Where `pico publish --to …` puts a bundle, with the address as written for messages: one
     /// silo per address, except that every relay address together is one nostr silo (they are
     /// published to at once); nostr silos get the author's key. `authorKey` is asked only when
-        if HTTPSilo.isAddress(address) {
-            // A bundle a web server serves as plain files; read only.
-            var silo: HTTPSilo
-            do { silo = try HTTPSilo(address: address) } catch { throw SiloError(error.description) }
-            if let seconds = environment["PICO_HTTP_TIMEOUT"].flatMap({ Double($0) }), seconds > 0 { silo.readTimeout = seconds }
-            if let connections = environment["PICO_HTTP_CONNECTIONS"].flatMap({ Int($0) }), connections > 0 { silo.connections = connections }
-            return silo
-        }
     /// there are nostr silos, so a key that cannot be read does not stop a publish to a folder or bucket.
     public static func publishDestinations(_ addresses: [String], authorKey: () throws -> AuthorKey?) throws -> [(address: String, silo: any Silo)] {
         let relays = addresses.filter { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") }
