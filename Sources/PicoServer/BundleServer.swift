@@ -41,40 +41,10 @@ public struct BundleServer: Sendable {
         let bundle = try await CheckedBundle(source: source, verifier: verifier, log: log)
         let responder = VerifyingResponder(source: source, bundle: bundle, basePath: basePath, log: log,
                                            reloadsPages: reloadsPages)
-        let router = Router()
-        // "**" matches one or more segments, so the root needs its own route.
-        for path: RouterPath in ["/", "**"] {
-            router.get(path) { request, _ in try await responder.respond(to: request) }
-            router.head(path) { request, _ in try await responder.respond(to: request) }
-        }
         let base = basePath
-        var logger = Logger(label: "pico.serve")
-        logger.logLevel = .error
-        Self.raiseDescriptorLimit()
-        // Hummingbird counts only whole request parts as activity, so the idle timeout also
-        // bounds how long a request's header may take to arrive (slowloris).
-        let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000
-                                             + idleTimeout.components.attoseconds / 1_000_000_000)
-        let app = Application(
-            router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [StalledReaderCloser(after: timeout)], idleTimeout: timeout)),
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pico"),
-            onServerRunning: { channel in
-                started("http://127.0.0.1:\(channel.localAddress?.port ?? 0)\(base)")
-            },
-            logger: logger
-        )
-        try await app.runService()
-    }
-
-    /// Every connection holds a descriptor, and the usual soft limit (1,024) is far below the
-    /// hard one: raised so that a crowd of idle connections cannot use them all up before the
-    /// idle timeout closes them.
-    static func raiseDescriptorLimit() {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        try await LoopbackServer.run(label: "pico.serve", port: port, idleTimeout: idleTimeout,
+                                     respond: { request in try await responder.respond(to: request) },
+                                     started: { port in started("http://127.0.0.1:\(port)\(base)") })
     }
 }
 

@@ -50,27 +50,9 @@ public struct NsiteGateway: Sendable {
         let directory = NsiteDirectory(relays: relays, events: events, maxOpenSites: maxOpenSites, refreshAfter: refreshAfter,
                                        openReader: openReader, log: log)
         let responder = GatewayResponder(directory: directory, cache: cache, fetches: BlobFetches(), log: log)
-        let router = Router()
-        for path: RouterPath in ["/", "**"] {
-            router.get(path) { request, _ in await responder.respond(to: request) }
-            router.head(path) { request, _ in await responder.respond(to: request) }
-        }
-        var logger = Logger(label: "pico.gateway")
-        logger.logLevel = .error
-        BundleServer.raiseDescriptorLimit()
-        let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000
-                                             + idleTimeout.components.attoseconds / 1_000_000_000)
-        let app = Application(
-            router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [StalledReaderCloser(after: timeout)], idleTimeout: timeout)),
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pico"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                started("http://127.0.0.1:\(port)/", port)
-            },
-            logger: logger
-        )
-        try await app.runService()
+        try await LoopbackServer.run(label: "pico.gateway", port: port, idleTimeout: idleTimeout,
+                                     respond: { request in await responder.respond(to: request) },
+                                     started: { port in started("http://127.0.0.1:\(port)/", port) })
     }
 }
 
