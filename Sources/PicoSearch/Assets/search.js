@@ -1,0 +1,441 @@
+/* pico search runtime: the same bytes in every bundle, at pico-search/search.js, loaded with
+ *   <script src="RELATIVE/pico-search/search.js"></script>
+ * The index beside it is JavaScript data (index.js, t-NNN.js term shards, d-NNN.js document
+ * shards, docs/FORMAT.md "pico-search/"), each file one call of PicoSearch.index/terms/docs.
+ * Files are loaded by adding <script src>, relative to this script's own URL: on file://
+ * fetch, XHR, import() and file Workers are blocked, a classic script is not.
+ *
+ *   PicoSearch.search("words", {limit: 10}) -> Promise<[{path, url, title, snippet, score, bundle}]>
+ *   PicoSearch.attach(input, results)      live results as you type (↑/↓, Enter, Escape)
+ * An <input data-pico-search-results="ID"> is attached to the element ID when the page loads,
+ * and filled from ?q= (the input's name) so a link or a bookmark can carry a query.
+ */
+(() => {
+  'use strict';
+  if (window.PicoSearch) return;                  // included twice: the first one serves
+  const script = document.currentScript;
+  const here = new URL('./', script && script.src ? script.src : location.href);   // pico-search/
+  const root = new URL('../', here);              // the folder whose paths the index lists
+  const wordPattern = /[\p{L}\p{N}]+/gu;
+
+  let index = null;                               // the promise of index.js's data
+  const arrived = new Map();                      // file -> its data, as its call delivered it
+  const loading = new Map();                      // file -> promise of its data
+  const termShards = new Map();                   // file -> {stems, words, keys (sorted)}
+  const texts = new Map();                        // d-NNN.js -> promise of its stored texts
+
+  // ------------------------------------------------------------------ loading by <script>
+
+  function deliver(file, data) {
+    if (typeof file === 'string' && data && typeof data === 'object') arrived.set(file, data);
+  }
+
+  function load(file) {
+    if (!/^[\w.-]+\.js$/.test(file)) return Promise.reject(new Error('bad index file name ' + file));
+    if (arrived.has(file)) return Promise.resolve(arrived.get(file));
+    if (!loading.has(file)) {
+      loading.set(file, new Promise((resolve, reject) => {
+        const tag = document.createElement('script');
+        tag.src = new URL(file, here).href;
+        tag.onload = () => {
+          tag.remove();
+          if (arrived.has(file)) resolve(arrived.get(file));
+          else { loading.delete(file); reject(new Error(file + ' is not a pico-search file')); }
+        };
+        tag.onerror = () => {
+          tag.remove();
+          loading.delete(file);                   // a later query may try again
+          reject(new Error(file + ' could not be loaded'));
+        };
+        document.head.appendChild(tag);
+      }));
+    }
+    return loading.get(file);
+  }
+
+  function loadIndex() {
+    if (!index) {
+      index = load('index.js').then((data) => {
+        if (data.format !== 'pico-search/1') throw new Error('index.js is ' + data.format + ', not pico-search/1');
+        return data;
+      });
+      index.catch(() => { index = null; });
+    }
+    return index;
+  }
+
+  function loadTerms(file) {
+    if (termShards.has(file)) return Promise.resolve(termShards.get(file));
+    return load(file).then((data) => {
+      if (!termShards.has(file)) {
+        const stems = data.stems || {}, words = data.words || {};
+        // Sorted by UTF-16 code units, as the shards are: prefixes are found by binary search.
+        const keys = Object.keys(stems).concat(Object.keys(words)).sort();
+        termShards.set(file, { stems, words, keys });
+        arrived.delete(file);
+      }
+      return termShards.get(file);
+    });
+  }
+
+  // The shard holding key: the last whose first key is <= key.
+  function shardOf(data, key) {
+    const t = data.terms;
+    let lo = 0, hi = t.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (t[mid][0] <= key) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  // ------------------------------------------------------------------ decoding
+
+  function bytesOf(base64) {
+    const binary = atob(base64);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+
+  // Pairs of unsigned LEB128 varints (doc delta, score) -> Map doc -> score.
+  const decoded = new Map();
+  function postings(base64) {
+    let found = decoded.get(base64);
+    if (found) return found;
+    found = new Map();
+    const bytes = bytesOf(base64);
+    let i = 0, doc = 0, first = true;
+    const varint = () => {
+      let value = 0, shift = 0, byte;
+      do {
+        byte = bytes[i++];
+        value += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (byte & 0x80 && i < bytes.length);
+      return value;
+    };
+    while (i < bytes.length) {
+      const delta = varint();
+      const score = varint();
+      doc = first ? delta : doc + delta;
+      first = false;
+      found.set(doc, score);
+    }
+    decoded.set(base64, found);
+    return found;
+  }
+
+  function storedTexts(file, shard) {
+    if (!texts.has(file)) {
+      const inflate = typeof shard.text !== 'string' || shard.text === ''
+        ? Promise.resolve('')
+        : new Response(new Blob([bytesOf(shard.text)]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).text();
+      texts.set(file, inflate.then((text) => text.split('\u0000')).catch(() => []));
+    }
+    return texts.get(file);
+  }
+
+  // ------------------------------------------------------------------ the query
+
+  function words(text) {
+    return (String(text).normalize('NFKC').toLowerCase().match(wordPattern) || []).filter((w) => w.length <= 40);
+  }
+
+  // The prefixes of q a stem may be for q to be one of its forms ("runs" -> "run"; "happy" ->
+  // "happi", Snowball's stem), longest first.
+  function stemForms(q) {
+    const forms = [];
+    const bases = q.endsWith('y') ? [q, q.slice(0, -1) + 'i'] : [q];
+    for (const base of bases) {
+      for (let n = base.length; n >= Math.max(3, q.length - 3); n--) {
+        const form = base.slice(0, n);
+        if (form !== q && !forms.includes(form)) forms.push(form);
+      }
+    }
+    return forms;
+  }
+
+  async function candidates(data, q) {
+    const fileOf = (key) => data.terms[shardOf(data, key)][1];
+    // Shards covering [q, q + "\uffff"], and those of the prefixes a stem of q may be.
+    const wanted = new Set();
+    for (let i = shardOf(data, q), last = shardOf(data, q + '\uffff'); i <= last; i++) wanted.add(data.terms[i][1]);
+    for (const form of stemForms(q)) wanted.add(fileOf(form));
+    const shards = new Map();
+    await Promise.all([...wanted].map(async (file) => shards.set(file, await loadTerms(file))));
+    const shardHolding = async (key) => {
+      const file = fileOf(key);
+      if (!shards.has(file)) shards.set(file, await loadTerms(file));
+      return shards.get(file);
+    };
+
+    const weights = new Map();                    // stem -> the best weight q gives it
+    const give = (stem, weight) => { if ((weights.get(stem) || 0) < weight) weights.set(stem, weight); };
+    const own = shards.get(fileOf(q));
+    if (Object.hasOwn(own.stems, q)) give(q, 1);
+    if (Object.hasOwn(own.words, q)) give(own.words[q], 1);
+    for (const form of stemForms(q)) {
+      if (Object.hasOwn(shards.get(fileOf(form)).stems, form)) give(form, 0.9);
+    }
+    const prefixed = new Set();
+    for (const file of wanted) {
+      const { keys, stems, words: forms } = shards.get(file);
+      let lo = 0, hi = keys.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (keys[mid] < q) lo = mid + 1; else hi = mid; }
+      for (let i = lo; i < keys.length && keys[i].startsWith(q); i++) {
+        prefixed.add(Object.hasOwn(stems, keys[i]) ? keys[i] : forms[keys[i]]);
+      }
+    }
+    // The postings of every stem named, from whichever shard holds it.
+    const lists = new Map();
+    for (const stem of new Set([...weights.keys(), ...prefixed])) {
+      const shard = await shardHolding(stem);
+      if (Object.hasOwn(shard.stems, stem)) lists.set(stem, shard.stems[stem]);
+    }
+    // Up to 30 prefix matches, the most frequent first (a postings list grows with its df).
+    const byDf = [...prefixed].filter((s) => lists.has(s))
+      .sort((a, b) => lists.get(b).length - lists.get(a).length || (a < b ? -1 : 1));
+    for (const stem of byDf.slice(0, 30)) give(stem, 0.6);
+
+    const docs = new Map();                       // doc -> [score, stem] of q's best key there
+    for (const [stem, weight] of weights) {
+      if (!lists.has(stem)) continue;
+      for (const [doc, score] of postings(lists.get(stem))) {
+        const value = score * weight;
+        const best = docs.get(doc);
+        if (!best || best[0] < value) docs.set(doc, [value, stem]);
+      }
+    }
+    return { word: q, stems: new Set(weights.keys()), docs, shards };
+  }
+
+  async function search(query, options) {
+    const limit = Math.max(1, (options && options.limit) || 10);
+    const terms = [...new Set(words(query))];
+    if (!terms.length) return [];
+    const data = await loadIndex();
+    if (!data.terms || !data.terms.length) return [];
+    const matches = await Promise.all(terms.map((q) => candidates(data, q)));
+
+    // Every word (AND); when no document has them all, any of them (OR).
+    const total = (every) => {
+      const [first, ...rest] = matches;
+      const pool = every ? [...first.docs.keys()].filter((d) => rest.every((m) => m.docs.has(d)))
+        : [...new Set(matches.flatMap((m) => [...m.docs.keys()]))];
+      return pool.map((doc) => [doc, matches.reduce((sum, m) => sum + (m.docs.has(doc) ? m.docs.get(doc)[0] : 0), 0)]);
+    };
+    let scores = total(true);
+    if (!scores.length && matches.length > 1) scores = total(false);
+    const top = scores.sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
+    return Promise.all(top.map(([doc, score]) => result(data, doc, score, matches)));
+  }
+
+  async function result(data, doc, score, matches) {
+    const file = data.docs.files[Math.floor(doc / data.docs.perShard)];
+    const shard = await load(file);
+    const [path, title, bundleNumber] = shard.docs[doc - shard.first] || [];
+    const bundle = data.bundles && data.bundles[bundleNumber]
+      ? { folder: data.bundles[bundleNumber][0], title: data.bundles[bundleNumber][1] } : null;
+    const text = (await storedTexts(file, shard))[doc - shard.first] || '';
+    // The snippet is taken around the word that counted most for this document.
+    const best = matches.filter((m) => m.docs.has(doc)).sort((a, b) => b.docs.get(doc)[0] - a.docs.get(doc)[0])[0];
+    return {
+      path, url: new URL(path, root).href, title: title || path, score,
+      snippet: snippet(text, matches, best && best.docs.get(doc)[1]), bundle,
+    };
+  }
+
+  // ------------------------------------------------------------------ snippets
+
+  function escape(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  }
+
+  // The stem a word of the text is indexed under when a loaded shard has it, else undefined.
+  function stemOf(word, shards) {
+    for (const shard of shards.values()) {
+      if (Object.hasOwn(shard.stems, word)) return word;
+      if (Object.hasOwn(shard.words, word)) return shard.words[word];
+    }
+    return undefined;
+  }
+
+  // The stem of the query a word of the text stands for, or null.
+  function matchOf(word, matches) {
+    for (const m of matches) {
+      if (word.startsWith(m.word)) return m.stems.has(m.word) ? m.word : stemOf(word, m.shards) || m.word;
+      const stem = stemOf(word, m.shards);
+      if (stem !== undefined) { if (m.stems.has(stem)) return stem; continue; }
+      // Its shard is not loaded: a word that begins with a stem of the query (plus a suffix).
+      const folded = word.endsWith('y') ? word.slice(0, -1) + 'i' : word;
+      for (const s of m.stems) if (folded.startsWith(s) && folded.length - s.length <= 4) return s;
+    }
+    return null;
+  }
+
+  function snippet(text, matches, bestStem) {
+    const found = [];                             // [start, end, stem] of each matched word
+    for (const w of text.matchAll(wordPattern)) {
+      const stem = matchOf(w[0].normalize('NFKC').toLowerCase(), matches);
+      if (stem !== null) found.push([w.index, w.index + w[0].length, stem]);
+    }
+    const anchor = found.find((f) => f[2] === bestStem) || found[0];
+    let start = 0, end = Math.min(text.length, 160);
+    if (anchor && anchor[1] > end - 20) {
+      start = Math.max(0, anchor[0] - 60);
+      end = Math.min(text.length, start + 160);
+    }
+    // Whole words at both ends.
+    if (start > 0) {
+      const space = text.indexOf(' ', start);
+      if (space >= 0 && space < anchor[0]) start = space + 1;
+    }
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > start && (!anchor || space >= anchor[1])) end = space;
+    }
+    let html = start > 0 ? '… ' : '';
+    let at = start;
+    for (const [s, e] of found) {
+      if (s < start || e > end) continue;
+      html += escape(text.slice(at, s)) + '<mark>' + escape(text.slice(s, e)) + '</mark>';
+      at = e;
+    }
+    return html + escape(text.slice(at, end)) + (end < text.length ? ' …' : '');
+  }
+
+  // ------------------------------------------------------------------ the search box
+
+  let boxes = 0;
+  function attach(input, results, options) {
+    const limit = (options && options.limit) || 10;
+    const id = results.id || (results.id = 'pico-search-' + ++boxes);
+    const status = document.createElement('p');
+    status.className = 'pico-search-status';
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
+    const list = document.createElement('ul');
+    list.className = 'pico-search-results';
+    list.id = id + '-list';
+    list.setAttribute('role', 'listbox');
+    list.setAttribute('aria-label', 'Results');
+    list.hidden = true;
+    results.replaceChildren(status, list);
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-controls', list.id);
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('autocomplete', 'off');
+
+    let asked = 0, timer = 0, selected = -1, shown = null;
+    const items = () => [...list.children];
+    const select = (n) => {
+      const all = items();
+      selected = all.length ? (n + all.length) % all.length : -1;
+      all.forEach((item, i) => item.setAttribute('aria-selected', String(i === selected)));
+      if (selected >= 0) {
+        input.setAttribute('aria-activedescendant', all[selected].id);
+        all[selected].scrollIntoView({ block: 'nearest' });
+      } else input.removeAttribute('aria-activedescendant');
+    };
+    const show = (found, query) => {
+      list.replaceChildren(...found.map((r, i) => {
+        const item = document.createElement('li');
+        item.id = list.id + '-' + i;
+        item.setAttribute('role', 'option');
+        item.setAttribute('aria-selected', 'false');
+        const link = document.createElement('a');
+        link.href = r.url;
+        link.tabIndex = -1;                       // the input keeps the focus; ↑/↓ choose
+        const title = document.createElement('span');
+        title.className = 'pico-search-title';
+        title.textContent = r.title;
+        link.append(title);
+        if (r.bundle) {
+          const from = document.createElement('span');
+          from.className = 'pico-search-bundle';
+          from.textContent = r.bundle.title || r.bundle.folder;
+          link.append(' ', from);
+        }
+        const text = document.createElement('span');
+        text.className = 'pico-search-snippet';
+        text.innerHTML = r.snippet;               // escaped text and <mark> only (snippet())
+        item.append(link, text);
+        return item;
+      }));
+      list.hidden = !found.length;
+      input.setAttribute('aria-expanded', String(found.length > 0));
+      select(-1);
+      status.textContent = !query ? '' : found.length ? found.length + (found.length === 1 ? ' result' : ' results')
+        : 'No results for “' + query + '”';
+    };
+    const run = () => {
+      const query = input.value.trim();
+      if (query === shown) return;
+      shown = query;
+      const mine = ++asked;
+      results.dataset.picoSearchState = 'searching';
+      const done = (state) => { if (mine === asked) results.dataset.picoSearchState = state; };
+      if (!query) { show([], ''); done('done'); }
+      else {
+        search(query, { limit }).then((found) => {
+          if (mine === asked) show(found, query);
+          done('done');
+        }, (error) => {
+          if (mine !== asked) return;
+          show([], '');
+          status.textContent = 'Search is not available: ' + error.message;
+          shown = null;                           // the next keystroke tries again
+          done('error');
+        });
+      }
+      // The page's address carries the query, so a bookmark or Back opens these results.
+      if (options && options.address) {
+        const url = new URL(location.href);
+        if (query) url.searchParams.set(input.name || 'q', query); else url.searchParams.delete(input.name || 'q');
+        try { history.replaceState(history.state, '', url.href); } catch { /* a file:// page may refuse */ }
+      }
+    };
+    input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 60); });
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        if (list.hidden) return;
+        event.preventDefault();
+        select(selected < 0 && event.key === 'ArrowUp' ? -1 : selected + (event.key === 'ArrowDown' ? 1 : -1));
+      } else if (event.key === 'Enter') {
+        event.preventDefault();                   // the results are here: no form submit
+        clearTimeout(timer);
+        if (selected >= 0) location.href = items()[selected].querySelector('a').href;
+        else run();
+      } else if (event.key === 'Escape' && input.value) {
+        event.preventDefault();
+        input.value = '';
+        clearTimeout(timer);
+        run();
+      }
+    });
+    const param = new URLSearchParams(location.search).get(input.name || 'q');
+    if (param && !input.value) input.value = param;
+    if (input.value.trim()) run();
+    else loadIndex().catch(() => {});             // warm: the first keystroke needs it
+    return { search: run };
+  }
+
+  window.PicoSearch = {
+    index: (data) => deliver('index.js', data),
+    terms: deliver,
+    docs: deliver,
+    search,
+    attach,
+  };
+
+  function attachAll() {
+    for (const input of document.querySelectorAll('input[data-pico-search-results]')) {
+      const results = document.getElementById(input.dataset.picoSearchResults);
+      if (results) attach(input, results, { address: true });
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
+  else attachAll();
+})();
