@@ -330,9 +330,9 @@
 
     let asked = 0, timer = 0, selected = -1, shown = null;
     const items = () => [...list.children];
-    const select = (n) => {
+    const select = (n) => {                       // n: an option's number, or -1 for none
       const all = items();
-      selected = all.length ? (n + all.length) % all.length : -1;
+      selected = n < all.length ? n : -1;
       all.forEach((item, i) => item.setAttribute('aria-selected', String(i === selected)));
       if (selected >= 0) {
         input.setAttribute('aria-activedescendant', all[selected].id);
@@ -400,9 +400,11 @@
     input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 60); });
     input.addEventListener('keydown', (event) => {
       if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-        if (list.hidden) return;
+        const count = items().length;
+        if (list.hidden || !count) return;
         event.preventDefault();
-        select(selected < 0 && event.key === 'ArrowUp' ? -1 : selected + (event.key === 'ArrowDown' ? 1 : -1));
+        if (event.key === 'ArrowDown') select(selected + 1 < count ? selected + 1 : 0);
+        else select(selected > 0 ? selected - 1 : count - 1);
       } else if (event.key === 'Enter') {
         event.preventDefault();                   // the results are here: no form submit
         clearTimeout(timer);
