@@ -3,7 +3,8 @@
 DevTools pipe by browser.py's Browser (the Python standard library only).
 
   search_check.py URL [--page search/index.html] --expect 'QUERY=PATH[,PATH...]'...
-                  [--mark 'QUERY=WORD']... [--none QUERY]... [--keyboard 'QUERY=PATH']
+                  [--exactly 'QUERY=PATH[,PATH...]']... [--mark 'QUERY=WORD']... [--none QUERY]...
+                  [--keyboard 'QUERY=PATH']
                   [--bundle 'QUERY=TITLE']... [--timeout S] [--screenshot PNG] [--verbose]
 
 URL is the bundle's root: file:///.../bundle/ or http://127.0.0.1:PORT/sub/path/. Checked:
@@ -11,6 +12,7 @@ URL is the bundle's root: file:///.../bundle/ or http://127.0.0.1:PORT/sub/path/
     pages in that order, and the snippets mark words with <mark>;
   - each --expect: PicoSearch.search(QUERY) answers those paths first, in that order, each
     result's url is the page under URL, and its title is not empty;
+  - each --exactly: PicoSearch.search(QUERY) answers those paths and no other, in that order;
   - each --mark: the first result's snippet has WORD inside <mark> (case-insensitive) and no
     markup other than <mark> and entities;
   - each --none: no result, and the page says "No results";
@@ -18,8 +20,8 @@ URL is the bundle's root: file:///.../bundle/ or http://127.0.0.1:PORT/sub/path/
     no option is chosen until ArrowDown ArrowDown ArrowUp chooses the first (aria-selected,
     aria-activedescendant), which must link to PATH; Enter opens it;
   - each --bundle (a drive library's index): the first result names the bundle TITLE;
-  - no pico-search file was asked for by fetch or XHR (each is a script), a query loaded only
-    some of the shards, and the page's console had no error, warning or exception.
+  - no pico-search file was asked for by fetch or XHR (each is a script), and the page's
+    console had no error, warning or exception.
 The last line says `search_check.py: PASS ...` (exit 0) or `... FAIL: reason` (exit 1).
 """
 
@@ -109,6 +111,12 @@ def scenario(args, chromium):
         answers[query] = answer['results']
         log('search %r -> %s (%.1f ms)' % (query, got[:4], answer['ms']))
 
+    for query, paths in pairs(args.exactly):
+        got = [r['path'] for r in page.evaluate('PicoSearch.search(%s)' % json.dumps(query))]
+        if got != [p for p in paths.split(',') if p]:
+            raise Fail('search %r answered %s, expected exactly %s' % (query, got, paths))
+        log('search %r -> exactly %s' % (query, got))
+
     # 3. Snippets mark the words.
     for query, word in pairs(args.mark):
         results = answers.get(query) or page.evaluate('PicoSearch.search(%s)' % json.dumps(query))
@@ -167,8 +175,9 @@ def scenario(args, chromium):
             raise Fail('Enter opened %r, expected %r' % (landed, target))
         log('typed %r, ArrowDown ArrowDown ArrowUp, Enter: opened %s' % (query, path))
 
-    # 6. Scripts only, some shards only, a clean console.
-    for message in chromium.events_since(mark, 'Network.requestWillBeSent'):
+    # 6. The page asked for index files by <script> only (the service worker's own install
+    # fetches are not the page's), and its console stayed clean.
+    for message in chromium.events_since(mark, 'Network.requestWillBeSent', page.session):
         p = message['params']
         if '/pico-search/' in p['request']['url'] and p.get('type') not in ('Script', None):
             raise Fail('%s was loaded as %s, not by <script>' % (p['request']['url'], p.get('type')))
@@ -176,7 +185,7 @@ def scenario(args, chromium):
     if problems:
         raise Fail('the console was not clean: %s' % '; '.join('%s: %s (%s)' % (c['level'], c['text'][:200], c.get('url', '')) for c in problems))
     return '%d queries as expected from %s; ?q= opened with results (%d index files for it); console clean' % (
-        len(expects) + len(args.mark or []) + len(args.none or []), root, len(scripts_before))
+        len(expects) + len(args.exactly or []) + len(args.mark or []) + len(args.none or []), root, len(scripts_before))
 
 
 def loaded_scripts(chromium, mark, page):
@@ -189,6 +198,7 @@ def main(argv=None):
     parser.add_argument('url')
     parser.add_argument('--page', default='search/index.html')
     parser.add_argument('--expect', action='append', metavar='QUERY=PATH[,PATH...]')
+    parser.add_argument('--exactly', action='append', metavar='QUERY=PATH[,PATH...]')
     parser.add_argument('--mark', action='append', metavar='QUERY=WORD')
     parser.add_argument('--none', action='append', metavar='QUERY')
     parser.add_argument('--keyboard', metavar='QUERY=PATH')
