@@ -36,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Snowball's stemmers (libstemmer-dev ships no pkg-config file: the module map links it).
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // KDE's syntax highlighter (C++, Qt 5): its flags here, wrapped by the one C++ file of
         // CSyntaxHighlighter behind a C function.
         .systemLibrary(name: "CKSyntaxHighlighting", pkgConfig: "Qt5Gui", providers: [.apt(["libkf5syntaxhighlighting-dev"])]),
@@ -77,6 +79,8 @@ let package = Package(
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
             "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", "PicoRetry", .product(name: "Mustache", package: "swift-mustache"),
+            // A folder library's merged search index (issue 17).
+            "PicoSearch",
             // The mirrors of a named bundle (issue 16): plain http(s) files, read with one client.
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
@@ -100,12 +104,21 @@ let package = Package(
         ]),
         // TOML 1.0 (pico.toml, `+++` front matter): pure Swift, bounded, every key with its position.
         .target(name: "PicoTOML"),
-        // PNG images (zlib), the app icons drawn from a site's name, images resized (libvips).
-        .target(name: "PicoImage", dependencies: ["CZlib", "CImageResizer"]),
+        // zlib behind one Swift type: raw deflate (the search index's stored text), the zlib
+        // stream and CRC-32 (PNG).
+        .target(name: "PicoDeflate", dependencies: ["CZlib"]),
+        // PNG images (PicoDeflate), the app icons drawn from a site's name, images resized (libvips).
+        .target(name: "PicoImage", dependencies: ["PicoDeflate", "CImageResizer"]),
+        // Full-text search of a bundle (issue 17): visible text of pages, tokens stemmed by
+        // libstemmer, BM25 scores precomputed, the index as <script>-loadable shards; Assets/
+        // holds the runtime (search.js) and the built-in search page.
+        .target(name: "PicoSearch", dependencies: [
+            "CStemmer", "PicoDeflate", "PicoHTML", .product(name: "Mustache", package: "swift-mustache"),
+        ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [
-            "PicoCore", "PicoFiles", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML",
+            "PicoCore", "PicoFiles", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML", "PicoSearch",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
@@ -126,6 +139,7 @@ let package = Package(
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoTOMLTests", dependencies: ["PicoTOML"]),
+        .testTarget(name: "PicoSearchTests", dependencies: ["PicoSearch", "PicoDeflate"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoFiles", "PicoTestSupport"]),
         .testTarget(name: "PicoSiloTests", dependencies: ["PicoSilo", "PicoCore", "PicoTestSupport"]),
@@ -134,7 +148,7 @@ let package = Package(
         .testTarget(name: "PicoS3Tests", dependencies: [
             "PicoS3", "PicoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoImage", "PicoTestSupport"]),
+        .testTarget(name: "PicoBuildTests", dependencies: ["PicoBuild", "PicoCore", "PicoHTML", "PicoImage", "PicoSearch", "PicoTestSupport"]),
         // Runs the real `pico` executable, as a user would.
         .testTarget(name: "PicoCLITests", dependencies: ["pico", "PicoCore", "PicoFiles", "PicoHTML", "PicoTestSupport"]),
     ],

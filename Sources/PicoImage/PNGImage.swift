@@ -1,8 +1,8 @@
-import CZlib
 import Foundation
+import PicoDeflate
 
-/// An RGBA image and its PNG form. zlib does the compression and the checksums; nothing else
-/// of pico touches it.
+/// An RGBA image and its PNG form. zlib (through PicoDeflate, its one wrapper) does the
+/// compression and the checksums.
 public struct RGBAImage: Sendable {
     public let width: Int
     public let height: Int
@@ -24,16 +24,15 @@ public struct RGBAImage: Sendable {
             raw.append(0)
             raw += pixels[(row * width * 4)..<((row + 1) * width * 4)]
         }
-        var compressedSize = compressBound(uLong(raw.count))
-        var compressed = [UInt8](repeating: 0, count: Int(compressedSize))
-        let status = compress2(&compressed, &compressedSize, raw, uLong(raw.count), 9)
-        precondition(status == Z_OK, "zlib compress2 cannot fail with a large enough buffer")
+        // The zlib stream compress2 wrote (same window, memory level and strategy), so the
+        // icons' bytes are the same as before.
+        let compressed = Deflate.compress(raw, format: .zlib, level: 9)
         var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         var header = [UInt8]()
         header += Self.bigEndian(UInt32(width)) + Self.bigEndian(UInt32(height))
         header += [8, 6, 0, 0, 0] // bit depth 8, colour type RGBA, deflate, no filter method, no interlace
         Self.appendChunk("IHDR", header, to: &png)
-        Self.appendChunk("IDAT", Array(compressed[..<Int(compressedSize)]), to: &png)
+        Self.appendChunk("IDAT", compressed, to: &png)
         Self.appendChunk("IEND", [], to: &png)
         return png
     }
@@ -47,9 +46,8 @@ public struct RGBAImage: Sendable {
         png.append(contentsOf: bigEndian(UInt32(body.count)))
         png.append(contentsOf: typeBytes)
         png.append(contentsOf: body)
-        var crc = crc32(0, typeBytes, uInt(typeBytes.count))
-        crc = body.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt(body.count)) }
-        png.append(contentsOf: bigEndian(UInt32(crc)))
+        let crc = CRC32.checksum(body, continuing: CRC32.checksum(typeBytes))
+        png.append(contentsOf: bigEndian(crc))
     }
 }
 

@@ -1,0 +1,73 @@
+import CStemmer
+import Synchronization
+
+/// One Snowball stemmer (libstemmer) for one language, with the stems it has made so far.
+/// An `sb_stemmer` keeps its working buffer inside it, so an instance is used by one thread at
+/// a time: `Stemmers` hands each out to one caller and takes it back.
+public final class Stemmer: @unchecked Sendable {
+    public let language: String
+    private let stemmer: OpaquePointer
+    /// Pages repeat their words: a dictionary hit is cheaper than running the algorithm. Bounded
+    /// so one stemmer kept for a whole build holds at most a few MB.
+    private var known: [String: String] = [:]
+    private static let knownLimit = 50_000
+
+    /// The stemmer for `language` (an ISO 639 code such as "en", "fr", "de", or a Snowball name
+    /// such as "english"), or nil when libstemmer has none for it.
+    public init?(language: String) {
+        guard !language.isEmpty, language.utf8.allSatisfy({ $0 < 0x80 }),
+              let made = sb_stemmer_new(language.lowercased(), "UTF_8") else { return nil }
+        self.language = language
+        stemmer = made
+    }
+
+    deinit { sb_stemmer_delete(stemmer) }
+
+    /// The stem of a lowercased word.
+    public func stem(_ word: String) -> String {
+        if let stem = known[word] { return stem }
+        var word = word
+        let stem = word.withUTF8 { bytes -> String in
+            guard let out = sb_stemmer_stem(stemmer, bytes.baseAddress, Int32(bytes.count)) else { return String(decoding: bytes, as: UTF8.self) }
+            let length = Int(sb_stemmer_length(stemmer))
+            return String(decoding: UnsafeBufferPointer(start: out, count: length), as: UTF8.self)
+        }
+        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
+        known[word] = stem
+        return stem
+    }
+
+    /// The languages libstemmer knows (its Snowball names).
+    public static var algorithms: [String] {
+        var names: [String] = []
+        guard var list = sb_stemmer_list() else { return [] }
+        while let name = list.pointee {
+            names.append(String(cString: name))
+            list += 1
+        }
+        return names
+    }
+}
+
+/// Stemmers shared by the threads of a build: `with` lends one for the language (made on first
+/// need, kept for the next caller), so no two threads ever use one `sb_stemmer` at once and a
+/// build makes about one per core and language rather than one per page.
+public final class Stemmers: Sendable {
+    private let idle = Mutex<[String: [Stemmer]]>([:])
+    /// Languages libstemmer was asked for and does not have.
+    private let missing = Mutex<Set<String>>([])
+
+    public init() {}
+
+    /// `body` with the stemmer for `language`, or with nil when libstemmer has none.
+    public func with<R>(_ language: String, _ body: (Stemmer?) -> R) -> R {
+        if missing.withLock({ $0.contains(language) }) { return body(nil) }
+        let lent: Stemmer? = idle.withLock { $0[language]?.popLast() } ?? Stemmer(language: language)
+        guard let lent else {
+            _ = missing.withLock { $0.insert(language) }
+            return body(nil)
+        }
+        defer { idle.withLock { $0[language, default: []].append(lent) } }
+        return body(lent)
+    }
+}
