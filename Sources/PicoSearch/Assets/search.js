@@ -275,9 +275,11 @@
   }
 
   function snippet(text, matches, bestStem) {
+    const seen = matches.seen || (matches.seen = new Map());   // word -> matchOf, for this query
     const found = [];                             // [start, end, stem] of each matched word
     for (const w of text.matchAll(wordPattern)) {
-      const stem = matchOf(w[0].normalize('NFKC').toLowerCase(), matches);
+      let stem = seen.get(w[0]);
+      if (stem === undefined) seen.set(w[0], stem = matchOf(w[0].normalize('NFKC').toLowerCase(), matches));
       if (stem !== null) found.push([w.index, w.index + w[0].length, stem]);
     }
     const anchor = found.find((f) => f[2] === bestStem) || found[0];
