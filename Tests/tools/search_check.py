@@ -4,7 +4,7 @@ DevTools pipe by browser.py's Browser (the Python standard library only).
 
   search_check.py URL [--page search/index.html] --expect 'QUERY=PATH[,PATH...]'...
                   [--exactly 'QUERY=PATH[,PATH...]']... [--mark 'QUERY=WORD']... [--none QUERY]...
-                  [--keyboard 'QUERY=PATH']
+                  [--keyboard 'QUERY=PATH'] [--form 'PAGE=QUERY']
                   [--bundle 'QUERY=TITLE']... [--timeout S] [--screenshot PNG] [--verbose]
 
 URL is the bundle's root: file:///.../bundle/ or http://127.0.0.1:PORT/sub/path/. Checked:
@@ -19,6 +19,8 @@ URL is the bundle's root: file:///.../bundle/ or http://127.0.0.1:PORT/sub/path/
   - --keyboard: QUERY typed into the page's search box (which has the focus) with key events;
     no option is chosen until ArrowDown ArrowDown ArrowUp chooses the first (aria-selected,
     aria-activedescendant), which must link to PATH; Enter opens it;
+  - --form 'PAGE=QUERY': on PAGE (a path under URL), QUERY typed into the header's plain
+    <form role=search> and Enter: the browser opens the search page with ?q=QUERY and its results;
   - each --bundle (a drive library's index): the first result names the bundle TITLE;
   - no pico-search file was asked for by fetch or XHR (each is a script), and the page's
     console had no error, warning or exception.
@@ -175,7 +177,23 @@ def scenario(args, chromium):
             raise Fail('Enter opened %r, expected %r' % (landed, target))
         log('typed %r, ArrowDown ArrowDown ArrowUp, Enter: opened %s' % (query, path))
 
-    # 6. The page asked for index files by <script> only (the service worker's own install
+    # 6. The header's plain form opens the search page with ?q=.
+    if args.form:
+        path, query = pairs([args.form])[0]
+        page.navigate(urllib.parse.urljoin(root, path))
+        page.evaluate('document.querySelector("form[role=search] input[name=q]").focus()')
+        page.send('Input.insertText', {'text': query})
+        before = chromium.mark()
+        page.send('Input.dispatchKeyEvent', {'type': 'keyDown', 'key': 'Enter', 'code': 'Enter', 'windowsVirtualKeyCode': 13, 'text': '\r'})
+        page.send('Input.dispatchKeyEvent', {'type': 'keyUp', 'key': 'Enter', 'code': 'Enter', 'windowsVirtualKeyCode': 13})
+        page._loaded(before, 20, 'the search page the form opened')
+        shown = wait_results(page, query, 'the results of the form\'s query')
+        landed = page.evaluate('location.href')
+        if landed.split('?')[0] != page_url or not shown['results']:
+            raise Fail('the form on %s opened %r with %d results; expected %s?q=... with results' % (path, landed, len(shown['results']), page_url))
+        log('the form on %s opened %s with %d results' % (path, landed[len(root):], len(shown['results'])))
+
+    # 7. The page asked for index files by <script> only (the service worker's own install
     # fetches are not the page's), and its console stayed clean.
     for message in chromium.events_since(mark, 'Network.requestWillBeSent', page.session):
         p = message['params']
@@ -202,6 +220,7 @@ def main(argv=None):
     parser.add_argument('--mark', action='append', metavar='QUERY=WORD')
     parser.add_argument('--none', action='append', metavar='QUERY')
     parser.add_argument('--keyboard', metavar='QUERY=PATH')
+    parser.add_argument('--form', metavar='PAGE=QUERY')
     parser.add_argument('--bundle', action='append', metavar='QUERY=TITLE')
     parser.add_argument('--screenshot', metavar='PATH')
     parser.add_argument('--timeout', type=float, default=60)
