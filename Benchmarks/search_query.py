@@ -147,7 +147,9 @@ def main():
     except Fail as e:
         errors.append(str(e))
     finally:
-        console = [c for c in browser.console_since(mark) if c['level'] in ('error', 'exception')]
+        # The browser's own ask for /favicon.ico (a page without an icon, over http) is not the search's.
+        console = [c for c in browser.console_since(mark) if c['level'] in ('error', 'exception')
+                   and not (c.get('url') or '').endswith('/favicon.ico')]
         browser.close()
         if server:
             server.shutdown()

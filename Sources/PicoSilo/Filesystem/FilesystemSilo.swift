@@ -3,6 +3,7 @@ import Mustache
 import PicoCore
 import PicoFiles
 import PicoNostr
+import PicoSearch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,9 +43,14 @@ public struct FilesystemSilo: Silo {
     // MARK: publish
 
     public func publish(bundle source: URL, options: PublishOptions) async throws -> PublishResult {
-        let staged = try stage(bundle: source, options: options)
+        var staged = try stage(bundle: source, options: options)
         try staged.journal.apply(at: staged.location)
-        if staged.intoLibrary { try LibraryIndex(library: url).write() }
+        if staged.intoLibrary {
+            // The bundle is in place: a search index that cannot be rebuilt is a warning, not a failed publish.
+            do { staged.result.warnings += try LibrarySearch(library: url).write().warnings }
+            catch { staged.result.warnings.append("the library's search index (\(url.path)/\(SearchIndexBuilder.folder)) was not rebuilt: \(error)") }
+            try LibraryIndex(library: url).write()
+        }
         Durable.flush()
         return staged.result
     }

@@ -2,6 +2,7 @@ import Foundation
 import Mustache
 import PicoCore
 import PicoNostr
+import PicoSearch
 
 /// `index.html` at the top of a library folder: every bundle with its title, size, id, signer
 /// and build date, and its name (naddr) and author (npub) when its record is kept beside it,
@@ -39,8 +40,11 @@ struct LibraryIndex {
             }
             entries.append(entry)
         }
+        // The search box only when the library's merged index is there (LibrarySearch wrote it).
+        let search = Durable.exists(library.path + "/" + SearchIndexBuilder.indexPath)
         let context: [String: Any] = [
             "title": "Library", "count": entries.count, "total_size": TextFormats.bytes(total), "bundles": entries,
+            "search": search, "search_runtime": SearchIndexBuilder.runtimePath,
         ]
         let template = try MustacheTemplate(string: LibraryIndexTemplate.mustache)
         try Durable.writeAtomically(Data(template.render(context).utf8), to: library.path + "/index.html")
