@@ -92,20 +92,22 @@
   // ------------------------------------------------------------------ decoding
 
   function bytesOf(base64) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
     const binary = atob(base64);
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     return bytes;
   }
 
-  // Pairs of unsigned LEB128 varints (doc delta, score) -> Map doc -> score.
+  // Pairs of unsigned LEB128 varints (doc delta, score) -> {docs, scores}, typed arrays: a word
+  // of every page of a large bundle has ten thousand of them.
   const decoded = new Map();
   function postings(base64) {
     let found = decoded.get(base64);
     if (found) return found;
-    found = new Map();
     const bytes = bytesOf(base64);
-    let i = 0, doc = 0, first = true;
+    const docs = new Uint32Array(bytes.length >> 1), scores = new Uint8Array(bytes.length >> 1);
+    let i = 0, n = 0, doc = 0;
     const varint = () => {
       let value = 0, shift = 0, byte;
       do {
@@ -115,13 +117,13 @@
       } while (byte & 0x80 && i < bytes.length);
       return value;
     };
-    while (i < bytes.length) {
+    while (i < bytes.length && n < docs.length) {
       const delta = varint();
-      const score = varint();
-      doc = first ? delta : doc + delta;
-      first = false;
-      found.set(doc, score);
+      scores[n] = Math.min(255, varint());
+      doc = n === 0 ? delta : doc + delta;
+      docs[n++] = doc;
     }
+    found = { docs: docs.subarray(0, n), scores: scores.subarray(0, n) };
     decoded.set(base64, found);
     return found;
   }
@@ -156,19 +158,28 @@
     return forms;
   }
 
-  async function candidates(data, q) {
+  const matched = new Map();                      // query word -> its match (the index never changes)
+
+  function candidates(data, q) {
+    if (!matched.has(q)) {
+      const found = match(data, q);
+      matched.set(q, found);
+      found.catch(() => matched.delete(q));
+      if (matched.size > 200) matched.delete(matched.keys().next().value);
+    }
+    return matched.get(q);
+  }
+
+  async function match(data, q) {
     const fileOf = (key) => data.terms[shardOf(data, key)][1];
     // Shards covering [q, q + "\uffff"], and those of the prefixes a stem of q may be.
     const wanted = new Set();
     for (let i = shardOf(data, q), last = shardOf(data, q + '\uffff'); i <= last; i++) wanted.add(data.terms[i][1]);
     for (const form of stemForms(q)) wanted.add(fileOf(form));
     const shards = new Map();
-    await Promise.all([...wanted].map(async (file) => shards.set(file, await loadTerms(file))));
-    const shardHolding = async (key) => {
-      const file = fileOf(key);
-      if (!shards.has(file)) shards.set(file, await loadTerms(file));
-      return shards.get(file);
-    };
+    const loadAll = (files) => Promise.all([...files].filter((f) => !shards.has(f))
+      .map(async (file) => shards.set(file, await loadTerms(file))));
+    await loadAll(wanted);
 
     const weights = new Map();                    // stem -> the best weight q gives it
     const give = (stem, weight) => { if ((weights.get(stem) || 0) < weight) weights.set(stem, weight); };
@@ -187,10 +198,12 @@
         prefixed.add(Object.hasOwn(stems, keys[i]) ? keys[i] : forms[keys[i]]);
       }
     }
-    // The postings of every stem named, from whichever shard holds it.
+    // The postings of every stem named, from whichever shard holds it (loaded together).
+    const named = [...new Set([...weights.keys(), ...prefixed])];
+    await loadAll(new Set(named.map(fileOf)));
     const lists = new Map();
-    for (const stem of new Set([...weights.keys(), ...prefixed])) {
-      const shard = await shardHolding(stem);
+    for (const stem of named) {
+      const shard = shards.get(fileOf(stem));
       if (Object.hasOwn(shard.stems, stem)) lists.set(stem, shard.stems[stem]);
     }
     // Up to 30 prefix matches, the most frequent first (a postings list grows with its df).
@@ -198,16 +211,19 @@
       .sort((a, b) => lists.get(b).length - lists.get(a).length || (a < b ? -1 : 1));
     for (const stem of byDf.slice(0, 30)) give(stem, 0.6);
 
-    const docs = new Map();                       // doc -> [score, stem] of q's best key there
-    for (const [stem, weight] of weights) {
-      if (!lists.has(stem)) continue;
-      for (const [doc, score] of postings(lists.get(stem))) {
-        const value = score * weight;
-        const best = docs.get(doc);
-        if (!best || best[0] < value) docs.set(doc, [value, stem]);
+    // Per document: the score of q's best key there (0: none), and which key (for the snippet).
+    const count = data.documents;
+    const best = new Float32Array(count), which = new Uint8Array(count);
+    const stems = [...weights.keys()].filter((stem) => lists.has(stem)).slice(0, 255);
+    stems.forEach((stem, k) => {
+      const weight = weights.get(stem);
+      const { docs, scores } = postings(lists.get(stem));
+      for (let i = 0; i < docs.length; i++) {
+        const doc = docs[i], value = scores[i] * weight;
+        if (doc < count && value > best[doc]) { best[doc] = value; which[doc] = k; }
       }
-    }
-    return { word: q, stems: new Set(weights.keys()), docs, shards };
+    });
+    return { word: q, stems: new Set(weights.keys()), best, which, keys: stems, shards };
   }
 
   async function search(query, options) {
@@ -218,16 +234,25 @@
     if (!data.terms || !data.terms.length) return [];
     const matches = await Promise.all(terms.map((q) => candidates(data, q)));
 
-    // Every word (AND); when no document has them all, any of them (OR).
-    const total = (every) => {
-      const [first, ...rest] = matches;
-      const pool = every ? [...first.docs.keys()].filter((d) => rest.every((m) => m.docs.has(d)))
-        : [...new Set(matches.flatMap((m) => [...m.docs.keys()]))];
-      return pool.map((doc) => [doc, matches.reduce((sum, m) => sum + (m.docs.has(doc) ? m.docs.get(doc)[0] : 0), 0)]);
+    // Every word (AND); when no document has them all, any of them (OR). The best `limit`
+    // are kept as they come (a top-k list), not by sorting every document.
+    const count = data.documents;
+    const pick = (needed) => {
+      const top = [];                             // [doc, score], best first
+      for (let doc = 0; doc < count; doc++) {
+        let score = 0, has = 0;
+        for (const m of matches) { const s = m.best[doc]; if (s > 0) { score += s; has++; } }
+        if (has < needed || has === 0) continue;
+        if (top.length === limit && score <= top[limit - 1][1]) continue;
+        let at = top.length;
+        while (at > 0 && top[at - 1][1] < score) at--;
+        top.splice(at, 0, [doc, score]);
+        if (top.length > limit) top.pop();
+      }
+      return top;
     };
-    let scores = total(true);
-    if (!scores.length && matches.length > 1) scores = total(false);
-    const top = scores.sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit);
+    let top = pick(matches.length);
+    if (!top.length && matches.length > 1) top = pick(1);
     return Promise.all(top.map(([doc, score]) => result(data, doc, score, matches)));
   }
 
@@ -239,10 +264,11 @@
       ? { folder: data.bundles[bundleNumber][0], title: data.bundles[bundleNumber][1] } : null;
     const text = (await storedTexts(file, shard))[doc - shard.first] || '';
     // The snippet is taken around the word that counted most for this document.
-    const best = matches.filter((m) => m.docs.has(doc)).sort((a, b) => b.docs.get(doc)[0] - a.docs.get(doc)[0])[0];
+    let best = null;
+    for (const m of matches) if (m.best[doc] > 0 && (!best || m.best[doc] > best.best[doc])) best = m;
     return {
       path, url: new URL(path, root).href, title: title || path, score,
-      snippet: snippet(text, matches, best && best.docs.get(doc)[1]), bundle,
+      snippet: snippet(text, matches, best && best.keys[best.which[doc]]), bundle,
     };
   }
 
