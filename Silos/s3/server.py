@@ -12,12 +12,15 @@ that a client bug that AWS would refuse fails here too (moto stores whatever it 
   - a body whose x-amz-content-sha256 (hex) does not match: 400 XAmzContentSHA256Mismatch
   - a SigV4 S3 request without x-amz-content-sha256: 400 InvalidRequest
   - an X-Amz-Date more than 15 minutes off: 403 RequestTimeTooSkewed
+And an unsigned GET or HEAD of an object is served as S3 serves it (moto answers 500): when
+the object is public-read or a bucket policy for Principal "*" allows s3:GetObject; else 403.
 """
 import base64
 import binascii
 import datetime
 import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -30,6 +33,9 @@ import moto.backends
 from moto.core.base_backend import BackendDict
 from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                            create_backend_app)
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.exceptions import S3AccessDeniedError
+from moto.s3.responses import S3Response
 from werkzeug.serving import make_server
 
 import bootstrap
@@ -235,6 +241,66 @@ def _cached_backend_for_host(self, host):
 
 
 DomainDispatcherApplication.get_backend_for_host = _cached_backend_for_host
+
+# Anonymous reads, as S3 answers them. moto checks a public-read ACL or a bucket policy for an
+# unsigned GET of an object, but then runs the signature check anyway, which reads the missing
+# Authorization header and fails (HTTP 500); every other unsigned request fails the same way.
+# S3 serves an unsigned GET or HEAD of an object (no sub-resource) when the object's ACL grants
+# AllUsers READ or a bucket policy statement for Principal "*" allows s3:GetObject on it, unless
+# the bucket's public access block says to ignore that (IgnorePublicAcls, RestrictPublicBuckets);
+# a missing key is 404 only when such a statement also allows s3:ListBucket, else 403; anything
+# else unsigned is 403 AccessDenied. Signed and presigned requests are checked as before.
+_authorize_s3 = S3Response._authenticate_and_authorize_s3_action
+
+
+def _everyone(statement):
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, dict) else None
+    return principal == "*" or aws == "*" or aws == ["*"]
+
+
+def _public_permission(bucket, action, resource):
+    """What the bucket policy's statements for everyone say about an anonymous `action`."""
+    block = bucket.public_access_block
+    if bucket.policy is None or (block is not None and block.restrict_public_buckets):
+        return PermissionResult.NEUTRAL
+    statements = json.loads(bucket.policy.decode()).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    # An Allow with a Condition (source IP, referer) is not public to everyone; a Deny is kept.
+    kept = [s for s in statements if _everyone(s) and (s.get("Effect") == "Deny" or "Condition" not in s)]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": kept})).is_action_permitted(action, resource)
+
+
+def _authorize_anonymous_reads(self, bucket_name=None, key_name=None):
+    signed = "Authorization" in self.headers or "X-Amz-Signature=" in self.uri or "Signature=" in self.uri
+    if signed:
+        return _authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
+    if not (key_name and bucket_name and self.method in ("GET", "HEAD") and "?" not in self.uri):
+        raise S3AccessDeniedError()
+    bucket = self.backend.get_bucket(bucket_name)  # NoSuchBucket (404) as S3 answers it
+    block = bucket.public_access_block
+    object_arn = f"arn:{bucket.partition}:s3:::{bucket_name}/{key_name}"
+    policy = _public_permission(bucket, "s3:GetObject", object_arn)
+    if policy == PermissionResult.DENIED:
+        raise S3AccessDeniedError()
+    try:
+        key = self.backend.get_object(bucket_name, key_name)
+    except Exception:  # moto's missing-key errors differ between versions
+        key = None
+    if key is None:
+        listing = _public_permission(bucket, "s3:ListBucket", f"arn:{bucket.partition}:s3:::{bucket_name}")
+        if policy == PermissionResult.PERMITTED and listing == PermissionResult.PERMITTED:
+            return  # moto answers 404 NoSuchKey
+        raise S3AccessDeniedError()
+    public_acl = key.acl is not None and key.acl.public_read and not (block is not None and block.ignore_public_acls)
+    if policy != PermissionResult.PERMITTED and not public_acl:
+        raise S3AccessDeniedError()
+
+
+S3Response._authenticate_and_authorize_s3_action = _authorize_anonymous_reads
 
 # moto looks up its per-account backends some 14 times a request, each time taking a global
 # lock, copying the dict's keys into a list and comparing itself (in Python) with every
