@@ -16,6 +16,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <unordered_map>
 
 using namespace KSyntaxHighlighting;
 
@@ -148,7 +149,35 @@ private:
         pendingFrom = -1;
     }
 
+    // UTF-16 to escaped UTF-8 straight into `html`: this runs for every token, and a QByteArray
+    // per token (toUtf8) was most of the shim's own time. Text with a surrogate (beyond the BMP,
+    // or a pair a format split) goes through Qt's encoder, so those bytes stay exactly Qt's.
     void write(QStringView text) {
+        for (QChar c : text) {
+            if (c.isSurrogate()) return writeThroughQt(text);
+        }
+        for (QChar c : text) {
+            const char16_t u = c.unicode();
+            if (u < 0x80) {
+                switch (u) {
+                case '&': html += "&amp;"; break;
+                case '<': html += "&lt;"; break;
+                case '>': html += "&gt;"; break;
+                case '"': html += "&quot;"; break;
+                default: html += static_cast<char>(u);
+                }
+            } else if (u < 0x800) {
+                html += static_cast<char>(0xC0 | (u >> 6));
+                html += static_cast<char>(0x80 | (u & 0x3F));
+            } else {
+                html += static_cast<char>(0xE0 | (u >> 12));
+                html += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+                html += static_cast<char>(0x80 | (u & 0x3F));
+            }
+        }
+    }
+
+    void writeThroughQt(QStringView text) {
         const QByteArray bytes = text.toUtf8();
         for (char c : bytes) {
             switch (c) {
@@ -167,6 +196,7 @@ struct ThreadHighlighting {
     Repository repository;
     QHash<QString, Definition> byLowercaseName;
     QHash<QString, Definition> byFenceWord;
+    std::unordered_map<std::string, Definition> byWrittenWord;
     HTMLClassHighlighter highlighter;
 
     ThreadHighlighting() {
@@ -194,9 +224,17 @@ extern "C" char *pico_highlight_html(const char *language, size_t language_lengt
                                      const char *code, size_t code_length, size_t *length) {
     try {
         thread_local ThreadHighlighting highlighting;
-        const QString word = QString::fromUtf8(language, static_cast<qsizetype>(language_length)).toLower();
-        if (word.isEmpty()) return nullptr;
-        const Definition definition = highlighting.definition(word);
+        if (language_length == 0) return nullptr;
+        // The fence word as written, to its definition: one hash of the bytes per block
+        // instead of a QString made and lowercased for every block.
+        const std::string written(language, language_length);
+        auto known = highlighting.byWrittenWord.find(written);
+        if (known == highlighting.byWrittenWord.end()) {
+            const QString word = QString::fromUtf8(language, static_cast<qsizetype>(language_length)).toLower();
+            const Definition found = word.isEmpty() ? Definition() : highlighting.definition(word);
+            known = highlighting.byWrittenWord.emplace(written, found).first;
+        }
+        const Definition &definition = known->second;
         if (!definition.isValid()) return nullptr;
         HTMLClassHighlighter &highlighter = highlighting.highlighter;
         highlighter.setDefinition(definition);

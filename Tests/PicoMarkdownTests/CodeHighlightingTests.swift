@@ -54,6 +54,21 @@ import Testing
         }
     }
 
+    @Test func textBeyondASCIIIsKeptByteForByte() {
+        // Two-, three- and four-byte UTF-8 (the last a surrogate pair in Qt's UTF-16), in a
+        // string, a comment and plain text, each escaped as cmark escapes it.
+        let code = "let s = \"é日本🎉<&>\" // ça 🎉\nprint(s) ÿ€𝄞"
+        let html = renderer.html(from: "```swift\n\(code)\n```\n")
+        #expect(html.contains(#"<span class="st">&quot;é日本🎉&lt;&amp;&gt;&quot;</span>"#), "\(html)")
+        #expect(html.contains(#"<span class="co">// ça 🎉</span>"#), "\(html)")
+        let start = html.range(of: "\">", range: html.range(of: "<code")!.upperBound..<html.endIndex)!.upperBound
+        var text = String(html[start..<html.range(of: "</code></pre>")!.lowerBound].replacing(/<[^>]*>/, with: ""))
+        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&amp;", "&")] {
+            text = text.replacingOccurrences(of: entity, with: character)
+        }
+        #expect(Array(text.utf8) == Array((code + "\n").utf8))
+    }
+
     @Test func anUnknownLanguageStaysPlainWithNoError() {
         let markdown = "```nosuchlanguage\nlet x = \"<y>\"\n```\n\n```\nno info\n```\n\n    indented code\n"
         #expect(renderer.html(from: markdown) == """
