@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoFiles
+import PicoSearch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -65,12 +66,16 @@ struct BundleAssembler: Sendable {
         var brokenLinks: [FileError]
         /// A page's ids and links to parts of pages, for `anchorCheck`.
         var anchors: PageAnchors? = nil
+        /// A page's entry in the search index.
+        var search: SearchPage? = nil
     }
 
     struct Output: Sendable {
         var files: [BundleFile]
         /// Broken links that `allowBrokenLinks` let through.
         var warnings: [FileError]
+        /// The pages' entries in the search index, in the order of the planned files.
+        var searchPages: [SearchPage] = []
     }
 
     /// The one check of the bundle's outputs as a whole: no two sources write one path, none
@@ -117,12 +122,14 @@ struct BundleAssembler: Sendable {
         var broken: [FileError] = []
         var errors: [FileError] = []
         var anchors: [PageAnchors?] = []
+        var searchPages: [SearchPage] = []
         for result in results {
             switch result {
             case .success(let made):
                 files.append(made.file)
                 broken += made.brokenLinks
                 anchors.append(made.anchors)
+                if let page = made.search { searchPages.append(page) }
             case .failure(let error):
                 errors.append(error)
                 anchors.append(nil)
@@ -131,7 +138,7 @@ struct BundleAssembler: Sendable {
         if let anchorCheck { broken += anchorCheck.brokenLinks(in: planned, found: anchors) }
         if !allowBrokenLinks { errors += broken }
         if !errors.isEmpty { throw FileErrors(errors) }
-        return Output(files: files, warnings: allowBrokenLinks ? broken : [])
+        return Output(files: files, warnings: allowBrokenLinks ? broken : [], searchPages: searchPages)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import PicoCore
 import PicoFiles
 import PicoHTML
+import PicoSearch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,14 +13,17 @@ import Glibc
 ///     parse        front matter and Markdown, on every core (PageParser)
 ///     plan         the list of files, pages to be rendered by their templates (SiteRenderer)
 ///     web app      service worker, page script, manifest and icons added (WebAppFiles)
+///     search       the search runtime and page planned ([search], --no-search: SearchFiles)
 ///     check        the outputs, once: no two sources of one path, none pico's own (BundleAssembler)
 ///   then for each file, on every core (BundleAssembler.assemble):
 ///     render       the template run, or the file read, bounded and checked for keys (FileRendering)
 ///     rewrite      every internal URL made relative and file://-safe, broken links placed (LinkRewriting)
+///     index        each page's visible text, words and stems taken for search (SearchPage.extract)
 ///     page script  the `<script src=pico-app.js>` tag added to each page (PageScriptInjection)
 ///     hash, write  into a staging folder beside OUT (BundleWriting)
 ///   and once all are written:
 ///     anchors      links to `page#id` checked against the ids each page was found to hold (AnchorCheck)
+///     search       the index of every page, pico-search/*.js, BM25 scores and shards (SearchFiles)
 ///     offline      what the service worker caches when it installs (OfflinePolicy)
 ///     seal         SHA256SUMS, the bundle id, pico-manifest.json, the signature (BundleSeal)
 ///     swap         the staging folder replaces OUT only when all of it succeeded
@@ -38,6 +42,8 @@ public struct BundleBuilder: Sendable {
         public var name: String?
         /// Which symbolic links in the site are followed (`--follow-symlinks`).
         public var symlinks = SiteLinks.Policy.filesInside
+        /// `--no-search`: false leaves the search index out, whatever `[search]` says.
+        public var search = true
 
         public init(input: URL, output: URL? = nil) {
             self.input = input
@@ -102,7 +108,10 @@ public struct BundleBuilder: Sendable {
         clock.lap("load+plan")
         // Every bundle is an offline-first web app: service worker, page script, manifest, icons.
         let webApp = try WebAppFiles.add(to: site.planned, site.webApp)
-        let planned = webApp.planned
+        var planned = webApp.planned
+        // search: the runtime and the search page, planned with the rest so links to them resolve.
+        let search = options.search && site.search.enabled ? SearchFiles(settings: site.search, language: site.language) : nil
+        try search?.plan(&planned, title: site.name, isPicoSite: isPicoSite)
         guard planned.contains(where: { $0.path == "index.html" }) else {
             throw Failure.input("\(input.path) has no index.html at its top; a bundle opens at index.html")
         }
@@ -125,11 +134,19 @@ public struct BundleBuilder: Sendable {
                 var content = try render.content(of: file)
                 let brokenLinks = rewriteLinks.rewrite(&content, of: file)
                 let anchors = PageAnchors(content)
+                let searchPage = search?.page(content, path: file.path)
                 if addsPageScript { PageScriptInjection.add(to: &content, at: file.path) }
-                return BundleAssembler.Made(file: try write.write(content, of: file), brokenLinks: brokenLinks, anchors: anchors)
+                return BundleAssembler.Made(file: try write.write(content, of: file), brokenLinks: brokenLinks, anchors: anchors,
+                                            search: searchPage)
             }
             var files = assembled.files
             clock.lap("render+rewrite+write")
+
+            // search: the index of every page, from what the pass took of each.
+            if let search {
+                do { files += try search.write(assembled.searchPages, into: staging.url) } catch { throw FileErrors([error]) }
+                clock.lap("search")
+            }
 
             // offline policy: decided from the written files (sizes, what index.html loads), sealed with them.
             var notes = webApp.notes
@@ -152,7 +169,7 @@ public struct BundleBuilder: Sendable {
             if let retain = options.retain, let model = site.model {
                 retain(RetainedBuild(model: model, input: input, output: output, planned: planned, files: files,
                                      name: site.name, created: site.created, render: render, rewriteLinks: rewriteLinks,
-                                     addsPageScript: webApp.injectsPageScript, offline: webApp.offline))
+                                     addsPageScript: webApp.injectsPageScript, offline: webApp.offline, searches: search != nil))
             }
             let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
@@ -174,6 +191,9 @@ public struct BundleBuilder: Sendable {
         var webApp: WebAppFiles.Input
         var limits = InputLimits()
         var include: [String] = []
+        /// `[search]`, and the language the index is made in.
+        var search = SearchSettings()
+        var language = "en"
         /// A pico site's parsed pages, templates and contexts (for `retain`).
         var model: RetainedBuild.Model? = nil
     }
@@ -188,6 +208,7 @@ public struct BundleBuilder: Sendable {
         let templates = try TemplateSet.load(siteFolder: input, links: codeLinks, limits: config.limits, starter: config.template)
         let kept = KeptContexts()
         var renderer = SiteRenderer(site: site, templates: templates)
+        renderer.searchPage = options.search && config.search.enabled
         if options.retain != nil { renderer.keepContexts = { kept.set($0) } }
         var planned = try renderer.plan()
         planned += try Aliases.plan(site, siteFolder: input, planned: planned)
@@ -201,7 +222,7 @@ public struct BundleBuilder: Sendable {
                                        language: config.language, configFile: SiteConfig.fileName,
                                        places: config.appPlaces, offline: options.offline ?? config.offline)
         return LoadedSite(planned: planned, name: name, created: created, webApp: webApp, limits: config.limits,
-                          include: config.include,
+                          include: config.include, search: config.search, language: config.language,
                           model: kept.get().map { RetainedBuild.Model(config: config, site: site, templates: templates, contexts: $0) })
     }
 
@@ -212,7 +233,7 @@ public struct BundleBuilder: Sendable {
         let webApp = WebAppFiles.Input(app: [:], title: name, description: "", language: "en", configFile: nil,
                                        offline: options.offline ?? .auto)
         return LoadedSite(planned: planned, name: name, created: options.sourceDateEpoch.map(BundleManifest.utcString(epoch:)),
-                          webApp: webApp)
+                          webApp: webApp, language: FinishedSite.language(of: planned) ?? "en")
     }
 
     /// `SITE/public` for a pico site; `NAME.bundle` beside a finished site, never inside it.
@@ -312,6 +333,15 @@ struct FinishedSite: Sendable {
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: 64 << 10) else { return nil }
         return title(inPage: head)
+    }
+
+    /// The language of the site: `<html lang>`'s primary subtag in index.html's first 64 KiB.
+    static func language(of planned: [PlannedFile]) -> String? {
+        guard let index = planned.first(where: { $0.path == "index.html" }), case .file(let url) = index.content,
+              let handle = FileHandle(forReadingAtPath: url.path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 64 << 10) else { return nil }
+        return SearchPage.language(ofPage: head)
     }
 
     static func title(inPage page: Data) -> String? {

@@ -27,6 +27,8 @@ struct RetainedBuild: @unchecked Sendable {
     var rewriteLinks: LinkRewriting
     var addsPageScript: Bool
     var offline: OfflineMode?
+    /// Whether the bundle has a search index (which every page's text is in).
+    var searches = false
 }
 
 /// The contexts a plan made, handed out of `SiteRenderer.plan`.
@@ -140,6 +142,8 @@ public final class WatchBuilder: @unchecked Sendable {
         let site = build.model.site
         var clock = StageClock()
         guard onlyPagesAreGenerated else { throw WholeBuild("the site has files made from pages outside any template (a feed, a sitemap)") }
+        // The index's scores and shards depend on every page's words: rebuilt whole, as `pico build` would.
+        guard !build.searches else { throw WholeBuild("the search index holds every page's text") }
         let filter = PathFilter(include: build.model.config.include, exclude: build.model.config.exclude)
         let parser = PageParser(limits: build.model.config.limits)
         var edited: [(index: Int, page: Page)] = []

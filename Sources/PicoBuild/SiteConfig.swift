@@ -37,6 +37,8 @@ public struct SiteConfig: Sendable {
     public var paginate = 0
     /// `[images]`: widths images are resized to, with `srcset` (Images/ResizedImages.swift).
     public var images = ImageSettings()
+    /// `[search]`: the bundle's search index (SearchFiles.swift).
+    public var search = SearchSettings()
     /// Where each `[app]` setting is written, for errors about the web app manifest.
     var appPlaces = SettingPlaces(file: fileName)
 
@@ -118,6 +120,7 @@ public struct SiteConfig: Sendable {
         }
         try config.readPublishing(document, text: text)
         try config.readImages(document, text: text)
+        try config.readSearch(document, text: text)
         if case .table(let params) = values["params"] { config.params = params }
         if case .table(let app) = values["app"] { config.app = app }
         if case .table(let app)? = document["app"] { config.appPlaces = SettingPlaces(file: fileName, text: text, table: app) }

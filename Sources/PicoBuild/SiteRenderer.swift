@@ -8,11 +8,13 @@ struct SiteRenderer: Sendable {
     let templates: TemplateSet
     /// Given the contexts the plan renders with (`pico serve --watch` keeps them: IncrementalBuild).
     var keepContexts: (@Sendable (SiteContexts) -> Void)? = nil
+    /// Whether the bundle has search: then a `search.mustache` renders `search/index.html`.
+    var searchPage = false
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         var clock = StageClock()
         let feeds = FeedPlan(site: site, hasTagPages: templates.has("tag"))
-        let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"), feeds: feeds)
+        let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"), feeds: feeds, hasSearch: searchPage)
         keepContexts?(contexts)
         clock.lap("  contexts")
         let templates = self.templates
@@ -73,6 +75,13 @@ struct SiteRenderer: Sendable {
             })
         }
 
+        // The search page (issue 17), unless a page of the site is written there.
+        if searchPage, templates.has("search"), !planned.contains(where: { $0.path == "search/index.html" }) {
+            planned.append(PlannedFile(path: "search/index.html", origin: .generated(from: "templates/search.mustache")) { () throws(FileError) -> Data in
+                try templates.render(contexts.context(root: "../", page: ["title": "Search", "url": "search/"]), with: "search", for: "search/index.html")
+            })
+        }
+
         // Atom feeds ([feed]) and sitemap.xml (base_url): Site/Feeds.swift.
         let listPages = site.sections.values.map(\.url) + (templates.has("tags") ? ["tags/"] : [])
             + (templates.has("tag") ? contexts.tagNames.map { "tags/\(Site.slug($0))/" } : [])
@@ -122,7 +131,8 @@ final class SiteContexts: @unchecked Sendable {
     private let tocs: [[Headings.Entry]]
     private let tagPerPage: Int
 
-    init(site model: Site, hasTagPages: Bool, feeds: FeedPlan = FeedPlan()) {
+    /// `hasSearch`: the bundle has a search index and page (`site.has_search`, for a search box).
+    init(site model: Site, hasTagPages: Bool, feeds: FeedPlan = FeedPlan(), hasSearch: Bool = false) {
         let tagSlugs = model.tagSlugs
         let tagNames = tagSlugs.keys.sorted { NaturalSortKey($0) < NaturalSortKey($1) }
         var tagCounts: [String: Int] = [:]
@@ -196,6 +206,7 @@ final class SiteContexts: @unchecked Sendable {
             "sections": topSections, "has_sections": !topSections.isEmpty,
             "pages": allPages.map { basePages[$0] },
             "tags": tagNames.map { tags[$0]! }, "has_tags": hasTagPages && !tagNames.isEmpty,
+            "has_search": hasSearch,
         ]
         if !model.config.description.isEmpty { site["description"] = model.config.description }
         if !model.config.author.isEmpty { site["author"] = model.config.author }

@@ -16,6 +16,7 @@ enum TemplateReads {
         "title", "url", "date", "date_long", "description", "tags", "has_tags", "name", "slug", "count", "weight",
         "params", "is_page", "is_section", "is_home", "is_tag", "root", "site", "page", "has_pages", "has_sections",
         "language", "author", "year", "feed_url", "toc", "has_toc", "id", "level", "children", "has_children",
+        "has_search",
     ]
     /// Names that lead to other pages.
     static let toOtherPages: Set<String> = ["pages", "sections", "section", "newer", "older", "tags", "tag"]
@@ -24,6 +25,7 @@ enum TemplateReads {
         "page", "site", "params", "data", "description", "summary", "date", "date_long", "title", "url", "root",
         "has_pages", "has_sections", "has_tags", "has_toc", "is_page", "is_section", "is_home", "is_tag", "year",
         "author", "language", "weight", "count", "feed_url", "toc", "children", "has_children", "content",
+        "has_search",
     ]
 
     /// Whether no template in `texts` (every template by name, partials included) can show

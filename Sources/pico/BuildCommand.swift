@@ -48,6 +48,9 @@ struct BuildCommand: ParsableCommand {
                                valueName: "all|visited|auto"))
     var offline: OfflineMode?
 
+    @Flag(name: .customLong("no-search"), help: "Leave the search index (pico-search/, search/index.html) out of the bundle, whatever [search] in pico.toml says.")
+    var noSearch = false
+
     @Option(help: "The bundle's name (default: pico.toml's title, or the finished site's <title>).")
     var name: String?
 
@@ -70,6 +73,7 @@ struct BuildCommand: ParsableCommand {
         options.name = name
         options.symlinks = followSymlinksOutside ? .followIncludingOutsideFiles : followSymlinks ? .follow : .filesInside
         options.offline = offline
+        options.search = !noSearch
         do { options.signer = try KeyFile.authorKey(option: key.map { URL(commandLinePath: $0).path }) } catch { Terminal.fail(error) }
         options.sourceDateEpoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         options.progress = Terminal.progressLine(enabled: !quiet && !json)
