@@ -29,11 +29,14 @@ import Testing
         return (json, byName)
     }
 
-    /// The record kept beside the one bundle of `library`.
+    /// The record kept beside the one bundle of `library`: the one folder that holds a
+    /// site-event.json (the library keeps other things too: index.html, its own folders).
     static func keptRecord(in library: URL) throws -> URL {
-        let folders = try FileManager.default.contentsOfDirectory(atPath: library.path).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".html") }
-        try #require(folders.count == 1, "\(folders)")
-        return library.appendingPathComponent(folders[0]).appendingPathComponent("site-event.json")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: library.path).sorted()
+        let records = entries.map { library.appendingPathComponent($0).appendingPathComponent("site-event.json") }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        try #require(records.count == 1, "\(entries)")
+        return records[0]
     }
 
     static func site(of bundle: URL) throws -> String {
