@@ -52,16 +52,19 @@ import Testing
         while let page = queue.popLast() {
             let relative = String(page.path.dropFirst(rootPath.count))
             guard seen.insert(relative).inserted, let html = try? String(contentsOf: page, encoding: .utf8) else { continue }
-            var rest = Substring(html)
-            while let range = rest.range(of: "href=\"") {
-                let after = rest[range.upperBound...]
-                guard let end = after.firstIndex(of: "\"") else { break }
-                let href = String(after[..<end])
-                rest = after[end...]
-                guard !href.contains(":"), !href.hasPrefix("#"), !href.hasPrefix("//") else { continue }
-                let path = href.split(separator: "#").first.map(String.init) ?? href
-                guard path.hasSuffix(".html") else { continue }
-                queue.append(URL(fileURLWithPath: path.removingPercentEncoding ?? path, relativeTo: page.deletingLastPathComponent()).standardizedFileURL)
+            // Links, and the header's search form (a GET form reaches search/index.html).
+            for attribute in ["href=\"", "action=\""] {
+                var rest = Substring(html)
+                while let range = rest.range(of: attribute) {
+                    let after = rest[range.upperBound...]
+                    guard let end = after.firstIndex(of: "\"") else { break }
+                    let href = String(after[..<end])
+                    rest = after[end...]
+                    guard !href.contains(":"), !href.hasPrefix("#"), !href.hasPrefix("//") else { continue }
+                    let path = href.split(separator: "#").first.map(String.init) ?? href
+                    guard path.hasSuffix(".html") else { continue }
+                    queue.append(URL(fileURLWithPath: path.removingPercentEncoding ?? path, relativeTo: page.deletingLastPathComponent()).standardizedFileURL)
+                }
             }
         }
         return seen
