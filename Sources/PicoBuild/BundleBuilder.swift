@@ -169,7 +169,8 @@ public struct BundleBuilder: Sendable {
             if let retain = options.retain, let model = site.model {
                 retain(RetainedBuild(model: model, input: input, output: output, planned: planned, files: files,
                                      name: site.name, created: site.created, render: render, rewriteLinks: rewriteLinks,
-                                     addsPageScript: webApp.injectsPageScript, offline: webApp.offline, searches: search != nil))
+                                     addsPageScript: webApp.injectsPageScript, offline: webApp.offline, searches: search != nil,
+                                     search: search, searchPages: assembled.searchPages))
             }
             let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
@@ -223,7 +224,8 @@ public struct BundleBuilder: Sendable {
                                        places: config.appPlaces, offline: options.offline ?? config.offline)
         return LoadedSite(planned: planned, name: name, created: created, webApp: webApp, limits: config.limits,
                           include: config.include, search: config.search, language: config.language,
-                          model: kept.get().map { RetainedBuild.Model(config: config, site: site, templates: templates, contexts: $0) })
+                          model: kept.get().map { RetainedBuild.Model(config: config, site: site, templates: templates, contexts: $0,
+                                                                      resizedImages: resizedImages, webApp: webApp) })
     }
 
     /// A finished site: every file as it is (FinishedSite), named after its index page.

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoFiles
+import PicoSearch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,10 @@ struct RetainedBuild: @unchecked Sendable {
         var templates: TemplateSet
         /// The contexts the planned pages render with (patched in place by an edit of a page's text).
         var contexts: SiteContexts
+        /// The images' resized copies: an edited page's Markdown images get their `srcset` again.
+        var resizedImages = ResizedImages()
+        /// What the web app's files were made from (planned again when pages come or go).
+        var webApp: WebAppFiles.Input? = nil
     }
 
     var model: Model
@@ -29,6 +34,17 @@ struct RetainedBuild: @unchecked Sendable {
     var offline: OfflineMode?
     /// Whether the bundle has a search index (which every page's text is in).
     var searches = false
+    /// The index's settings, and each indexed page's entry in the order of the planned files:
+    /// the index is made again from them, with the edited pages' entries replaced.
+    var search: SearchFiles? = nil
+    var searchPages: [SearchPage] = []
+}
+
+/// The files a rebuild found changed, from every core.
+final class ChangedFiles: Sendable {
+    private let files = Mutex<[String: BundleFile]>([:])
+    func set(_ file: BundleFile) { files.withLock { $0[file.path] = file } }
+    func get() -> [String: BundleFile] { files.withLock { $0 } }
 }
 
 /// The contexts a plan made, handed out of `SiteRenderer.plan`.
@@ -55,7 +71,24 @@ public final class WatchBuilder: @unchecked Sendable {
         public var fileCount: Int
         /// Why the site was built whole (nil when pages were re-rendered alone).
         public var wholeBecause: String? = nil
+        /// Planned again from the kept pages (pages came or went, a template changed), every
+        /// page made again and only the changed ones written: `rerendered` lists those.
+        public var plannedAgain = false
     }
+
+    /// A re-seal, told before its describing files are put in place (the pages it lists are
+    /// there already): `pico serve --watch` hands it to the server in memory.
+    public struct Sealed: Sendable {
+        public var manifest: BundleManifest
+        public var manifestData: Data
+        public var checksums: Data
+        /// The id of the bundle it was made from, and its entries that changed (nil: removed).
+        public var previousID: String
+        public var changed: [String: BundleFile?]
+    }
+
+    /// Called with each re-seal of a rebuild made page by page (not for a full build).
+    public var sealed: (@Sendable (Sealed) -> Void)?
 
     public let options: BundleBuilder.Options
     private var last: RetainedBuild?
@@ -67,16 +100,52 @@ public final class WatchBuilder: @unchecked Sendable {
     private var plannedByPath: [String: PlannedFile] = [:]
     private var copiedSources: Set<String> = []
     private var onlyPagesAreGenerated = false
+    /// The last seal's entries, encoded (re-sealed in place), and its id.
+    private var seal: IncrementalSeal?
+    private var sealedID = ""
+    /// Where each indexed page's entry is in `RetainedBuild.searchPages`.
+    private var searchIndex: [String: Int] = [:]
 
     public init(_ options: BundleBuilder.Options) {
         self.options = options
     }
 
+    /// `pico serve --watch`: after an edit of pages' text the search index is made again on
+    /// another thread once the pages are served, and sealed in unless a newer change came
+    /// first (whose rebuild makes it again). Off: made before `build` returns.
+    public var indexesInBackground = false
+    /// Told when a search index made in the background was sealed in (or why not).
+    public var indexed: (@Sendable (String) -> Void)?
+    /// One rebuild at a time: the watcher's, or the sealing of a background index.
+    private let serial = Mutex(())
+    /// Bumped by every rebuild: an index made in the background is sealed only if none came after it.
+    private var generation = 0
+    private let indexing = Atomic<Int>(0)
+
+    /// Waits until no search index is being made in the background.
+    public func waitForIndex() {
+        while indexing.load(ordering: .acquiring) > 0 { usleep(2_000) }
+    }
+
     /// Builds after `changes` (site-relative paths; nil or unknown: everything).
     public func build(after changes: Set<String>?) throws -> Outcome {
+        try serial.withLock { _ throws -> Outcome in
+            generation += 1
+            return try buildInOrder(after: changes)
+        }
+    }
+
+    private func buildInOrder(after changes: Set<String>?) throws -> Outcome {
         var reason = "the change is not known"
         if let changes, let last {
-            do { return try textEdit(changes, last) } catch { reason = "\(error)" }
+            do { return try textEdit(changes, last) } catch {
+                reason = "\(error)"
+                // Pages that came or went, front matter, templates: planned again, all made again
+                // and compared, only what changed written.
+                if error is WholeBuild, let last = self.last {
+                    do { return try replan(changes, last) } catch { reason = "\(error)" }
+                }
+            }
         } else if last == nil {
             reason = "the first build, or the last one failed"
         }
@@ -92,23 +161,32 @@ public final class WatchBuilder: @unchecked Sendable {
         options.retain = { retained in kept.withLock { $0 = retained } }
         let result = try BundleBuilder(options).build()
         last = kept.withLock { $0 }
+        seal = nil
         if let last {
-            templatesAreSafe = TemplateReads.showOnlyTheirOwnText(Self.templateTexts(of: last))
-            let pages = last.model.site.pages
-            pageIndex = Dictionary(pages.indices.map { (pages[$0].source, $0) }, uniquingKeysWith: { first, _ in first })
-            plannedByPath = Dictionary(last.planned.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-            // Site-relative, as the watcher names changes (`static/site.css`).
-            copiedSources = Set(last.planned.compactMap { file -> String? in
-                if case .file = file.content { return file.origin.shown }
-                return nil
-            })
-            onlyPagesAreGenerated = last.planned.allSatisfy { file in
-                guard case .rendered = file.content else { return true }
-                let shown = file.origin.shown
-                return PortableURLRewriter.kind(of: file.path) == .html || shown == "pico" || shown == SiteConfig.fileName
-            }
+            seal = IncrementalSeal(files: last.files)
+            sealedID = result.manifest.id
+            derive(from: last)
         }
         return Outcome(manifest: result.manifest, changed: nil, rerendered: [], fileCount: result.manifest.files.count)
+    }
+
+    /// What the watcher looks up, worked out once per build that changed the plan.
+    private func derive(from last: RetainedBuild) {
+        searchIndex = Dictionary(last.searchPages.indices.map { (last.searchPages[$0].path, $0) }, uniquingKeysWith: { first, _ in first })
+        templatesAreSafe = TemplateReads.showOnlyTheirOwnText(Self.templateTexts(of: last))
+        let pages = last.model.site.pages
+        pageIndex = Dictionary(pages.indices.map { (pages[$0].source, $0) }, uniquingKeysWith: { first, _ in first })
+        plannedByPath = Dictionary(last.planned.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        // Site-relative, as the watcher names changes (`static/site.css`).
+        copiedSources = Set(last.planned.compactMap { file -> String? in
+            if case .file = file.content { return file.origin.shown }
+            return nil
+        })
+        onlyPagesAreGenerated = last.planned.allSatisfy { file in
+            guard case .rendered = file.content else { return true }
+            let shown = file.origin.shown
+            return PortableURLRewriter.kind(of: file.path) == .html || shown == "pico" || shown == SiteConfig.fileName
+        }
     }
 
     /// Every template text the site may render with: its own, the starter's and the built-in ones.
@@ -142,8 +220,6 @@ public final class WatchBuilder: @unchecked Sendable {
         let site = build.model.site
         var clock = StageClock()
         guard onlyPagesAreGenerated else { throw WholeBuild("the site has files made from pages outside any template (a feed, a sitemap)") }
-        // The index's scores and shards depend on every page's words: rebuilt whole, as `pico build` would.
-        guard !build.searches else { throw WholeBuild("the search index holds every page's text") }
         let filter = PathFilter(include: build.model.config.include, exclude: build.model.config.exclude)
         let parser = PageParser(limits: build.model.config.limits)
         var edited: [(index: Int, page: Page)] = []
@@ -164,21 +240,22 @@ public final class WatchBuilder: @unchecked Sendable {
             var info = stat()
             // A link is resolved by the full build's rules, not here.
             guard lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw WholeBuild("\(change) is not a regular file") }
-            guard let page = try parser.parse(PageSource(path: contentPath, file: file, isSectionIndex: false,
+            guard var page = try parser.parse(PageSource(path: contentPath, file: file, isSectionIndex: false,
                                                          mayHoldKeys: filter.namesExactly(contentPath))),
                   Self.othersSeeTheSame(old, page) else { throw WholeBuild("\(change) changed more than its text (front matter or headings)") }
+            // What the full build's image step does to each page (ResizedImages.add).
+            build.model.resizedImages.addSourceSets(to: &page, sizes: build.model.config.images.sizes)
             edited.append((index, page))
         }
 
         clock.lap("watch: parse")
         let byPath = plannedByPath
-        var files = Dictionary(build.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        let staging = build.output.deletingLastPathComponent()
-            .appendingPathComponent(".\(build.output.lastPathComponent).pico-watch-\(getpid())")
-        try? FileManager.default.removeItem(at: staging)
+        guard var sealing = seal else { throw WholeBuild("the last build kept no seal") }
+        let staging = stagingFolder(for: build)
         defer { try? FileManager.default.removeItem(at: staging) }
         let write = BundleWriting(folder: staging.path)
         var made: [(path: String, file: BundleFile)] = []
+        var searchEntries: [String: SearchPage] = [:]
         var previous: [Int: [String: Any]] = [:]
         // Patched contexts are put back when the edit cannot be made here.
         var succeeded = false
@@ -202,42 +279,314 @@ public final class WatchBuilder: @unchecked Sendable {
             guard try linksToPartsResolve(anchors, of: planned, byPath: byPath, in: build) else {
                 throw WholeBuild("\(page.source) has a link to a part of a page that is not there")
             }
+            if let search = build.search {
+                // The page's entry, from the bytes as the full build takes them (before the page script).
+                let entry = search.page(content, path: planned.path)
+                guard (entry == nil) == (searchIndex[planned.path] == nil) else { throw WholeBuild("\(page.source) came into or left the search index") }
+                searchEntries[planned.path] = entry
+            }
             if build.addsPageScript { PageScriptInjection.add(to: &content, at: planned.path) }
             let written = try write.write(content, of: planned)
-            if files[planned.path]?.sha256 != written.sha256 { made.append((planned.path, written)) }
-            files[planned.path] = written
+            if sealing.file(at: planned.path) != written { made.append((planned.path, written)) }
         }
         clock.lap("watch: render+rewrite+write")
-        // Into place, each file whole (a rename), then the offline policy and the seal.
-        for (path, _) in made {
-            guard rename(staging.path + "/" + path, build.output.path + "/" + path) == 0 else { throw WholeBuild("cannot put /\(path) in place") }
+        var sealed = try finish(made: made, removed: [], sealing: &sealing, build: build, created: build.created, staging: staging)
+        succeeded = true
+        for (index, page) in edited { build.model.site.pages[index] = page }
+        if let search = build.search, !searchEntries.isEmpty {
+            // The pages are served already; the index follows in a second seal (its scores are
+            // relative to every page's, so it is made again whole from the kept entries).
+            for (path, entry) in searchEntries { build.searchPages[searchIndex[path]!] = entry }
+            if indexesInBackground {
+                build.files = sealing.files
+                last = build
+                seal = sealing
+                indexInBackground(search, build.searchPages, generation: generation, output: build.output)
+                return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: edited.map(\.page.outputPath),
+                               fileCount: sealed.manifest.files.count)
+            }
+            let index = try indexFiles(search, build.searchPages, sealing: sealing, staging: staging)
+            let more = try finish(made: index.made, removed: index.removed, sealing: &sealing, build: build, created: build.created,
+                                  staging: staging)
+            sealed = (more.manifest, Array(Set(sealed.changed + more.changed)).sorted())
+            clock.lap("watch: search index")
         }
-        var changed = made.map(\.path)
+        build.files = sealing.files
+        last = build
+        seal = sealing
+        return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: edited.map(\.page.outputPath),
+                       fileCount: sealed.manifest.files.count)
+    }
+
+    /// Makes the index on another thread, then seals it in if no rebuild came meanwhile.
+    private func indexInBackground(_ search: SearchFiles, _ pages: [SearchPage], generation: Int, output: URL) {
+        let folder = output.deletingLastPathComponent()
+            .appendingPathComponent(".\(output.lastPathComponent).pico-index-\(getpid())-\(generation)")
+        indexing.add(1, ordering: .releasing)
+        Thread.detachNewThread { [self] in
+            defer { indexing.subtract(1, ordering: .releasing) }
+            let started = Date()
+            try? FileManager.default.removeItem(at: folder)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let written: [BundleFile]
+            do { written = try search.write(pages, into: folder) } catch {
+                indexed?("the search index could not be made: \(error)")
+                return
+            }
+            let told: String = serial.withLock { _ -> String in
+                guard generation == self.generation else { return "a newer change came: its rebuild makes the search index" }
+                guard let build = last, var sealing = seal else { return "the last rebuild failed: the search index waits for the next" }
+                let now = Set(written.map(\.path))
+                let made = written.filter { sealing.file(at: $0.path) != $0 }.map { (path: $0.path, file: $0) }
+                let removed = sealing.files.map(\.path).filter {
+                    $0.hasPrefix(SearchIndexBuilder.folder + "/") && !now.contains($0) && plannedByPath[$0] == nil
+                }
+                do {
+                    let sealed = try finish(made: made, removed: removed, sealing: &sealing, build: build, created: build.created,
+                                            staging: folder)
+                    seal = sealing
+                    last?.files = sealing.files
+                    return String(format: "search index sealed in %.3f s (bundle %@)", Date().timeIntervalSince(started),
+                                  String(sealed.manifest.id.prefix(12)))
+                } catch {
+                    // `finish` left no seal: the next change is built whole.
+                    return "the search index could not be put in place: \(error)"
+                }
+            }
+            indexed?(told)
+        }
+    }
+
+    /// The search index made from `pages` into `staging`: the files whose bytes differ from the
+    /// bundle's, and the index files the bundle holds that are no longer made.
+    private func indexFiles(_ search: SearchFiles, _ pages: [SearchPage], sealing: IncrementalSeal, staging: URL) throws
+        -> (made: [(path: String, file: BundleFile)], removed: [String]) {
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        let written = try search.write(pages, into: staging)
+        let now = Set(written.map(\.path))
+        let made = written.filter { sealing.file(at: $0.path) != $0 }.map { (path: $0.path, file: $0) }
+        let folder = SearchIndexBuilder.folder + "/"
+        let removed = sealing.files.map(\.path).filter {
+            $0.hasPrefix(folder) && !now.contains($0) && plannedByPath[$0] == nil
+        }
+        return (made, removed)
+    }
+
+    /// The end of a rebuild made here: the files made (in `staging`) put in place, each whole
+    /// (a rename), those no longer made removed, then the offline policy and the seal, handed
+    /// to `sealed` before the describing files land. The paths whose bytes changed, sorted.
+    private func finish(made: [(path: String, file: BundleFile)], removed: [String], sealing: inout IncrementalSeal,
+                        build: RetainedBuild, created: String?, staging: URL) throws
+        -> (manifest: BundleManifest, changed: [String]) {
+        var clock = StageClock()
+        // From here the output changes: should this fail half way, the kept seal no longer
+        // says what the folder holds (the full build that follows makes a new one).
+        seal = nil
+        var folders = Set<String>()
+        for (path, file) in made {
+            let target = build.output.path + "/" + path
+            if rename(staging.path + "/" + path, target) != 0 {
+                // A new page's folder is made first.
+                try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                         withIntermediateDirectories: true)
+                guard rename(staging.path + "/" + path, target) == 0 else { throw WholeBuild("cannot put /\(path) in place") }
+            }
+            sealing.update(file)
+        }
+        for path in removed {
+            guard unlink(build.output.path + "/" + path) == 0 || errno == ENOENT else { throw WholeBuild("cannot remove /\(path)") }
+            sealing.remove(path)
+            var folder = (path as NSString).deletingLastPathComponent
+            while !folder.isEmpty { folders.insert(folder); folder = (folder as NSString).deletingLastPathComponent }
+        }
+        // The folders left empty go too, deepest first (a full build would not make them).
+        for folder in folders.sorted(by: { $0.count > $1.count }) { rmdir(build.output.path + "/" + folder) }
+        var changed = made.map(\.path) + removed
         if let offline = build.offline {
-            let policy = OfflinePolicy.decide(offline, files: Array(files.values.filter { $0.path != OfflinePolicy.fileName }),
+            let policy = OfflinePolicy.decide(offline, files: sealing.files.filter { $0.path != OfflinePolicy.fileName },
                                               folder: build.output)
             let written = try policy.write(into: staging)
-            if files[OfflinePolicy.fileName]?.sha256 != written.sha256 {
+            if sealing.file(at: OfflinePolicy.fileName) != written {
                 guard rename(staging.path + "/" + OfflinePolicy.fileName, build.output.path + "/" + OfflinePolicy.fileName) == 0 else { throw WholeBuild("cannot put the offline policy in place") }
                 changed.append(OfflinePolicy.fileName)
+                sealing.update(written)
             }
-            files[OfflinePolicy.fileName] = written
         }
         clock.lap("watch: offline")
-        let seal = try BundleSeal(name: build.name, entry: "index.html", files: Array(files.values), signer: options.signer,
-                                  created: build.created)
+        let sealed = try sealing.seal(name: build.name, entry: "index.html", signer: options.signer, created: created)
+        clock.lap("watch: seal")
+        // The pages it lists are in place: the server may take it now, before the describing
+        // files land (it then need not read them back).
+        self.sealed?(Sealed(manifest: sealed.manifest, manifestData: sealed.manifestData, checksums: sealed.checksums,
+                            previousID: sealedID,
+                            changed: Dictionary(changed.map { ($0, sealing.file(at: $0)) }, uniquingKeysWith: { first, _ in first })))
         // SHA256SUMS first: a reader that sees the new manifest finds the checksums it names.
-        for (name, data) in [(BundleManifest.checksumsFileName, seal.checksums), (BundleManifest.fileName, seal.manifest.canonicalJSON)] {
+        for (name, data) in [(BundleManifest.checksumsFileName, sealed.checksums), (BundleManifest.fileName, sealed.manifestData)] {
             try data.write(to: staging.appendingPathComponent(name))
             guard rename(staging.path + "/" + name, build.output.path + "/" + name) == 0 else { throw WholeBuild("cannot put \(name) in place") }
         }
-        clock.lap("watch: seal")
-        succeeded = true
-        for (index, page) in edited { build.model.site.pages[index] = page }
-        build.files = seal.manifest.files
-        last = build
-        return Outcome(manifest: seal.manifest, changed: changed.sorted(), rerendered: edited.map(\.page.outputPath),
-                       fileCount: seal.manifest.files.count)
+        clock.lap("watch: describing files")
+        sealedID = sealed.manifest.id
+        return (sealed.manifest, changed.sorted())
+    }
+
+    /// The staging folder of a rebuild made here, beside the output (same file system: renames).
+    private func stagingFolder(for build: RetainedBuild) -> URL {
+        let staging = build.output.deletingLastPathComponent()
+            .appendingPathComponent(".\(build.output.lastPathComponent).pico-watch-\(getpid())")
+        try? FileManager.default.removeItem(at: staging)
+        return staging
+    }
+
+    /// Pages that came, went or changed what other pages show of them (front matter, headings),
+    /// and edits of templates: the site is put together again from the pages kept from the last
+    /// build (only the changed ones parsed) and planned again as `pico build` plans it; then
+    /// every page and style sheet is made again (render, rewrite, anchors, page script) and
+    /// compared with what the bundle holds, and only the files whose bytes changed are written.
+    /// Media are not copied again, Markdown is not parsed again, and the seal is redone in place.
+    /// `WholeBuild` for anything else (a static file, a section's `_index.md`, pico.toml, …).
+    private func replan(_ changes: Set<String>, _ build: RetainedBuild) throws -> Outcome {
+        var clock = StageClock()
+        guard !changes.isEmpty else { throw WholeBuild("the change is not known") }
+        guard !options.allowBrokenLinks else { throw WholeBuild("broken links are let through (--allow-broken-links)") }
+        guard let webAppInput = build.model.webApp else { throw WholeBuild("the last build kept no web app plan") }
+        let old = build.model
+        let config = old.config
+        let filter = PathFilter(include: config.include, exclude: config.exclude)
+        let parser = PageParser(limits: config.limits)
+        var pages = Dictionary(old.site.pages.map { ($0.source, $0) }, uniquingKeysWith: { first, _ in first })
+        guard pages.count == old.site.pages.count else { throw WholeBuild("two pages have one source") }
+        var parsedSources = Set<String>()
+        var templatesChanged = false
+        for change in changes.sorted() {
+            let file = build.input.path + "/" + change
+            var info = stat()
+            let isFile = lstat(file, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            if change.hasPrefix("templates/"), change.hasSuffix(".mustache") {
+                templatesChanged = true
+                continue
+            }
+            guard change.hasPrefix("content/") else { throw WholeBuild("\(change) is neither a page nor a template") }
+            let contentPath = String(change.dropFirst("content/".count))
+            let name = (contentPath.split(separator: "/").last.map(String.init) ?? "").lowercased()
+            guard name != "_index.md" else { throw WholeBuild("\(change) is a section's index") }
+            guard [".md", ".markdown", ".html", ".htm"].contains(where: { name.hasSuffix($0) }) else {
+                throw WholeBuild("\(change) is not a page")
+            }
+            if isFile {
+                // A link is resolved by the full build's rules, not here.
+                guard filter.admits(contentPath) else { throw WholeBuild("\(change) is not one the build reads") }
+                if let page = try parser.parse(PageSource(path: contentPath, file: file, isSectionIndex: false,
+                                                          mayHoldKeys: filter.namesExactly(contentPath))) {
+                    var page = page
+                    old.resizedImages.addSourceSets(to: &page, sizes: config.images.sizes)
+                    pages[change] = page
+                } else {
+                    pages.removeValue(forKey: change) // a draft now
+                }
+                parsedSources.insert(change)
+            } else if lstat(file, &info) == 0 {
+                throw WholeBuild("\(change) is not a regular file")
+            } else {
+                // Gone (or a temporary file of a save that came and went).
+                pages.removeValue(forKey: change)
+            }
+        }
+        clock.lap("watch: parse")
+
+        // The site as SiteLoader puts it together: pages in the order of the walk (path bytes).
+        let ordered = pages.values.sorted { $0.source.utf8.lexicographicallyPrecedes($1.source.utf8) }
+        let indexes = old.site.sections.values.compactMap(\.index).sorted { $0.source.utf8.lexicographicallyPrecedes($1.source.utf8) }
+        var site = SiteLoader.assemble(config: config, filter: filter, pages: ordered, sectionIndexes: indexes, assets: old.site.assets)
+        site.data = old.site.data
+        let templates = templatesChanged
+            ? try TemplateSet.load(siteFolder: build.input, links: try SiteLinks(siteFolder: build.input), limits: config.limits,
+                                   starter: config.template)
+            : old.templates
+        let kept = KeptContexts()
+        var renderer = SiteRenderer(site: site, templates: templates)
+        renderer.keepContexts = { kept.set($0) }
+        renderer.searchPage = build.search != nil
+        var planned = try renderer.plan()
+        planned += try Aliases.plan(site, siteFolder: build.input, planned: planned)
+        planned += old.resizedImages.planned
+        let webApp = try WebAppFiles.add(to: planned, webAppInput)
+        planned = webApp.planned
+        try build.search?.plan(&planned, title: build.name, isPicoSite: true)
+        guard webApp.injectsPageScript == build.addsPageScript, webApp.offline == build.offline, let contexts = kept.get() else {
+            throw WholeBuild("the web app's files changed")
+        }
+        guard planned.contains(where: { $0.path == "index.html" }) else { throw WholeBuild("there is no index.html") }
+        try BundleAssembler.checkOutputs(planned)
+        var created = options.sourceDateEpoch.map(BundleManifest.utcString(epoch:))
+        if created == nil, let newest = site.pages.compactMap(\.date).max() { created = String(newest.prefix(10)) + "T00:00:00Z" }
+        clock.lap("watch: plan")
+
+        guard var sealing = seal else { throw WholeBuild("the last build kept no seal") }
+        let staging = stagingFolder(for: build)
+        defer { try? FileManager.default.removeItem(at: staging) }
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        // Every file made as `pico build` makes it; media the bundle holds already are not copied again.
+        let render = build.render
+        let rewriteLinks = LinkRewriting(files: planned, sourceRoot: build.input, allowBrokenLinks: false)
+        let write = BundleWriting(folder: staging.path)
+        let addsPageScript = build.addsPageScript
+        let search = build.search
+        let known = sealing
+        var assembler = BundleAssembler(allowBrokenLinks: false)
+        assembler.anchorCheck = AnchorCheck(linkRewriting: rewriteLinks)
+        let changedFiles = ChangedFiles()
+        let assembled = try assembler.assemble(planned) { file throws(FileError) in
+            if case .file = file.content, PortableURLRewriter.kind(of: file.path) == nil, let entry = known.file(at: file.path) {
+                return BundleAssembler.Made(file: entry, brokenLinks: [])
+            }
+            var content = try render.content(of: file)
+            let brokenLinks = rewriteLinks.rewrite(&content, of: file)
+            let anchors = PageAnchors(content)
+            let searchPage = search?.page(content, path: file.path)
+            if addsPageScript { PageScriptInjection.add(to: &content, at: file.path) }
+            let entry: BundleFile
+            if let data = content.data {
+                entry = BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path))
+                if known.file(at: file.path) != entry {
+                    do { try FileTree.write(data, to: file.path, underPath: staging.path) } catch {
+                        throw FileError("cannot write /\(file.path): \(error.localizedDescription)", file: file.origin.shown)
+                    }
+                    changedFiles.set(entry)
+                }
+            } else {
+                entry = try write.write(content, of: file)
+                changedFiles.set(entry)
+            }
+            return BundleAssembler.Made(file: entry, brokenLinks: brokenLinks, anchors: anchors, search: searchPage)
+        }
+        clock.lap("watch: render+rewrite+compare")
+        var made = changedFiles.get().sorted { $0.key < $1.key }.map { (path: $0.key, file: $0.value) }
+        var now = Set(assembled.files.map(\.path))
+        if let search {
+            let written = try search.write(assembled.searchPages, into: staging)
+            now.formUnion(written.map(\.path))
+            made += written.filter { sealing.file(at: $0.path) != $0 }.map { (path: $0.path, file: $0) }
+            clock.lap("watch: search index")
+        }
+        let removed = sealing.files.map(\.path).filter { !now.contains($0) && $0 != OfflinePolicy.fileName }
+        let sealed = try finish(made: made, removed: removed, sealing: &sealing, build: build, created: created, staging: staging)
+
+        var next = build
+        next.model.site = site
+        next.model.templates = templates
+        next.model.contexts = contexts
+        next.planned = planned
+        next.rewriteLinks = rewriteLinks
+        next.created = created
+        next.files = sealing.files
+        next.searchPages = assembled.searchPages
+        last = next
+        seal = sealing
+        derive(from: next)
+        let rerendered = made.map(\.path).filter { PortableURLRewriter.kind(of: $0) == .html }
+        return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: rerendered, fileCount: sealed.manifest.files.count,
+                       plannedAgain: true)
     }
 
     /// Whether two versions of a page give the other pages the same values: all but the text

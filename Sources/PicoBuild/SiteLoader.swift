@@ -102,6 +102,16 @@ struct SiteLoader: Sendable {
         }
 
         clock.lap("  parse")
+        let site = Self.assemble(config: config, filter: filter, pages: pages, sectionIndexes: sectionIndexes, assets: assets)
+        clock.lap("  sections")
+        if !errors.isEmpty { throw FileErrors(errors) }
+        return site
+    }
+
+    /// Steps 3 to 5 of `load`, from the parsed pages (in the order of the walk: by path bytes)
+    /// and sections' indexes: also what `pico serve --watch` does when pages come or go.
+    static func assemble(config: SiteConfig, filter: PathFilter, pages: [Page], sectionIndexes: [Page],
+                         assets: [String: URL]) -> Site {
         // 3. Sections: every folder that holds pages, and the folders above it.
         var sections: [String: Section] = ["": Section(key: "")]
         func ensure(_ key: String) {
@@ -135,7 +145,7 @@ struct SiteLoader: Sendable {
 
         // 4. What the site writes. Two things writing one file are found once, for every
         // bundle, when the build checks its outputs (BundleAssembler.checkOutputs).
-        var writers: Set<String> = Set(assetOrigins.keys)
+        var writers: Set<String> = Set(assets.keys)
         writers.formUnion(pages.map(\.outputPath))
         writers.formUnion(sections.values.map(\.outputPath))
 
@@ -146,8 +156,6 @@ struct SiteLoader: Sendable {
             if !writers.contains(path), filter.admits(path) { starterAssets[path] = file.text }
         }
 
-        clock.lap("  sections")
-        if !errors.isEmpty { throw FileErrors(errors) }
         return Site(config: config, pages: pages, sections: sections, assets: assets, starterAssets: starterAssets)
     }
 

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import PicoCore
 import PicoHTML
+import Synchronization
 
 /// `pico serve`: serves a bundle on 127.0.0.1 and checks every file against the manifest as
 /// it serves it. The manifest itself goes through the verifier first (its id, SHA256SUMS, every
@@ -23,6 +24,9 @@ public struct BundleServer: Sendable {
     /// How long a connection may stay without a complete request part: idle keep-alive
     /// connections, and requests whose header never ends, are closed after it.
     public var idleTimeout: Duration = .seconds(10)
+    /// `pico serve --watch`: the versions the rebuilds in this process sealed, handed over in
+    /// memory (see `SealedVersions`).
+    public var sealed: SealedVersions?
 
     public init(source: any BundleReader, port: Int, basePath: String = "/", verifier: BundleVerifier,
                 log: @escaping @Sendable (String) -> Void) {
@@ -38,7 +42,7 @@ public struct BundleServer: Sendable {
     /// Runs until the process is stopped. `started` receives the URL once the port is open.
     /// Throws `ServeRefusal` before opening the port when the bundle does not verify.
     public func run(started: @escaping @Sendable (String) -> Void) async throws {
-        let bundle = try await CheckedBundle(source: source, verifier: verifier, log: log)
+        let bundle = try await CheckedBundle(source: source, verifier: verifier, log: log, sealed: sealed)
         let responder = VerifyingResponder(source: source, bundle: bundle, basePath: basePath, log: log,
                                            reloadsPages: reloadsPages)
         let base = basePath
@@ -75,6 +79,49 @@ final class StalledReaderCloser: ChannelInboundHandler, RemovableChannelHandler 
     }
 }
 
+/// The versions `pico serve --watch` sealed in this process, handed to the server in memory:
+/// the rebuild computed the manifest from the bytes it wrote itself, so the server takes it
+/// as it is (with the signature policy checked) instead of reading the 10,000 entries back and
+/// verifying them again. Only what this process made comes this way: a manifest on disk whose
+/// bytes are not the handed-over ones is read and verified as before, and every file served
+/// is still checked against its entry.
+public final class SealedVersions: Sendable {
+    public struct Sealed: Sendable {
+        public var manifest: BundleManifest
+        public var manifestData: Data
+        public var checksums: Data
+        /// The id this version was made from, and the entries it changed from it (nil: gone).
+        public var previousID: String
+        public var changed: [String: BundleFile?]
+
+        public init(manifest: BundleManifest, manifestData: Data, checksums: Data, previousID: String,
+                    changed: [String: BundleFile?]) {
+            (self.manifest, self.manifestData, self.checksums) = (manifest, manifestData, checksums)
+            (self.previousID, self.changed) = (previousID, changed)
+        }
+    }
+
+    private let versions = Mutex<(number: Int, sealed: [Int: Sealed])>((0, [:]))
+
+    public init() {}
+
+    /// Hands over a version; kept until the server took it (the last few only).
+    public func hand(_ sealed: Sealed) {
+        versions.withLock { state in
+            state.number += 1
+            state.sealed[state.number] = sealed
+            state.sealed = state.sealed.filter { $0.key > state.number - 8 }
+        }
+    }
+
+    /// The versions handed over after `number`, in order, and the number of the last.
+    func taken(after number: Int) -> (number: Int, sealed: [Sealed]) {
+        versions.withLock { state in
+            (state.number, state.sealed.filter { $0.key > number }.sorted { $0.key < $1.key }.map(\.value))
+        }
+    }
+}
+
 /// The bundle as last checked: its manifest's files, its id and the exact describing files
 /// that passed the verifier. Read again when the source says the manifest changed (a bundle
 /// folder rebuilt or replaced while served), so a new version is served whole, and only once
@@ -99,11 +146,51 @@ actor CheckedBundle {
     private var stamp: String?
     /// For `--watch` pages: the paths each of the last versions changed, by the id before it.
     private var changesSince: [(id: String, changed: Set<String>)] = []
+    let sealed: SealedVersions?
+    /// The number of the last handed-over version looked at.
+    private var sealedNumber = 0
+    /// The describing files of the versions taken from `sealed` lately: the rebuild puts them
+    /// on disk after handing them over, so finding them there (even an older one, when two
+    /// rebuilds came quickly) is no news.
+    private var recentlySealed: [(manifest: Data, checksums: Data)] = []
 
-    init(source: any BundleReader, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void) async throws {
-        (self.source, self.verifier, self.log) = (source, verifier, log)
+    init(source: any BundleReader, verifier: BundleVerifier, log: @escaping @Sendable (String) -> Void,
+         sealed: SealedVersions? = nil) async throws {
+        (self.source, self.verifier, self.log, self.sealed) = (source, verifier, log, sealed)
         stamp = await source.manifestStamp()
         version = try await Self.load(source, verifier)
+        sealedNumber = sealed?.taken(after: .max).number ?? 0
+    }
+
+    /// Takes the versions handed over since the last look, each made from the one before it;
+    /// one made from another version than the one served is left (the disk decides then).
+    private func takeSealed() {
+        guard let sealed else { return }
+        let (number, handed) = sealed.taken(after: sealedNumber)
+        sealedNumber = number
+        for next in handed where next.previousID == version.id {
+            // The signature policy holds for these as for any (the rebuild signs with the key
+            // pico build uses; --signer may ask for another).
+            guard verifier.signatureStatus(of: next.manifest).problems.isEmpty else {
+                log("the rebuilt bundle \(next.manifest.id.prefix(12)) does not pass the signature policy; still serving \(version.id.prefix(12))")
+                continue
+            }
+            var files = version.files
+            var paths = Set<String>()
+            var usable = true
+            for (path, entry) in next.changed {
+                guard let key = try? BundlePath(validating: path) else { usable = false; break }
+                files[key] = entry
+                paths.insert(path)
+            }
+            guard usable, files.count == next.manifest.files.count else { continue }
+            let old = version
+            version = Version(files: files, id: next.manifest.id, manifestData: next.manifestData, checksumsData: next.checksums)
+            changesSince.append((old.id, paths))
+            if changesSince.count > 32 { changesSince.removeFirst() }
+            recentlySealed.append((next.manifestData, next.checksums))
+            if recentlySealed.count > 8 { recentlySealed.removeFirst() }
+        }
     }
 
     private static func load(_ source: any BundleReader, _ verifier: BundleVerifier) async throws -> Version {
@@ -139,10 +226,18 @@ actor CheckedBundle {
 
     /// The version to serve now.
     func current() async -> Version {
+        takeSealed()
         let now = await source.manifestStamp()
         guard now != stamp else { return version }
         // Each new stamp is tried once: a bundle that fails stays refused until it changes again.
         stamp = now
+        // The describing files as a handed-over version has them: nothing new to verify.
+        if !recentlySealed.isEmpty,
+           let manifestData = try? await source.readWhole(BundleManifest.fileName, limit: ServeLimits.maxManifestBytes),
+           let checksums = try? await source.readWhole(BundleManifest.checksumsFileName, limit: ServeLimits.maxManifestBytes),
+           recentlySealed.contains(where: { $0.manifest == manifestData && $0.checksums == checksums }) {
+            return version
+        }
         do {
             let old = version
             version = try await Self.load(source, verifier)
@@ -371,7 +466,7 @@ enum PageAdditions {
             const here=()=>{let p=decodeURIComponent(location.pathname).slice(base.length);return p===''||p.endsWith('/')?p+'index.html':p;};\
             const tick=()=>fetch('\(versionURL)?since='+encodeURIComponent(seen||'')+(seen?'&wait=1':''),{cache:'no-store'})\
             .then(r=>r.text()).then(t=>{const [id,...changed]=t.split('\\n');\
-            if(seen&&id!==seen&&changed.some(p=>p==='*'||p===here()||!/\\.(html?|xhtml)$/.test(p)&&p!=='pico-offline.json'))location.reload();\
+            if(seen&&id!==seen&&changed.some(p=>p==='*'||p===here()||!/\\.(html?|xhtml)$/.test(p)&&p!=='pico-offline.json'&&!p.startsWith('pico-search/')))location.reload();\
             seen=id;setTimeout(tick,20);}).catch(()=>setTimeout(tick,700));\
             if(navigator.serviceWorker)navigator.serviceWorker.getRegistrations().then(rs=>rs.forEach(r=>r.unregister()));\
             tick();})();</script>

@@ -81,10 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         guard let target else { return try await runGateway() }
         let source: any BundleReader
+        var sealed: SealedVersions?
         do {
             let parsed = try from.target(target)
             if case .site(let site) = parsed.form {
-                source = try Self.build(site, watching: watch)
+                if watch { sealed = SealedVersions() }
+                source = try Self.build(site, watching: watch, handingTo: sealed)
             } else if watch {
                 throw VerifyFailure("--watch needs a pico site (a folder with \(SiteConfig.fileName)) to rebuild; \(target) is not one")
             } else {
@@ -97,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.error("pico serve: \(line)")
         }
         server.reloadsPages = watch
+        server.sealed = sealed
         do {
             try await server.run { address in
                 // Written unbuffered: scripts and tests read the address as soon as it is there.
@@ -130,7 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// Builds the site into SITE/public, and with `watching` rebuilds it on every change the
     /// build would see (only what the change affects, when that can be told: WatchBuilder);
     /// the reader of what it built.
-    static func build(_ site: URL, watching: Bool) throws -> any BundleReader {
+    /// A rebuild made page by page hands its seal to `sealed` (the server's), in memory.
+    static func build(_ site: URL, watching: Bool, handingTo sealed: SealedVersions? = nil) throws -> any BundleReader {
         let output = BundleBuilder.defaultOutput(for: site, isPicoSite: true)
         // Watching starts before the first build, so a change made during it is seen.
         let watcher = watching ? try SiteWatcher(site: site, output: output) : nil
@@ -140,6 +144,14 @@ struct ServeCommand: AsyncParsableCommand {
         // leaves in SITE/public is what pico build would have made.
         do { options.signer = try KeyFile.authorKey(option: nil) } catch { Terminal.fail(error) }
         let builder = WatchBuilder(options)
+        builder.indexesInBackground = watching
+        builder.indexed = { Terminal.error("pico serve: \($0)") }
+        if let sealed {
+            builder.sealed = { made in
+                sealed.hand(.init(manifest: made.manifest, manifestData: made.manifestData, checksums: made.checksums,
+                                  previousID: made.previousID, changed: made.changed))
+            }
+        }
         rebuild(builder, after: nil, failHard: true)
         if let watcher {
             // Its own thread: a rebuild blocks while it runs, and must not hold up serving.
@@ -157,8 +169,11 @@ struct ServeCommand: AsyncParsableCommand {
         let started = Date()
         do {
             let outcome = try builder.build(after: changes)
-            let what = outcome.rerendered.isEmpty ? "built \(outcome.fileCount) files" + (changes == nil ? "" : outcome.wholeBecause.map { " (whole: \($0))" } ?? "")
-                : "re-rendered \(outcome.rerendered.joined(separator: ", "))"
+            let shown = outcome.rerendered.count <= 5 ? outcome.rerendered.joined(separator: ", ")
+                : outcome.rerendered.prefix(5).joined(separator: ", ") + " and \(outcome.rerendered.count - 5) more"
+            let what = outcome.plannedAgain ? "planned again, rewrote \(outcome.rerendered.isEmpty ? "no page" : shown)"
+                : outcome.rerendered.isEmpty ? "built \(outcome.fileCount) files" + (changes == nil ? "" : outcome.wholeBecause.map { " (whole: \($0))" } ?? "")
+                : "re-rendered \(shown)"
             Terminal.error(String(format: "pico serve: %@ in %.3f s (bundle %@)", what,
                                   Date().timeIntervalSince(started), String(outcome.manifest.id.prefix(12))))
         } catch {

@@ -79,7 +79,10 @@ import Testing
         try Self.expectFullBuildEquals(output, site: site, in: folder)
     }
 
-    @Test func changesOtherPagesShowAreBuiltWhole() throws {
+    /// Changes that other pages show (a title), a template edit, a new page and deleted pages:
+    /// planned again from the kept pages, not built whole, and each time the folder is byte for
+    /// byte a fresh full build's.
+    @Test func changesOtherPagesShowArePlannedAgainAndEqualAFullBuild() throws {
         let folder = TemporaryFolder()
         let site = folder.write(Self.site(), under: "site")
         let output = site.appendingPathComponent("public")
@@ -87,26 +90,43 @@ import Testing
         _ = try builder.build(after: nil)
         // A title is shown in the lists and by the neighbours.
         try Self.edit(site, "content/notes/p6.md") { $0.replacingOccurrences(of: "title: Page 6", with: "title: Renamed") }
-        #expect(try builder.build(after: ["content/notes/p6.md"]).rerendered.isEmpty)
+        let renamed = try builder.build(after: ["content/notes/p6.md"])
+        #expect(renamed.plannedAgain && renamed.wholeBecause == nil)
+        // The page, its section's list and its neighbours (p4 and p8 link to it by title).
+        #expect(Set(renamed.rerendered).isSuperset(of: ["notes/p6/index.html", "notes/index.html", "notes/p4/index.html", "notes/p8/index.html"]))
+        #expect(!renamed.rerendered.contains("guides/p3/index.html"))
         #expect(try String(contentsOf: output.appendingPathComponent("notes/index.html"), encoding: .utf8).contains("Renamed"))
         try Self.expectFullBuildEquals(output, site: site, in: folder)
-        // A template edit re-renders the pages that use it.
+        // A template edit re-renders the pages that use it (and only those change).
         try Self.edit(site, "templates/page.mustache") { $0.replacingOccurrences(of: "<h1>", with: "<h1 class=title>") }
-        #expect(try builder.build(after: ["templates/page.mustache"]).rerendered.isEmpty)
+        let template = try builder.build(after: ["templates/page.mustache"])
+        #expect(template.plannedAgain && template.wholeBecause == nil)
+        #expect(template.rerendered.count == 24 && !template.rerendered.contains("notes/index.html"))
         #expect(try String(contentsOf: output.appendingPathComponent("guides/p3/index.html"), encoding: .utf8).contains("<h1 class=title>"))
         try Self.expectFullBuildEquals(output, site: site, in: folder)
-        // A new page joins its section; a deleted one leaves it (and its folder goes).
+        // An edit of the text after them is re-rendered alone again, with the new template.
+        try Self.edit(site, "content/notes/p4.md") { $0.replacingOccurrences(of: "More words here.", with: "Later words.") }
+        #expect(try builder.build(after: ["content/notes/p4.md"]).rerendered == ["notes/p4/index.html"])
+        try Self.expectFullBuildEquals(output, site: site, in: folder)
+        // A new page joins its section.
         folder.write(["content/guides/fresh.md": "---\ntitle: Fresh\ndate: 2025-01-01\n---\nNew.\n"], under: "site")
-        _ = try builder.build(after: ["content/guides/fresh.md"])
+        let fresh = try builder.build(after: ["content/guides/fresh.md"])
+        #expect(fresh.plannedAgain && fresh.rerendered.contains("guides/fresh/index.html"))
         #expect(try String(contentsOf: output.appendingPathComponent("guides/index.html"), encoding: .utf8).contains("Fresh"))
         try Self.expectFullBuildEquals(output, site: site, in: folder)
+        // Deleted ones leave it, and their folders go.
         try FileManager.default.removeItem(at: site.appendingPathComponent("content/guides/p7.md"))
         try FileManager.default.removeItem(at: site.appendingPathComponent("content/guides/p5.md"))
         // p5 linked to p7: fix the link so the build does not fail.
         try Self.edit(site, "content/guides/p3.md") { $0.replacingOccurrences(of: "/guides/p5/", with: "/guides/p9/") }
-        _ = try builder.build(after: ["content/guides/p7.md", "content/guides/p5.md", "content/guides/p3.md"])
-        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("guides/p7/index.html").path))
+        let deleted = try builder.build(after: ["content/guides/p7.md", "content/guides/p5.md", "content/guides/p3.md"])
+        #expect(deleted.plannedAgain && deleted.changed?.contains("guides/p7/index.html") == true)
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("guides/p7").path))
         try Self.expectFullBuildEquals(output, site: site, in: folder)
+        // A deleted page that another still links to: the full build reports it, the last bundle stays.
+        try FileManager.default.removeItem(at: site.appendingPathComponent("content/guides/p9.md"))
+        #expect(throws: (any Error).self) { try builder.build(after: ["content/guides/p9.md"]) }
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("guides/p9/index.html").path))
     }
 
     @Test func aTemporaryFileOfASaveIsIgnoredAndADeletedFileIsNot() throws {
@@ -138,12 +158,13 @@ import Testing
         let builder = WatchBuilder(.init(input: site, output: output))
         _ = try builder.build(after: nil)
         try Self.edit(site, "content/notes/p2.md") { $0.replacingOccurrences(of: "## Part\n\nText of page 2", with: "## Part\n\nA new first paragraph of page 2") }
-        #expect(try builder.build(after: ["content/notes/p2.md"]).rerendered.isEmpty)
+        let outcome = try builder.build(after: ["content/notes/p2.md"])
+        #expect(outcome.plannedAgain && outcome.rerendered.contains("notes/index.html"))
         #expect(try String(contentsOf: output.appendingPathComponent("notes/index.html"), encoding: .utf8).contains("A new first paragraph"))
         try Self.expectFullBuildEquals(output, site: site, in: folder)
     }
 
-    @Test func aSiteWithFeedsIsBuiltWholeForItsFeedsShowPagesText() throws {
+    @Test func aSiteWithFeedsIsPlannedAgainForItsFeedsShowPagesText() throws {
         var templates = Self.safeTemplates
         templates["pico.toml"] = "title = \"Watch\"\nlanguage = \"en\"\n[feed]\nfull_content = true\n"
         let folder = TemporaryFolder()
@@ -152,8 +173,66 @@ import Testing
         let builder = WatchBuilder(.init(input: site, output: output))
         _ = try builder.build(after: nil)
         try Self.edit(site, "content/notes/p22.md") { $0.replacingOccurrences(of: "More words here.", with: "Fed words.") }
-        #expect(try builder.build(after: ["content/notes/p22.md"]).rerendered.isEmpty)
+        let outcome = try builder.build(after: ["content/notes/p22.md"])
+        #expect(outcome.plannedAgain && outcome.changed?.contains("atom.xml") == true)
         #expect(try String(contentsOf: output.appendingPathComponent("atom.xml"), encoding: .utf8).contains("Fed words."))
+        try Self.expectFullBuildEquals(output, site: site, in: folder)
+    }
+
+    /// With `[images] widths`, a re-rendered page's Markdown images keep their `srcset` (the
+    /// full build's image step is done to the page again).
+    @Test func anEditOfAPageWithResizedImagesKeepsItsSourceSets() throws {
+        var files = Self.site()
+        files["pico.toml"] = "title = \"Watch\"\nlanguage = \"en\"\n[images]\nwidths = [300, 600]\n"
+        files["content/notes/p4.md"] = files["content/notes/p4.md"]!.replacingOccurrences(of: "More words here.", with: "![Wide](/img/wide.png)\n\nMore words here.")
+        let folder = TemporaryFolder()
+        let site = folder.write(files, under: "site")
+        try FileManager.default.createDirectory(at: site.appendingPathComponent("static/img"), withIntermediateDirectories: true)
+        try ResizedImageTests.png.write(to: site.appendingPathComponent("static/img/wide.png"))
+        let output = site.appendingPathComponent("public")
+        let builder = WatchBuilder(.init(input: site, output: output))
+        _ = try builder.build(after: nil)
+        let page = output.appendingPathComponent("notes/p4/index.html")
+        #expect(try String(contentsOf: page, encoding: .utf8).contains("wide-300w.png 300w"))
+        try Self.edit(site, "content/notes/p4.md") { $0.replacingOccurrences(of: "More words here.", with: "Other words here.") }
+        #expect(try builder.build(after: ["content/notes/p4.md"]).rerendered == ["notes/p4/index.html"])
+        let text = try String(contentsOf: page, encoding: .utf8)
+        #expect(text.contains("Other words here."))
+        #expect(text.contains("wide-300w.png 300w"))
+        try Self.expectFullBuildEquals(output, site: site, in: folder)
+    }
+
+    /// With the search index (on by default), the edited page is served first and the index,
+    /// made again on another thread from the kept entries, is sealed in after: the folder then
+    /// equals a fresh full build, the index holding the new text.
+    @Test func theSearchIndexOfAnEditIsMadeInTheBackgroundAndEndsAsAFullBuild() throws {
+        let folder = TemporaryFolder()
+        let site = folder.write(Self.site(), under: "site")
+        let output = site.appendingPathComponent("public")
+        let builder = WatchBuilder(.init(input: site, output: output))
+        builder.indexesInBackground = true
+        let told = Mutex<[String]>([])
+        builder.indexed = { line in told.withLock { $0.append(line) } }
+        _ = try builder.build(after: nil)
+        func index() throws -> [String: Data] {
+            let root = output.appendingPathComponent("pico-search")
+            return try Dictionary(uniqueKeysWithValues: FileTree.walk(root).map { ($0.path, try Data(contentsOf: root.appendingPathComponent($0.path))) })
+        }
+        let before = try index()
+        #expect(before.keys.contains("index.js"))
+        try Self.edit(site, "content/notes/p4.md") { $0.replacingOccurrences(of: "More words here.", with: "Quixotic zebras.") }
+        #expect(try builder.build(after: ["content/notes/p4.md"]).rerendered == ["notes/p4/index.html"])
+        builder.waitForIndex()
+        #expect(told.withLock { $0 }.contains { $0.hasPrefix("search index sealed") }, "\(told.withLock { $0 })")
+        #expect(try index() != before)
+        #expect(try DescribedBundle(folder: output.path).manifest.files.contains { $0.path.hasPrefix("pico-search/t-") })
+        try Self.expectFullBuildEquals(output, site: site, in: folder)
+        // Two edits in a row: the first one's index is left for the second's.
+        try Self.edit(site, "content/notes/p4.md") { $0 + "\nFirst.\n" }
+        _ = try builder.build(after: ["content/notes/p4.md"])
+        try Self.edit(site, "content/guides/p5.md") { $0 + "\nSecond.\n" }
+        _ = try builder.build(after: ["content/guides/p5.md"])
+        builder.waitForIndex()
         try Self.expectFullBuildEquals(output, site: site, in: folder)
     }
 

@@ -116,16 +116,21 @@ struct ResizedImages {
             }
         }
         if !errors.isEmpty { throw FileErrors(errors) }
-        for index in site.pages.indices where Self.isMarkdown(site.pages[index].source) {
-            site.pages[index].html = result.withSourceSets(site.pages[index].html, pageURL: site.pages[index].url, sizes: settings.sizes)
-            site.pages[index].summary = result.withSourceSets(site.pages[index].summary, pageURL: site.pages[index].url, sizes: settings.sizes)
-        }
+        for index in site.pages.indices { result.addSourceSets(to: &site.pages[index], sizes: settings.sizes) }
         for key in site.sections.keys {
             guard let index = site.sections[key]?.index, Self.isMarkdown(index.source) else { continue }
             site.sections[key]!.index!.html = result.withSourceSets(index.html, pageURL: index.url, sizes: settings.sizes)
             site.sections[key]!.index!.summary = result.withSourceSets(index.summary, pageURL: index.url, sizes: settings.sizes)
         }
         return result
+    }
+
+    /// `srcset` into a page made from Markdown (its text and summary); also what `pico serve
+    /// --watch` does to a page it parses again.
+    func addSourceSets(to page: inout Page, sizes: String) {
+        guard !images.isEmpty, Self.isMarkdown(page.source) else { return }
+        page.html = withSourceSets(page.html, pageURL: page.url, sizes: sizes)
+        page.summary = withSourceSets(page.summary, pageURL: page.url, sizes: sizes)
     }
 
     private static func isMarkdown(_ source: String) -> Bool {
