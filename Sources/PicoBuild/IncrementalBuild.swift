@@ -103,6 +103,8 @@ public final class WatchBuilder: @unchecked Sendable {
     /// The last seal's entries, encoded (re-sealed in place), and its id.
     private var seal: IncrementalSeal?
     private var sealedID = ""
+    /// The offline policy the last rebuild made here decided (nil after a full build).
+    private var lastPolicy: OfflinePolicy?
     /// Where each indexed page's entry is in `RetainedBuild.searchPages`.
     private var searchIndex: [String: Int] = [:]
 
@@ -162,6 +164,7 @@ public final class WatchBuilder: @unchecked Sendable {
         let result = try BundleBuilder(options).build()
         last = kept.withLock { $0 }
         seal = nil
+        lastPolicy = nil
         if let last {
             seal = IncrementalSeal(files: last.files)
             sealedID = result.manifest.id
@@ -403,8 +406,20 @@ public final class WatchBuilder: @unchecked Sendable {
         for folder in folders.sorted(by: { $0.count > $1.count }) { rmdir(build.output.path + "/" + folder) }
         var changed = made.map(\.path) + removed
         if let offline = build.offline {
-            let policy = OfflinePolicy.decide(offline, files: sealing.files.filter { $0.path != OfflinePolicy.fileName },
-                                              folder: build.output)
+            let files = sealing.files.filter { $0.path != OfflinePolicy.fileName }
+            let policy: OfflinePolicy
+            // The shell comes from index.html, 404.html, the style sheets and the paths there are:
+            // when only other pages changed, it is the last one's (only the size, and so an
+            // `auto` mode, can differ), which saves reading and scanning them again.
+            if var last = lastPolicy, removed.isEmpty,
+               made.allSatisfy({ PortableURLRewriter.kind(of: $0.path) == .html && $0.path != "index.html" && $0.path != "404.html" }) {
+                last.totalBytes = files.reduce(0) { $0.addingSaturating($1.size) }
+                if offline == .auto { last.mode = last.totalBytes <= OfflinePolicy.autoLimitBytes ? .all : .visited }
+                policy = last
+            } else {
+                policy = OfflinePolicy.decide(offline, files: files, folder: build.output)
+            }
+            lastPolicy = policy
             let written = try policy.write(into: staging)
             if sealing.file(at: OfflinePolicy.fileName) != written {
                 guard rename(staging.path + "/" + OfflinePolicy.fileName, build.output.path + "/" + OfflinePolicy.fileName) == 0 else { throw WholeBuild("cannot put the offline policy in place") }
