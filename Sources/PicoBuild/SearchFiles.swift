@@ -29,7 +29,7 @@ extension SiteConfig {
         if let chars = table.entry("text_chars") {
             guard case .integer(let count) = chars.value, (0...100_000).contains(count) else {
                 throw wrong("`text_chars` must be a whole number of characters from 0 to 100000", chars,
-                            hint: "write text_chars = 1500 (the text of each page kept for result snippets)")
+                            hint: "write text_chars = 800 (the text of each page kept for result snippets)")
             }
             search.textChars = Int(count)
         }

@@ -8,7 +8,9 @@ public struct SearchOptions: Sendable, Equatable {
     /// The size a shard is cut at; one key whose postings are larger still gets one shard.
     public var shardBytes: Int
 
-    public init(textChars: Int = 1500, shardBytes: Int = 60_000) {
+    /// 800 characters: enough for a ~160-character snippet around a match in most pages, and
+    /// what keeps the 10,000-page benchmark corpus at one index file per 100 pages (1500 gave 186).
+    public init(textChars: Int = 800, shardBytes: Int = 64_000) {
         self.textChars = textChars
         self.shardBytes = shardBytes
     }
@@ -247,9 +249,17 @@ struct DocumentShards {
             return
         }
         // A first guess from the sizes (text deflates to about a third, base64 adds a third),
-        // then smaller until every file fits.
+        // corrected on the first shard alone (deflate's ratio depends on the text), then
+        // smaller until every file fits.
         let average = Double(heads.reduce(0) { $0 + $1.count + 1 } + texts.reduce(0) { $0 + $1.count / 2 + 1 }) / Double(docs.count)
         perShard = max(1, min(docs.count, Int(Double(limit) / average)))
+        for _ in 0..<4 where perShard < docs.count {
+            let size = Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: heads[0..<perShard],
+                                 texts: texts[0..<perShard]).count
+            let better = max(1, min(docs.count, Int(Double(perShard) * Double(limit) * 0.95 / Double(max(1, size)))))
+            if abs(better - perShard) * 50 < perShard { break }
+            perShard = better
+        }
         while true {
             files = stride(from: 0, to: docs.count, by: perShard).map { first in
                 let end = min(docs.count, first + perShard)
