@@ -69,7 +69,7 @@ import Testing
         #expect(result.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         #expect((json["id"] as? String)?.count == 64)
-        #expect(json["files"] as? Int == 2 + 6, "two pages, sw.js, pico-app.js, pico-offline.json, manifest.webmanifest and two icons")
+        #expect(json["files"] as? Int == 2 + 6 + 5, "two pages, sw.js, pico-app.js, pico-offline.json, manifest.webmanifest and two icons, and the search index (search.js, index.js, t-000.js, d-000.js, search/index.html)")
     }
 
     /// A name that would move the cursor up, clear the line and draw a fake "OK" is printed with
