@@ -162,7 +162,7 @@ import Testing
         let relay = try NostrTestRelay()
         let folder = TemporaryFolder()
         let key = try Self.makeKey(in: folder)
-        let first = try BlogFixture.build(in: folder, named: "v1", key: key.file)
+        let first = try BlogFixture.build(in: folder, named: "v1", key: key.file, search: false)
         _ = try Self.publish(first, to: relay, key: key.file)
         let chunksBefore = try relay.count(author: key.hex, kind: Self.chunkKind)
 
@@ -170,7 +170,7 @@ import Testing
         let same = try Self.publish(first, to: relay, key: key.file)
         #expect((same["requests"] as? [String: Int])?["EVENT"] == 0)
 
-        let second = try BlogFixture.build(in: folder, named: "v2", key: key.file) { site in
+        let second = try BlogFixture.build(in: folder, named: "v2", key: key.file, search: false) { site in
             let post = site.appendingPathComponent("content/posts/what-a-hash-promises.md")
             try (try String(contentsOf: post, encoding: .utf8) + "\nOne more paragraph, added later.\n").write(to: post, atomically: true, encoding: .utf8)
         }

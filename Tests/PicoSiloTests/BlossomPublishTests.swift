@@ -19,13 +19,16 @@ import Testing
         return (file, try #require(json["npub"]), try #require(json["pubkey"]))
     }
 
-    /// Examples/blog built into `folder/name`, after `change` to a copy of its source.
-    static func buildBlog(in folder: TemporaryFolder, named name: String, key: String, change: ((URL) throws -> Void)? = nil) throws -> URL {
+    /// Examples/blog built into `folder/name`, after `change` to a copy of its source; `search:
+    /// false` builds with `--no-search`, for tests that count what one page's change sends (with
+    /// the index on, the shards holding the page's words change too).
+    static func buildBlog(in folder: TemporaryFolder, named name: String, key: String, search: Bool = true,
+                          change: ((URL) throws -> Void)? = nil) throws -> URL {
         let site = folder.path("site-\(name)")
         try FileManager.default.copyItem(at: TestEnvironment.repository.appendingPathComponent("Examples/blog"), to: site)
         try change?(site)
         let bundle = folder.path(name)
-        let built = try TestEnvironment.run(TestEnvironment.pico.path, ["build", site.path, "-o", bundle.path, "-q", "--key", key])
+        let built = try TestEnvironment.run(TestEnvironment.pico.path, ["build", site.path, "-o", bundle.path, "-q", "--key", key] + (search ? [] : ["--no-search"]))
         try #require(built.status == 0, "\(built.stderr)")
         return bundle
     }
@@ -68,7 +71,7 @@ import Testing
         let (a, b) = (try BlossomTestServer(), try BlossomTestServer())
         let folder = TemporaryFolder()
         let key = try Self.makeKey(in: folder)
-        let first = try Self.buildBlog(in: folder, named: "v1", key: key.file)
+        let first = try Self.buildBlog(in: folder, named: "v1", key: key.file, search: false)
         let manifest = try Self.manifest(first)
         let contents = Set(manifest.files.map(\.sha256)).count + 2
 
@@ -119,7 +122,7 @@ import Testing
 
         // One page changed: that page, SHA256SUMS and pico-manifest.json go up once and are
         // mirrored once; one event goes to the relay.
-        let second = try Self.buildBlog(in: folder, named: "v2", key: key.file) { site in
+        let second = try Self.buildBlog(in: folder, named: "v2", key: key.file, search: false) { site in
             let post = site.appendingPathComponent("content/posts/what-a-hash-promises.md")
             try (try String(contentsOf: post, encoding: .utf8) + "\nOne more paragraph, added later.\n").write(to: post, atomically: true, encoding: .utf8)
         }
