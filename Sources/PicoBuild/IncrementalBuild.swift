@@ -78,14 +78,7 @@ public final class WatchBuilder: @unchecked Sendable {
 
     /// A re-seal, told before its describing files are put in place (the pages it lists are
     /// there already): `pico serve --watch` hands it to the server in memory.
-    public struct Sealed: Sendable {
-        public var manifest: BundleManifest
-        public var manifestData: Data
-        public var checksums: Data
-        /// The id of the bundle it was made from, and its entries that changed (nil: removed).
-        public var previousID: String
-        public var changed: [String: BundleFile?]
-    }
+    public typealias Sealed = IncrementalSeal.Version
 
     /// Called with each re-seal of a rebuild made page by page (not for a full build).
     public var sealed: (@Sendable (Sealed) -> Void)?

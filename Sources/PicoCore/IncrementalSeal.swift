@@ -6,6 +6,23 @@ import Foundation
 /// `BundleSeal`'s (the same encoders per entry; the rest of the manifest is encoded with the
 /// entries left out and the kept ones put back in between the brackets), which the tests check.
 public struct IncrementalSeal: Sendable {
+    /// One re-seal, as `pico serve --watch` hands it from the rebuild (PicoBuild) to the server
+    /// (PicoServer): the manifest and both describing files' bytes, the id it was made from and
+    /// the entries it changed from it (nil: removed).
+    public struct Version: Sendable {
+        public var manifest: BundleManifest
+        public var manifestData: Data
+        public var checksums: Data
+        public var previousID: String
+        public var changed: [String: BundleFile?]
+
+        public init(manifest: BundleManifest, manifestData: Data, checksums: Data, previousID: String,
+                    changed: [String: BundleFile?]) {
+            (self.manifest, self.manifestData, self.checksums) = (manifest, manifestData, checksums)
+            (self.previousID, self.changed) = (previousID, changed)
+        }
+    }
+
     /// Sorted by path bytes, as `BundleSeal` sorts.
     public private(set) var files: [BundleFile] = []
     private var lines: [[UInt8]] = []

@@ -188,21 +188,9 @@ struct TermTable {
             json.raw("PicoSearch.terms(")
             json.string(name)
             json.raw(",{\"stems\":{")
-            var first = true
-            for entry in keys {
-                guard let stem = entry.stem else { continue }
-                if !first { json.raw(",") }
-                first = false
-                json.bytes += stem
-            }
+            json.joined(keys.compactMap(\.stem))
             json.raw("},\"words\":{")
-            first = true
-            for entry in keys {
-                guard let word = entry.word else { continue }
-                if !first { json.raw(",") }
-                first = false
-                json.bytes += word
-            }
+            json.joined(keys.compactMap(\.word))
             json.raw("}});\n")
             return json.bytes
         }
@@ -340,6 +328,14 @@ struct JSONWriter {
     var bytes: [UInt8] = []
 
     mutating func raw(_ text: String) { bytes += text.utf8 }
+
+    /// Already-encoded JSON members or values, comma-separated.
+    mutating func joined(_ items: [[UInt8]]) {
+        for (position, item) in items.enumerated() {
+            if position > 0 { bytes.append(0x2C) }
+            bytes += item
+        }
+    }
 
     mutating func string(_ text: String) {
         bytes.append(0x22)

@@ -86,20 +86,7 @@ final class StalledReaderCloser: ChannelInboundHandler, RemovableChannelHandler 
 /// bytes are not the handed-over ones is read and verified as before, and every file served
 /// is still checked against its entry.
 public final class SealedVersions: Sendable {
-    public struct Sealed: Sendable {
-        public var manifest: BundleManifest
-        public var manifestData: Data
-        public var checksums: Data
-        /// The id this version was made from, and the entries it changed from it (nil: gone).
-        public var previousID: String
-        public var changed: [String: BundleFile?]
-
-        public init(manifest: BundleManifest, manifestData: Data, checksums: Data, previousID: String,
-                    changed: [String: BundleFile?]) {
-            (self.manifest, self.manifestData, self.checksums) = (manifest, manifestData, checksums)
-            (self.previousID, self.changed) = (previousID, changed)
-        }
-    }
+    public typealias Sealed = IncrementalSeal.Version
 
     private let versions = Mutex<(number: Int, sealed: [Int: Sealed])>((0, [:]))
 

@@ -147,10 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
         builder.indexesInBackground = watching
         builder.indexed = { Terminal.error("pico serve: \($0)") }
         if let sealed {
-            builder.sealed = { made in
-                sealed.hand(.init(manifest: made.manifest, manifestData: made.manifestData, checksums: made.checksums,
-                                  previousID: made.previousID, changed: made.changed))
-            }
+            builder.sealed = { sealed.hand($0) }
         }
         rebuild(builder, after: nil, failHard: true)
         if let watcher {
