@@ -15,12 +15,10 @@ public struct SearchSettings: Sendable, Equatable {
 
 extension SiteConfig {
     mutating func readSearch(_ document: TOMLTable, text: String) throws(FileError) {
-        guard let entry = document.entry("search") else { return }
+        guard let table = try Self.table("search", in: document, text: text,
+                                         hint: "write [search] on a line of its own, then enabled = true") else { return }
         func wrong(_ message: String, _ entry: TOMLTable.Entry, hint: String) -> FileError {
-            FileError(message, file: Self.fileName, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
-        }
-        guard case .table(let table) = entry.value else {
-            throw wrong("`search` must be a table", entry, hint: "write [search] on a line of its own, then enabled = true")
+            Self.valueError(message, entry, text: text, hint: hint)
         }
         if let enabled = table.entry("enabled") {
             guard case .bool(let on) = enabled.value else { throw wrong("`enabled` must be true or false", enabled, hint: "write enabled = false to build without a search index") }

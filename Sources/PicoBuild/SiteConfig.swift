@@ -88,7 +88,7 @@ public struct SiteConfig: Sendable {
         var config = SiteConfig()
         /// An error about the value of `entry`, placed at that value.
         func wrong(_ message: String, _ entry: TOMLTable.Entry, hint: String) -> FileError {
-            FileError(message, file: fileName, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
+            valueError(message, entry, text: text, hint: hint)
         }
         func string(_ key: String, in table: TOMLTable) throws(FileError) -> String? {
             guard let entry = table.entry(key) else { return nil }
@@ -167,5 +167,20 @@ struct SettingPlaces: Sendable {
             }
         }
         return FileError(message, file: file, text: text, line: position.line, column: position.column, hint: hint)
+    }
+}
+
+extension SiteConfig {
+    /// An error about the value of `entry` in pico.toml, placed at that value.
+    static func valueError(_ message: String, _ entry: TOMLTable.Entry, text: String, hint: String) -> FileError {
+        FileError(message, file: fileName, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
+    }
+
+    /// The `[name]` table of pico.toml: nil when there is none, an error at its value when
+    /// `name` is something other than a table.
+    static func table(_ name: String, in document: TOMLTable, text: String, hint: String) throws(FileError) -> TOMLTable? {
+        guard let entry = document.entry(name) else { return nil }
+        guard case .table(let table) = entry.value else { throw valueError("`\(name)` must be a table", entry, text: text, hint: hint) }
+        return table
     }
 }

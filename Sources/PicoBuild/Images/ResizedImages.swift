@@ -21,12 +21,10 @@ public struct ImageSettings: Sendable, Equatable {
 extension SiteConfig {
     /// `[images] widths = [480, 960, 1600]` and `sizes = "..."`, each refused at its value.
     mutating func readImages(_ document: TOMLTable, text: String) throws(FileError) {
-        guard let entry = document.entry("images") else { return }
+        guard let table = try Self.table("images", in: document, text: text,
+                                         hint: "write [images] on a line of its own, then widths = [480, 960, 1600]") else { return }
         func wrong(_ message: String, _ entry: TOMLTable.Entry, hint: String) -> FileError {
-            FileError(message, file: Self.fileName, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
-        }
-        guard case .table(let table) = entry.value else {
-            throw wrong("`images` must be a table", entry, hint: "write [images] on a line of its own, then widths = [480, 960, 1600]")
+            Self.valueError(message, entry, text: text, hint: hint)
         }
         if let widths = table.entry("widths") {
             let refusal = wrong("`widths` must be a list of whole numbers of pixels from 16 to 10000", widths, hint: "write widths = [480, 960, 1600]")

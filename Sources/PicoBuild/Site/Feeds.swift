@@ -20,9 +20,8 @@ public struct FeedSettings: Sendable, Equatable {
 extension SiteConfig {
     /// `base_url`, `[feed]` and `paginate`, each refused at its value when it is not what it must be.
     mutating func readPublishing(_ document: TOMLTable, text: String) throws(FileError) {
-        let file = Self.fileName
         func wrong(_ message: String, _ entry: TOMLTable.Entry, hint: String) -> FileError {
-            FileError(message, file: file, text: text, line: entry.valuePosition.line, column: entry.valuePosition.column, hint: hint)
+            Self.valueError(message, entry, text: text, hint: hint)
         }
         if let entry = document.entry("base_url") {
             let hint = "write base_url = \"https://example.com/\" (the address the site is served from), or leave it out for a bundle that works anywhere"
@@ -39,10 +38,8 @@ extension SiteConfig {
             }
             paginate = perPage
         }
-        guard let entry = document.entry("feed") else { return }
-        guard case .table(let table) = entry.value else {
-            throw wrong("`feed` must be a table", entry, hint: "write [feed] on a line of its own, then enabled = true")
-        }
+        guard let table = try Self.table("feed", in: document, text: text,
+                                         hint: "write [feed] on a line of its own, then enabled = true") else { return }
         feed.enabled = true
         if let enabled = table.entry("enabled") {
             guard case .bool(let on) = enabled.value else { throw wrong("`enabled` must be true or false", enabled, hint: "write enabled = true") }
