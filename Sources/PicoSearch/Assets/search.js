@@ -70,12 +70,25 @@
       if (!termShards.has(file)) {
         const stems = data.stems || {}, words = data.words || {};
         // Sorted by UTF-16 code units, as the shards are: prefixes are found by binary search.
-        const keys = Object.keys(stems).concat(Object.keys(words)).sort();
+        // Each object lists its keys in the shard's order (but for integer-like keys, which
+        // JavaScript puts first): merging the two runs is linear, sorting is left for when
+        // the merge is not in order.
+        const keys = merged(Object.keys(stems), Object.keys(words));
         termShards.set(file, { stems, words, keys });
         arrived.delete(file);
       }
       return termShards.get(file);
     });
+  }
+
+  function merged(a, b) {
+    const keys = new Array(a.length + b.length);
+    let i = 0, j = 0, n = 0;
+    while (i < a.length && j < b.length) keys[n++] = a[i] < b[j] ? a[i++] : b[j++];
+    while (i < a.length) keys[n++] = a[i++];
+    while (j < b.length) keys[n++] = b[j++];
+    for (let k = 1; k < n; k++) if (keys[k - 1] > keys[k]) return keys.sort();
+    return keys;
   }
 
   // The shard holding key: the last whose first key is <= key.
@@ -105,23 +118,21 @@
   function postings(base64) {
     let found = decoded.get(base64);
     if (found) return found;
-    const bytes = bytesOf(base64);
-    const docs = new Uint32Array(bytes.length >> 1), scores = new Uint8Array(bytes.length >> 1);
+    const bytes = bytesOf(base64), length = bytes.length;
+    const docs = new Uint32Array(length >> 1), scores = new Uint8Array(length >> 1);
+    // One flat loop, the one-byte varint first: a cold query runs this before the JIT has
+    // compiled it, on lists of up to a whole bundle's documents.
     let i = 0, n = 0, doc = 0;
-    const varint = () => {
-      let value = 0, shift = 0, byte;
-      do {
-        byte = bytes[i++];
-        value += (byte & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (byte & 0x80 && i < bytes.length);
-      return value;
-    };
-    while (i < bytes.length && n < docs.length) {
-      const delta = varint();
-      scores[n] = Math.min(255, varint());
-      doc = n === 0 ? delta : doc + delta;
-      docs[n++] = doc;
+    while (i < length) {
+      let byte = bytes[i++], delta = byte & 0x7f;
+      for (let shift = 7; byte & 0x80 && i < length; shift += 7) { byte = bytes[i++]; delta += (byte & 0x7f) * 2 ** shift; }
+      if (i >= length) break;                     // a pair cut off
+      byte = bytes[i++];
+      let score = byte & 0x7f;
+      for (let shift = 7; byte & 0x80 && i < length; shift += 7) { byte = bytes[i++]; score += (byte & 0x7f) * 2 ** shift; }
+      doc += delta;
+      docs[n] = doc;
+      scores[n++] = score < 255 ? score : 255;
     }
     found = { docs: docs.subarray(0, n), scores: scores.subarray(0, n) };
     decoded.set(base64, found);
@@ -212,18 +223,31 @@
     for (const stem of byDf.slice(0, 30)) give(stem, 0.6);
 
     // Per document: the score of q's best key there (0: none), and which key (for the snippet).
+    // hits: the documents with any key, in increasing order (what a query of every word scans).
     const count = data.documents;
     const best = new Float32Array(count), which = new Uint8Array(count);
     const stems = [...weights.keys()].filter((stem) => lists.has(stem)).slice(0, 255);
+    let hits = new Uint32Array(0), found = 0;
     stems.forEach((stem, k) => {
       const weight = weights.get(stem);
       const { docs, scores } = postings(lists.get(stem));
+      if (hits.length < found + docs.length) {
+        const more = new Uint32Array(Math.min(count, found + docs.length));
+        more.set(hits.subarray(0, found));
+        hits = more;
+      }
       for (let i = 0; i < docs.length; i++) {
         const doc = docs[i], value = scores[i] * weight;
-        if (doc < count && value > best[doc]) { best[doc] = value; which[doc] = k; }
+        if (doc < count && value > best[doc]) {
+          if (best[doc] === 0) hits[found++] = doc;
+          best[doc] = value;
+          which[doc] = k;
+        }
       }
     });
-    return { word: q, stems: new Set(weights.keys()), best, which, keys: stems, shards };
+    hits = hits.subarray(0, found);
+    if (stems.length > 1) hits.sort();            // numeric, in place
+    return { word: q, stems: new Set(weights.keys()), best, which, keys: stems, shards, hits };
   }
 
   async function search(query, options) {
@@ -235,11 +259,17 @@
     const matches = await Promise.all(terms.map((q) => candidates(data, q)));
 
     // Every word (AND); when no document has them all, any of them (OR). The best `limit`
-    // are kept as they come (a top-k list), not by sorting every document.
+    // are kept as they come (a top-k list), not by sorting every document. For every word only
+    // the documents of the word with the fewest need looking at; in increasing order either
+    // way, so equal scores keep the lower document first.
     const count = data.documents;
+    const fewest = matches.reduce((a, b) => (b.hits.length < a.hits.length ? b : a));
     const pick = (needed) => {
       const top = [];                             // [doc, score], best first
-      for (let doc = 0; doc < count; doc++) {
+      const scan = needed === matches.length ? fewest.hits : null;
+      const end = scan ? scan.length : count;
+      for (let position = 0; position < end; position++) {
+        const doc = scan ? scan[position] : position;
         let score = 0, has = 0;
         for (const m of matches) { const s = m.best[doc]; if (s > 0) { score += s; has++; } }
         if (has < needed || has === 0) continue;
@@ -468,4 +498,7 @@
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
   else attachAll();
+  // index.js is what every query needs first: asked for now, it is on its way (or here) by the
+  // time the page's script calls search().
+  loadIndex().catch(() => {});
 })();
