@@ -20,7 +20,7 @@
 #                  what they take on an exFAT drive with 128 KB clusters
 #   query          Benchmarks/search_query.py in headless Chromium, fresh tabs: over http
 #                  for both, from file:// for both (Pagefind's failure there recorded, with
-#                  the error the page got)
+#                  the error the page got), and how many index files a cold query loads
 # And a drive library of 10 bundles (LIBRARY_PAGES pages each, default 500, 10 seeds of the
 # corpus) published with pico publish into one folder: the last publish's time (the merged
 # index rebuilt from all 10) and the query latency from the library's index.html by file://.
@@ -270,6 +270,8 @@ for label in open(os.path.join(work, "sites")).read().split():
             if target and mode == "file":
                 t = f"< {target} ms: " + (verdict(a[key]["median"] < target) if a.get(key) else "MISSED")
             rows.append((f"query {name}, {where}", latency(a, key), latency(b, key), r, t))
+        files = lambda v: f"{v['cold_files']['median']:g} (max {v['cold_files']['max']})" if v.get("cold_files") else "-"
+        rows.append((f"files a cold query loads, {where}", files(q[("pico", mode)]), files(q[("pagefind", mode)]), "", "(each a round trip)"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -287,6 +289,8 @@ first = float(rows[0][2]) - float(rows[0][1])
 print(f"\n== drive library: 10 bundles published into one folder")
 print(f"publish (merged index rebuilt): first {first:.2f} s, tenth {last:.2f} s")
 print(f"query from index.html by file://: cold {latency(lib, 'cold')}, warm {latency(lib, 'warm')}, next {latency(lib, 'next')}")
+if lib.get("cold_files"):
+    print(f"  files a cold query loads: median {lib['cold_files']['median']:g}, max {lib['cold_files']['max']}")
 if lib.get("first"):
     top = lib["first"]["top"][0] if lib["first"]["top"] else {}
     print(f"  '{lib['first']['query']}' -> {lib['first']['hits']} results, first {top.get('path')} (bundle {top.get('bundle')})")

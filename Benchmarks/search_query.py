@@ -21,6 +21,11 @@ no search script; then one expression in the page, timed with performance.now():
 Prints one JSON object: the medians and maxima in ms, the results of the first query, and
 for a mode that does not work (Pagefind from file://) the error the page got, not a number.
 The console's errors and exceptions during the runs are counted and the first few listed.
+Also counted, from the DevTools Network events of each tab: the files of the index (the runtime
+included) each step asked for (cold_files, next_files, warm_files: medians and maxima), and
+the names the first cold query loaded. On file:// a cold query's time is mostly these loads
+(each <script> is a round trip through the browser process), so the count is the number to
+watch when the milliseconds are noisy.
 """
 import argparse
 import http.server
@@ -53,7 +58,8 @@ PICO_JS = r'''(async (queries, runtime) => {
     const t2 = performance.now();
     const again = await PicoSearch.search(queries[0], {limit: 10});
     const t3 = performance.now();
-    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, hits: first.length, same: JSON.stringify(first) === JSON.stringify(again),
+    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, at: [t0, t1, t2, t3].map((t) => performance.timeOrigin + t),
+            hits: first.length, same: JSON.stringify(first) === JSON.stringify(again),
             top: first.slice(0, 3).map((r) => ({path: r.path, title: r.title, url: r.url, bundle: r.bundle ? r.bundle.folder : null,
                                                 snippet: (r.snippet || '').slice(0, 200)}))};
   } catch (e) {
@@ -77,7 +83,8 @@ PAGEFIND_JS = r'''(async (queries, runtime) => {
     const t2 = performance.now();
     await run(queries[0]);
     const t3 = performance.now();
-    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, hits: first.data.length, matches: first.count,
+    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, at: [t0, t1, t2, t3].map((t) => performance.timeOrigin + t),
+            hits: first.data.length, matches: first.count,
             top: first.data.slice(0, 3).map((d) => ({path: d.url, title: (d.meta || {}).title, snippet: (d.excerpt || '').slice(0, 200)}))};
   } catch (e) {
     return {error: String(e && e.message || e)};
@@ -134,14 +141,25 @@ def main():
                 page.send('Network.setBypassServiceWorker', {'bypass': True})
                 page.navigate(page_url)
                 pair = [q, queries[(i + 1) % len(queries)]]
+                asked = browser.mark()
                 result = page.evaluate('%s(%s, %s)' % (script, json.dumps(pair), json.dumps(runtime)), timeout=60)
+                if result.get('at'):
+                    requests = [(e['params'].get('wallTime', 0) * 1000, e['params']['request']['url'])
+                                for e in browser.events_since(asked, 'Network.requestWillBeSent', page.session)]
+                    index_urls = [(t, u) for t, u in requests if u.startswith(base) and u[len(base):].split('/')[0] in ('pico-search', 'pagefind')]
+                    t0, t1, t2, t3 = result['at']
+                    # wallTime has ms precision: a request is counted in the step whose span holds it.
+                    result['cold_files'] = sum(1 for t, _ in index_urls if t < t1)
+                    result['next_files'] = sum(1 for t, _ in index_urls if t1 <= t < t2)
+                    result['warm_files'] = sum(1 for t, _ in index_urls if t >= t2)
+                    result['cold_names'] = [u.rsplit('/', 1)[-1] for t, u in index_urls if t < t1]
                 browser.send('Target.closeTarget', {'targetId': page.target})
                 if result.get('error'):
                     errors.append('%s: %s' % (q, result['error']))
                     continue
                 samples.append(result)
                 if first_result is None:
-                    first_result = {'query': q, 'hits': result['hits'], 'top': result['top']}
+                    first_result = {'query': q, 'hits': result['hits'], 'top': result['top'], 'cold_files': result.get('cold_names')}
             if errors and not samples:
                 break                          # the mode does not work at all: one round says so
     except Fail as e:
@@ -155,12 +173,13 @@ def main():
             server.shutdown()
 
     def stats(key):
-        values = [s[key] for s in samples]
+        values = [s[key] for s in samples if key in s]
         return {'median': statistics.median(values), 'max': max(values), 'n': len(values)} if values else None
 
     print(json.dumps({
         'engine': args.engine, 'mode': args.mode, 'page': page_url,
         'cold': stats('cold'), 'next': stats('next'), 'warm': stats('warm'),
+        'cold_files': stats('cold_files'), 'next_files': stats('next_files'), 'warm_files': stats('warm_files'),
         'repeatable': all(s.get('same', True) for s in samples),
         'first': first_result, 'errors': errors[:5], 'error_count': len(errors),
         'console_errors': len(console), 'console': [('%s: %s' % (c['level'], c['text']))[:300] for c in console[:5]],
