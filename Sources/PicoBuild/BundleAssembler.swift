@@ -76,6 +76,8 @@ struct BundleAssembler: Sendable {
         var warnings: [FileError]
         /// The pages' entries in the search index, in the order of the planned files.
         var searchPages: [SearchPage] = []
+        /// What each planned file gave the anchor check, in their order (`pico serve --watch` keeps them).
+        var anchors: [PageAnchors?] = []
     }
 
     /// The one check of the bundle's outputs as a whole: no two sources write one path, none
@@ -138,7 +140,7 @@ struct BundleAssembler: Sendable {
         if let anchorCheck { broken += anchorCheck.brokenLinks(in: planned, found: anchors) }
         if !allowBrokenLinks { errors += broken }
         if !errors.isEmpty { throw FileErrors(errors) }
-        return Output(files: files, warnings: allowBrokenLinks ? broken : [], searchPages: searchPages)
+        return Output(files: files, warnings: allowBrokenLinks ? broken : [], searchPages: searchPages, anchors: anchors)
     }
 }
 

@@ -170,7 +170,7 @@ public struct BundleBuilder: Sendable {
                 retain(RetainedBuild(model: model, input: input, output: output, planned: planned, files: files,
                                      name: site.name, created: site.created, render: render, rewriteLinks: rewriteLinks,
                                      addsPageScript: webApp.injectsPageScript, offline: webApp.offline, searches: search != nil,
-                                     search: search, searchPages: assembled.searchPages))
+                                     search: search, searchPages: assembled.searchPages, anchors: assembled.anchors))
             }
             let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,

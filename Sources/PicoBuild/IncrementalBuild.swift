@@ -38,6 +38,9 @@ struct RetainedBuild: @unchecked Sendable {
     /// the index is made again from them, with the edited pages' entries replaced.
     var search: SearchFiles? = nil
     var searchPages: [SearchPage] = []
+    /// What each planned file gave the anchor check, in the order of `planned`: a page kept as
+    /// it is after a template edit gives its ids and links again without being made.
+    var anchors: [PageAnchors?] = []
 }
 
 /// The files a rebuild found changed, from every core.
@@ -45,6 +48,20 @@ final class ChangedFiles: Sendable {
     private let files = Mutex<[String: BundleFile]>([:])
     func set(_ file: BundleFile) { files.withLock { $0[file.path] = file } }
     func get() -> [String: BundleFile] { files.withLock { $0 } }
+}
+
+/// The paths of the pages a rebuild made again, from every core.
+final class MadePages: Sendable {
+    private let paths = Mutex<[String]>([])
+    func add(_ path: String) { paths.withLock { $0.append(path) } }
+    func get() -> [String] { paths.withLock { $0 }.sorted() }
+}
+
+/// Each templated file's template name, handed out of `SiteRenderer.plan`.
+final class KeptTemplateNames: Sendable {
+    private let names = Mutex<[String: String]>([:])
+    func set(_ made: [String: String]) { names.withLock { $0 = made } }
+    func get() -> [String: String] { names.withLock { $0 } }
 }
 
 /// The contexts a plan made, handed out of `SiteRenderer.plan`.
@@ -66,9 +83,13 @@ public final class WatchBuilder: @unchecked Sendable {
         public var manifest: BundleManifest
         /// The bundle paths whose bytes changed (nil: a full build, not compared).
         public var changed: [String]?
-        /// The pages re-rendered by an edit of their text (empty for a full build).
+        /// The pages re-rendered by an edit of their text (empty for a full build); when
+        /// `plannedAgain`, the pages whose bytes changed.
         public var rerendered: [String]
         public var fileCount: Int
+        /// The pages (HTML files) made in this rebuild, sorted: rendered or read, and their
+        /// links rewritten; the others were kept as they were. Every page for a full build.
+        public var rendered: [String] = []
         /// Why the site was built whole (nil when pages were re-rendered alone).
         public var wholeBecause: String? = nil
         /// Planned again from the kept pages (pages came or went, a template changed), every
@@ -91,6 +112,7 @@ public final class WatchBuilder: @unchecked Sendable {
     /// a page or pico's own (a feed or sitemap shows pages' text outside any template).
     private var pageIndex: [String: Int] = [:]
     private var plannedByPath: [String: PlannedFile] = [:]
+    private var plannedIndex: [String: Int] = [:]
     private var copiedSources: Set<String> = []
     private var onlyPagesAreGenerated = false
     /// The last seal's entries, encoded (re-sealed in place), and its id.
@@ -163,7 +185,8 @@ public final class WatchBuilder: @unchecked Sendable {
             sealedID = result.manifest.id
             derive(from: last)
         }
-        return Outcome(manifest: result.manifest, changed: nil, rerendered: [], fileCount: result.manifest.files.count)
+        let pages = result.manifest.files.map(\.path).filter { PortableURLRewriter.kind(of: $0) == .html }.sorted()
+        return Outcome(manifest: result.manifest, changed: nil, rerendered: [], fileCount: result.manifest.files.count, rendered: pages)
     }
 
     /// What the watcher looks up, worked out once per build that changed the plan.
@@ -173,6 +196,7 @@ public final class WatchBuilder: @unchecked Sendable {
         let pages = last.model.site.pages
         pageIndex = Dictionary(pages.indices.map { (pages[$0].source, $0) }, uniquingKeysWith: { first, _ in first })
         plannedByPath = Dictionary(last.planned.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        plannedIndex = Dictionary(last.planned.indices.map { (last.planned[$0].path, $0) }, uniquingKeysWith: { first, _ in first })
         // Site-relative, as the watcher names changes (`static/site.css`).
         copiedSources = Set(last.planned.compactMap { file -> String? in
             if case .file = file.content { return file.origin.shown }
@@ -252,6 +276,7 @@ public final class WatchBuilder: @unchecked Sendable {
         let write = BundleWriting(folder: staging.path)
         var made: [(path: String, file: BundleFile)] = []
         var searchEntries: [String: SearchPage] = [:]
+        var editedAnchors: [String: PageAnchors?] = [:]
         var previous: [Int: [String: Any]] = [:]
         // Patched contexts are put back when the edit cannot be made here.
         var succeeded = false
@@ -275,6 +300,7 @@ public final class WatchBuilder: @unchecked Sendable {
             guard try linksToPartsResolve(anchors, of: planned, byPath: byPath, in: build) else {
                 throw WholeBuild("\(page.source) has a link to a part of a page that is not there")
             }
+            editedAnchors.updateValue(anchors, forKey: planned.path)
             if let search = build.search {
                 // The page's entry, from the bytes as the full build takes them (before the page script).
                 let entry = search.page(content, path: planned.path)
@@ -289,6 +315,12 @@ public final class WatchBuilder: @unchecked Sendable {
         var sealed = try finish(made: made, removed: [], sealing: &sealing, build: build, created: build.created, staging: staging)
         succeeded = true
         for (index, page) in edited { build.model.site.pages[index] = page }
+        // Its links may have changed (its ids did not): what a later template edit checks them by.
+        if build.anchors.count == build.planned.count {
+            for (path, anchors) in editedAnchors { if let index = plannedIndex[path] { build.anchors[index] = anchors } }
+        } else {
+            build.anchors = []
+        }
         if let search = build.search, !searchEntries.isEmpty {
             // The pages are served already; the index follows in a second seal (its scores are
             // relative to every page's, so it is made again whole from the kept entries).
@@ -299,7 +331,7 @@ public final class WatchBuilder: @unchecked Sendable {
                 seal = sealing
                 indexInBackground(search, build.searchPages, generation: generation, output: build.output)
                 return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: edited.map(\.page.outputPath),
-                               fileCount: sealed.manifest.files.count)
+                               fileCount: sealed.manifest.files.count, rendered: edited.map(\.page.outputPath).sorted())
             }
             let index = try indexFiles(search, build.searchPages, sealing: sealing, staging: staging)
             let more = try finish(made: index.made, removed: index.removed, sealing: &sealing, build: build, created: build.created,
@@ -311,7 +343,7 @@ public final class WatchBuilder: @unchecked Sendable {
         last = build
         seal = sealing
         return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: edited.map(\.page.outputPath),
-                       fileCount: sealed.manifest.files.count)
+                       fileCount: sealed.manifest.files.count, rendered: edited.map(\.page.outputPath).sorted())
     }
 
     /// Makes the index on another thread, then seals it in if no rebuild came meanwhile.
@@ -451,6 +483,8 @@ public final class WatchBuilder: @unchecked Sendable {
     /// build (only the changed ones parsed) and planned again as `pico build` plans it; then
     /// every page and style sheet is made again (render, rewrite, anchors, page script) and
     /// compared with what the bundle holds, and only the files whose bytes changed are written.
+    /// After an edit of templates alone, the pages whose templates do not reach an edited one
+    /// are kept as they are instead (`keptAfterTemplateEdit`).
     /// Media are not copied again, Markdown is not parsed again, and the seal is redone in place.
     /// `WholeBuild` for anything else (a static file, a section's `_index.md`, pico.toml, …).
     private func replan(_ changes: Set<String>, _ build: RetainedBuild) throws -> Outcome {
@@ -512,8 +546,10 @@ public final class WatchBuilder: @unchecked Sendable {
                                    starter: config.template)
             : old.templates
         let kept = KeptContexts()
+        let templateNames = KeptTemplateNames()
         var renderer = SiteRenderer(site: site, templates: templates)
         renderer.keepContexts = { kept.set($0) }
+        renderer.keepTemplateNames = { templateNames.set($0) }
         renderer.searchPage = build.search != nil
         var planned = try renderer.plan()
         planned += try Aliases.plan(site, siteFolder: build.input, planned: planned)
@@ -531,6 +567,11 @@ public final class WatchBuilder: @unchecked Sendable {
         clock.lap("watch: plan")
 
         guard var sealing = seal else { throw WholeBuild("the last build kept no seal") }
+        let unchanged = templatesChanged && changes.allSatisfy(Self.isTemplate)
+            ? keptAfterTemplateEdit(old: old.templates, new: templates, names: templateNames.get(), planned: planned, build: build,
+                                    sealing: sealing)
+            : [:]
+        clock.lap("watch: templates reached")
         let staging = stagingFolder(for: build)
         defer { try? FileManager.default.removeItem(at: staging) }
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -544,10 +585,13 @@ public final class WatchBuilder: @unchecked Sendable {
         var assembler = BundleAssembler(allowBrokenLinks: false)
         assembler.anchorCheck = AnchorCheck(linkRewriting: rewriteLinks)
         let changedFiles = ChangedFiles()
+        let madePages = MadePages()
         let assembled = try assembler.assemble(planned) { file throws(FileError) in
             if case .file = file.content, PortableURLRewriter.kind(of: file.path) == nil, let entry = known.file(at: file.path) {
                 return BundleAssembler.Made(file: entry, brokenLinks: [])
             }
+            if let kept = unchanged[file.path] { return kept }
+            if PortableURLRewriter.kind(of: file.path) == .html { madePages.add(file.path) }
             var content = try render.content(of: file)
             let brokenLinks = rewriteLinks.rewrite(&content, of: file)
             let anchors = PageAnchors(content)
@@ -589,12 +633,42 @@ public final class WatchBuilder: @unchecked Sendable {
         next.created = created
         next.files = sealing.files
         next.searchPages = assembled.searchPages
+        next.anchors = assembled.anchors
         last = next
         seal = sealing
         derive(from: next)
         let rerendered = made.map(\.path).filter { PortableURLRewriter.kind(of: $0) == .html }
         return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: rerendered, fileCount: sealed.manifest.files.count,
-                       plannedAgain: true)
+                       rendered: madePages.get(), plannedAgain: true)
+    }
+
+    static func isTemplate(_ change: String) -> Bool { change.hasPrefix("templates/") && change.hasSuffix(".mustache") }
+
+    /// After an edit of templates alone (the pages and the plan as they were), the pages whose
+    /// templates reach none of the edited ones, with what the bundle holds of them: the same
+    /// template texts render the same contexts to the same bytes, so they are not made again.
+    /// What they gave the last build (entry, ids and links, search entry) stands for them.
+    /// Empty (everything made again) when a template came or went, a template names its
+    /// partials by a value (`{{>*name}}`), the plan changed, or the last build kept too little.
+    private func keptAfterTemplateEdit(old: TemplateSet, new: TemplateSet, names: [String: String], planned: [PlannedFile],
+                                       build: RetainedBuild, sealing: IncrementalSeal) -> [String: BundleAssembler.Made] {
+        guard let edited = new.changedNames(since: old), build.anchors.count == build.planned.count,
+              planned.count == build.planned.count, zip(planned, build.planned).allSatisfy({ $0.path == $1.path }) else { return [:] }
+        var reaches: [String: Bool] = [:]
+        func reachesAnEdited(_ name: String) -> Bool {
+            if let known = reaches[name] { return known }
+            // Unknown names reached: assume the edited ones are among them.
+            let answer = new.namesReached(from: name).map { !$0.isDisjoint(with: edited) } ?? true
+            reaches[name] = answer
+            return answer
+        }
+        var kept: [String: BundleAssembler.Made] = [:]
+        for (index, file) in build.planned.enumerated() {
+            guard let name = names[file.path], !reachesAnEdited(name), let entry = sealing.file(at: file.path) else { continue }
+            kept[file.path] = BundleAssembler.Made(file: entry, brokenLinks: [], anchors: build.anchors[index],
+                                                   search: searchIndex[file.path].map { build.searchPages[$0] })
+        }
+        return kept
     }
 
     /// Whether two versions of a page give the other pages the same values: all but the text

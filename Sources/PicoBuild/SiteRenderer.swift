@@ -10,6 +10,9 @@ struct SiteRenderer: Sendable {
     var keepContexts: (@Sendable (SiteContexts) -> Void)? = nil
     /// Whether the bundle has search: then a `search.mustache` renders `search/index.html`.
     var searchPage = false
+    /// Given each file rendered by a template, by path, with the template's name (`pico serve
+    /// --watch` re-renders after a template edit only the files whose templates reach it).
+    var keepTemplateNames: (@Sendable ([String: String]) -> Void)? = nil
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         var clock = StageClock()
@@ -20,6 +23,7 @@ struct SiteRenderer: Sendable {
         let templates = self.templates
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
+        var templateNames: [String: String] = [:]
 
         for (index, page) in site.pages.enumerated() {
             let name = page.template ?? "page"
@@ -29,6 +33,7 @@ struct SiteRenderer: Sendable {
                 continue
             }
             let html = page.html
+            if name != "none" { templateNames[page.outputPath] = name }
             planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) { () throws(FileError) -> Data in
                 if name == "none" { return Data(html.utf8) }
                 let context = contexts.context(root: Self.root(of: page.outputPath), page: contexts.fullPage(index))
@@ -47,6 +52,7 @@ struct SiteRenderer: Sendable {
             let source = section.index?.source ?? "content/\(key)"
             // One file, or one per page of the list when it is paged (Pagination).
             for pager in contexts.pagers(ofSection: key) {
+                templateNames[pager.outputPath] = name
                 planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: source)) { () throws(FileError) -> Data in
                     let context = contexts.sectionContext(key, root: Self.root(of: pager.outputPath), pager: pager)
                     return try templates.render(context, with: name, for: source)
@@ -55,6 +61,7 @@ struct SiteRenderer: Sendable {
         }
 
         if templates.has("tags") {
+            templateNames["tags/index.html"] = "tags"
             planned.append(PlannedFile(path: "tags/index.html", origin: .generated(from: "templates/tags.mustache")) { () throws(FileError) -> Data in
                 try templates.render(contexts.tagsIndexContext(root: "../"), with: "tags", for: "tags/index.html")
             })
@@ -62,6 +69,7 @@ struct SiteRenderer: Sendable {
         if templates.has("tag") {
             for tag in contexts.tagNames {
                 for pager in contexts.pagers(ofTag: tag) {
+                    templateNames[pager.outputPath] = "tag"
                     planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: "templates/tag.mustache")) { () throws(FileError) -> Data in
                         try templates.render(contexts.tagContext(tag, root: Self.root(of: pager.outputPath), pager: pager),
                                              with: "tag", for: pager.outputPath)
@@ -70,6 +78,7 @@ struct SiteRenderer: Sendable {
             }
         }
         if templates.has("404") {
+            templateNames["404.html"] = "404"
             planned.append(PlannedFile(path: "404.html", origin: .generated(from: "templates/404.mustache")) { () throws(FileError) -> Data in
                 try templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404", for: "404.html")
             })
@@ -77,6 +86,7 @@ struct SiteRenderer: Sendable {
 
         // The search page (issue 17), unless a page of the site is written there.
         if searchPage, templates.has("search"), !planned.contains(where: { $0.path == "search/index.html" }) {
+            templateNames["search/index.html"] = "search"
             planned.append(PlannedFile(path: "search/index.html", origin: .generated(from: "templates/search.mustache")) { () throws(FileError) -> Data in
                 try templates.render(contexts.context(root: "../", page: ["title": "Search", "url": "search/"]), with: "search", for: "search/index.html")
             })
@@ -95,6 +105,7 @@ struct SiteRenderer: Sendable {
             planned.append(PlannedFile(path: path, origin: .copied(from: "static/\(path) (of the \(starter) starter site)")) { Data(text.utf8) })
         }
         if !errors.isEmpty { throw FileErrors(errors) }
+        keepTemplateNames?(templateNames)
         return planned
     }
 

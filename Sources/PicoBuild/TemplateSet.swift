@@ -10,6 +10,9 @@ import PicoFiles
 struct TemplateSet: Sendable {
     let library: MustacheLibrary
     let names: Set<String>
+    /// Every name the library answers (bare partial names and built-ins included) with the
+    /// text it answers it with: `pico serve --watch` compares two loads by it.
+    var registered: [String: String] = [:]
 
     static func load(siteFolder: URL, links: SiteLinks, limits: InputLimits,
                      starter: StarterTemplate? = nil) throws(FileErrors) -> TemplateSet {
@@ -17,6 +20,7 @@ struct TemplateSet: Sendable {
         var names = Set<String>()
         var errors: [FileError] = []
         var texts: [String: String] = [:]
+        var registered: [String: String] = [:]
         let folder: URL
         do { folder = try links.folder("templates", in: siteFolder) } catch { throw FileErrors([error]) }
         let entries = (try? FileTree.walk(folder)) ?? []
@@ -54,10 +58,14 @@ struct TemplateSet: Sendable {
             do {
                 let template = try MustacheTemplate(string: text)
                 library.register(template, named: name)
+                registered[name] = text
                 names.insert(name)
                 if name.hasPrefix("partials/") {
                     let bare = String(name.dropFirst("partials/".count))
-                    if !names.contains(bare) { library.register(template, named: bare) }
+                    if !names.contains(bare) {
+                        library.register(template, named: bare)
+                        registered[bare] = text
+                    }
                 }
             } catch let error as MustacheTemplate.ParserError {
                 errors.append(FileError("template error: \(describe(error.error))",
@@ -71,12 +79,73 @@ struct TemplateSet: Sendable {
         if errors.isEmpty { errors = TemplateCycles.find(in: texts) }
         if !errors.isEmpty { throw FileErrors(errors) }
         for (name, text) in BuiltInTemplates.all where !names.contains(name) {
-            try? library.register(text, named: name)
+            if (try? library.register(text, named: name)) != nil { registered[name] = text }
         }
-        return TemplateSet(library: library, names: names)
+        return TemplateSet(library: library, names: names, registered: registered)
     }
 
     func has(_ name: String) -> Bool { names.contains(name) }
+
+    /// The names whose text differs from `old`'s; nil when a name came or went (what a page
+    /// or a partial tag resolves to may then differ, and so may the plan: `has`).
+    func changedNames(since old: TemplateSet) -> Set<String>? {
+        guard names == old.names, Set(registered.keys) == Set(old.registered.keys) else { return nil }
+        return Set(registered.keys.filter { registered[$0] != old.registered[$0] })
+    }
+
+    /// Every name a render with `root` can look up: `root`, and the partials (`{{>name}}`) and
+    /// parents (`{{<name}}`) it names, transitively (names not registered included: they render
+    /// nothing, and would render something once registered). Nil when that cannot be known
+    /// (a dynamic name, `{{>*name}}`, which the context picks).
+    func namesReached(from root: String) -> Set<String>? {
+        var reached: Set<String> = [root]
+        var pending = [root]
+        while let name = pending.popLast() {
+            guard let template = library.getTemplate(named: name) else { continue }
+            guard let named = Self.lookedUp(in: template) else { return nil }
+            for next in named where reached.insert(next).inserted { pending.append(next) }
+        }
+        return reached
+    }
+
+    /// The names a template's partial and parent tags look up, read from the tokens
+    /// swift-mustache parsed, so its own rules (set delimiters, comments, standalone tags)
+    /// decide what is a tag: a scan of the text would have to copy them. The tokens are not
+    /// public, so they are read through `Mirror`; anything not shaped as expected (a dynamic
+    /// name, a kind of token this does not know, another layout after an update) is nil, and
+    /// the caller then assumes every template may be reached.
+    static func lookedUp(in template: MustacheTemplate) -> Set<String>? {
+        var names = Set<String>()
+        func walk(_ template: MustacheTemplate) -> Bool {
+            guard let tokens = Mirror(reflecting: template).descendant("tokens") as? [Any] else { return false }
+            for token in tokens {
+                guard let (kind, payload) = Mirror(reflecting: token).children.first.map({ ($0.label, $0.value) }) else { return false }
+                switch kind {
+                case "text", "variable", "unescapedVariable", "contentType":
+                    continue
+                case "section", "invertedSection", "blockDefinition", "blockExpansion":
+                    break
+                case "partial":
+                    // `partial(name, indentation:, inherits:)`: the name first, then the blocks
+                    // a `{{<parent}}` overrides, which are templates of their own.
+                    guard let name = Mirror(reflecting: payload).children.first?.value as? String else { return false }
+                    names.insert(name)
+                default:
+                    return false // `dynamicNamePartial`, or a token not known here
+                }
+                for inner in templates(in: payload) where !walk(inner) { return false }
+            }
+            return true
+        }
+        return walk(template) ? names : nil
+    }
+
+    /// The templates held in a token's values (a section's, a block's, a parent's overrides).
+    private static func templates(in value: Any) -> [MustacheTemplate] {
+        if let template = value as? MustacheTemplate { return [template] }
+        if value is String { return [] }
+        return Mirror(reflecting: value).children.flatMap { templates(in: $0.value) }
+    }
 
     /// Renders `page` (the source shown in errors) with the template `name`. A render that
     /// fails is an error naming both, never an empty page.

@@ -168,7 +168,9 @@ struct ServeCommand: AsyncParsableCommand {
             let outcome = try builder.build(after: changes)
             let shown = outcome.rerendered.count <= 5 ? outcome.rerendered.joined(separator: ", ")
                 : outcome.rerendered.prefix(5).joined(separator: ", ") + " and \(outcome.rerendered.count - 5) more"
-            let what = outcome.plannedAgain ? "planned again, rewrote \(outcome.rerendered.isEmpty ? "no page" : shown)"
+            let made = outcome.rendered.count
+            let what = outcome.plannedAgain
+                ? "planned again, rendered \(made) page\(made == 1 ? "" : "s"), rewrote \(outcome.rerendered.isEmpty ? "no page" : shown)"
                 : outcome.rerendered.isEmpty ? "built \(outcome.fileCount) files" + (changes == nil ? "" : outcome.wholeBecause.map { " (whole: \($0))" } ?? "")
                 : "re-rendered \(shown)"
             Terminal.error(String(format: "pico serve: %@ in %.3f s (bundle %@)", what,
