@@ -264,6 +264,7 @@
     // way, so equal scores keep the lower document first.
     const count = data.documents;
     const fewest = matches.reduce((a, b) => (b.hits.length < a.hits.length ? b : a));
+    const bests = matches.map((m) => m.best), wordCount = bests.length;
     const pick = (needed) => {
       const top = [];                             // [doc, score], best first
       const scan = needed === matches.length ? fewest.hits : null;
@@ -271,7 +272,7 @@
       for (let position = 0; position < end; position++) {
         const doc = scan ? scan[position] : position;
         let score = 0, has = 0;
-        for (const m of matches) { const s = m.best[doc]; if (s > 0) { score += s; has++; } }
+        for (let w = 0; w < wordCount; w++) { const s = bests[w][doc]; if (s > 0) { score += s; has++; } }
         if (has < needed || has === 0) continue;
         if (top.length === limit && score <= top[limit - 1][1]) continue;
         let at = top.length;
