@@ -223,9 +223,11 @@ public enum FileTree {
     public static func read(atPath path: String) throws -> Data {
         let file = try FileDescriptor(opening: path, O_RDONLY)
         let expected = (try? file.status()).map { Int($0.st_size) } ?? 0
-        var data = try file.read(upTo: expected)
+        // One byte more than its size asks for the end of the file in the same loop, so a file
+        // that did not grow costs no extra buffer (a zeroed 64 KiB chunk per read was 2% of a build).
+        var data = try file.read(upTo: expected + 1)
         // A file that grew while we read it: take the rest too.
-        if data.count == expected {
+        if data.count > expected {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let got = chunk.withUnsafeMutableBytes { (try? file.read(into: $0)) ?? 0 }
