@@ -28,21 +28,32 @@ struct AnchorCheck: Sendable {
 
     /// `found[i]` is what `planned[i]` gave (nil for a file that is not a page or was not made).
     func brokenLinks(in planned: [PlannedFile], found: [PageAnchors?]) -> [FileError] {
+        // Most links to a part of a page are a page's own (`#heading`): those are checked
+        // against the page's ids as they are; sets only for the other pages some link points at.
         var targets = Set<String>()
-        for case let anchors? in found { for link in anchors.links { targets.insert(link.target) } }
-        guard !targets.isEmpty else { return [] }
-        // Sets only for the pages some link points at.
+        for (file, anchors) in zip(planned, found) {
+            for link in anchors?.links ?? [] where link.target != file.path { targets.insert(link.target) }
+        }
         var ids: [String: Set<String>] = [:]
-        for (file, anchors) in zip(planned, found) where targets.contains(file.path) {
-            ids[file.path] = Set(anchors?.ids ?? [])
+        if !targets.isEmpty {
+            for (file, anchors) in zip(planned, found) where targets.contains(file.path) {
+                ids[file.path] = Set(anchors?.ids ?? [])
+            }
         }
         var errors: [FileError] = []
         for (file, anchors) in zip(planned, found) {
             guard let anchors, !anchors.links.isEmpty else { continue }
             var broken: [PortableURLRewriter.BrokenLink] = []
+            // A page of many ids gets a set once; a few are searched as they are.
+            var own: Set<String>? = nil
             for link in anchors.links {
-                // A page that was not made has its own error already.
-                guard let held = ids[link.target], !Self.names(link.fragment, in: held) else { continue }
+                if link.target == file.path {
+                    if own == nil, anchors.ids.count > 16 { own = Set(anchors.ids) }
+                    if Self.names(link.fragment, in: { [own] in own?.contains($0) ?? anchors.ids.contains($0) }) { continue }
+                } else {
+                    // A page that was not made has its own error already.
+                    guard let held = ids[link.target], !Self.names(link.fragment, in: held) else { continue }
+                }
                 broken.append(PortableURLRewriter.BrokenLink(
                     reference: link.reference,
                     reason: "/\(link.target) has no element with id=\"\(LinkRewriting.bounded(link.fragment))\""))
@@ -54,8 +65,12 @@ struct AnchorCheck: Sendable {
 
     /// HTML's rule: the fragment as written, else percent-decoded.
     static func names(_ fragment: String, in ids: Set<String>) -> Bool {
-        if ids.contains(fragment) { return true }
+        names(fragment, in: { ids.contains($0) })
+    }
+
+    static func names(_ fragment: String, in holds: (String) -> Bool) -> Bool {
+        if holds(fragment) { return true }
         guard fragment.utf8.contains(UInt8(ascii: "%")), let decoded = fragment.removingPercentEncoding else { return false }
-        return ids.contains(decoded)
+        return holds(decoded)
     }
 }

@@ -64,7 +64,7 @@ struct Site: Sendable {
     /// Tag name → slug, for every tag used by a page.
     var tagSlugs: [String: String] {
         var slugs: [String: String] = [:]
-        for page in pages { for tag in page.tags { slugs[tag] = Self.slug(tag) } }
+        for page in pages { for tag in page.tags where slugs[tag] == nil { slugs[tag] = Self.slug(tag) } }
         return slugs
     }
 

@@ -128,7 +128,7 @@ public struct SiteLinks: Sendable {
         var entries: [Entry] = []
         let start = Self.realPath(folder.path) ?? folder.path
         try walk(start, prefix: "", chain: [start], shown: shown, descend: descend, into: &entries)
-        entries.sort { $0.entry.path.utf8.lexicographicallyPrecedes($1.entry.path.utf8) }
+        entries.sort { $0.entry.path.utf8Precedes($1.entry.path) }
         return entries
     }
 

@@ -186,7 +186,7 @@ public enum Checksums {
     public static func render(_ files: [BundleFile]) -> Data {
         var out = [UInt8]()
         out.reserveCapacity(files.count * 100)
-        for file in files.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) {
+        for file in files.sorted(by: { $0.path.utf8Precedes($1.path) }) {
             out += Array(file.sha256.utf8)
             out += [0x20, 0x20]
             out += Array(file.path.utf8)
@@ -206,7 +206,7 @@ public struct BundleSeal: Sendable {
 
     public init(name: String, entry: String, files: [BundleFile], signer: (any BundleSigner)? = nil,
                 created: String? = nil) throws {
-        let sorted = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        let sorted = files.sorted { $0.path.utf8Precedes($1.path) }
         let checksums = Checksums.render(sorted)
         let id = Checksums.bundleID(of: checksums)
         let signature = try signer?.sign(bundleID: id)

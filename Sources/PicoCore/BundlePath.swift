@@ -1,4 +1,5 @@
 import Foundation
+import PicoFiles
 
 /// A path inside a bundle: relative, `/`-separated, NFC, with no `.` or `..` segment, no
 /// backslash, no leading `/`, no control characters (C0, DEL, C1), no bidirectional
@@ -98,13 +99,16 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// in case. The build and verify both refuse a bundle with any. `paths` should each be
     /// safe (a `BundlePath`'s string); the result is sorted by the second path's bytes.
     public static func conflicts(among paths: some Sequence<String>) -> [Conflict] {
-        var files = Set<[UInt8]>()
-        var folders: [[UInt8]: String] = [:]     // folder bytes -> a path that needs it
+        var files = Set<PathBytes>()
+        var folders: [PathBytes: String] = [:]   // folder bytes -> a path that needs it
         var spellings: [String: String] = [:]     // case-folded -> first spelling seen (files and folders)
         var conflicts: [Conflict] = []
-        let sorted = paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        // An array first: sorting the generic sequence went through its witnesses for every comparison.
+        let sorted = Array(paths).sorted { $0.utf8Precedes($1) }
         func fold(_ text: String) -> String {
-            text.utf8.allSatisfy({ $0 < 0x80 }) ? text.lowercased() : text.folding(options: [.caseInsensitive], locale: nil)
+            guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.folding(options: [.caseInsensitive], locale: nil) }
+            // Most paths are lower case already: no new string for them.
+            return text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? text.lowercased() : text
         }
         func spell(_ text: String) {
             let folded = fold(text)
@@ -116,23 +120,49 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
                 spellings[folded] = text
             }
         }
+        let slash = UInt8(ascii: "/")
         for path in sorted {
-            files.insert(Array(path.utf8))
-            var prefix = ""
-            for segment in path.split(separator: "/").dropLast() {
-                prefix += prefix.isEmpty ? String(segment) : "/" + segment
-                let bytes = Array(prefix.utf8)
-                if folders[bytes] == nil {
-                    folders[bytes] = path
-                    spell(prefix)
+            files.insert(PathBytes(path[...]))
+            let utf8 = path.utf8
+            if utf8.first != slash, utf8.last != slash, !zip(utf8, utf8.dropFirst()).contains(where: { $0 == slash && $1 == slash }) {
+                // Each folder on the path is a slice of it up to a `/` (what joining its segments
+                // gives when none is empty): looked up without a copy, made a string once when new.
+                for index in utf8.indices where utf8[index] == slash {
+                    let folder = PathBytes(path[..<index])
+                    if folders[folder] == nil {
+                        let prefix = String(folder.text)
+                        folders[PathBytes(prefix[...])] = path
+                        spell(prefix)
+                    }
+                }
+            } else {
+                var prefix = ""
+                for segment in path.split(separator: "/").dropLast() {
+                    prefix += prefix.isEmpty ? String(segment) : "/" + segment
+                    if folders[PathBytes(prefix[...])] == nil {
+                        folders[PathBytes(prefix[...])] = path
+                        spell(prefix)
+                    }
                 }
             }
             spell(path)
         }
         for (folder, needing) in folders where files.contains(folder) {
-            conflicts.append(Conflict(kind: .fileIsAlsoAFolder, first: String(decoding: folder, as: UTF8.self), second: needing))
+            conflicts.append(Conflict(kind: .fileIsAlsoAFolder, first: String(folder.text), second: needing))
         }
-        return conflicts.sorted { $0.second.utf8.lexicographicallyPrecedes($1.second.utf8) }
+        return conflicts.sorted { $0.second.utf8Precedes($1.second) }
+    }
+
+    /// A path or folder hashed and compared by its UTF-8 bytes, as `[UInt8]` would be (not
+    /// by canonical equivalence, as `String` is), without copying the bytes out.
+    private struct PathBytes: Hashable {
+        var text: Substring
+        init(_ text: Substring) { self.text = text }
+        static func == (a: PathBytes, b: PathBytes) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     public var description: String { string }

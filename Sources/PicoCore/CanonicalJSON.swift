@@ -1,4 +1,5 @@
 import Foundation
+import PicoFiles
 
 /// A JSON value, written canonically: object keys sorted by their UTF-8 bytes, no
 /// insignificant whitespace, strings as UTF-8 with only the escapes JSON requires.
@@ -34,7 +35,7 @@ public indirect enum JSONValue: Equatable, Sendable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let keys = members.keys.sorted { $0.utf8Precedes($1) }
             for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)

@@ -38,7 +38,7 @@ public enum FileTree {
     public static func walk(_ root: URL, descend: (String) -> Bool = { _ in true }) throws -> [FileTreeEntry] {
         var entries: [FileTreeEntry] = []
         try walk(Array(root.path.utf8), relative: "", canonical: true, into: &entries, descend: descend)
-        entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        entries.sort { $0.path.utf8Precedes($1.path) }
         return entries
     }
 
@@ -251,3 +251,22 @@ public enum FileTree {
     }
 }
 
+
+extension String {
+    /// Whether this string's UTF-8 bytes sort before `other`'s: the order of walks, SHA256SUMS
+    /// and manifests. One memcmp, where `utf8.lexicographicallyPrecedes` stepped through the
+    /// bytes one at a time (the sorts of a 10,000-page build's paths were 1% of its time).
+    public func utf8Precedes(_ other: String) -> Bool {
+        var left = self, right = other
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                let common = Swift.min(a.count, b.count)
+                if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+                    let order = memcmp(x, y, common)
+                    if order != 0 { return order < 0 }
+                }
+                return a.count < b.count
+            }
+        }
+    }
+}
