@@ -173,10 +173,12 @@ public struct BundleBuilder: Sendable {
                                      search: search, searchPages: assembled.searchPages, anchors: assembled.anchors))
             }
             let pageCount = planned.filter { PortableURLRewriter.kind(of: $0.path) == .html }.count
+            let warnings = (webApp.warnings + assembled.warnings).map(\.asWarning)
+            // The pages, contexts and plans are freed on another thread, not while the caller waits.
+            Parallel.releaseInBackground((consume site, consume webApp, consume planned, consume assembled))
             return Result(output: output, manifest: seal.manifest, kind: isPicoSite ? .picoSite : .finishedSite,
                           pageCount: pageCount, totalBytes: files.reduce(0) { $0 + $1.size },
-                          warnings: (webApp.warnings + assembled.warnings).map(\.asWarning),
-                          notes: notes)
+                          warnings: warnings, notes: notes)
         } catch {
             staging.discard()
             throw error

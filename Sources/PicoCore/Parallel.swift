@@ -37,6 +37,14 @@ public enum Parallel {
         }
     }
 
+    /// Drops `value` on another thread. A build's last references to its pages, plans and
+    /// contexts (tens of thousands of objects) took 0.15 s to free once the bundle was already
+    /// written; callers hand them over with `consume`, so that the last release happens there.
+    public static func releaseInBackground<T>(_ value: consuming T) {
+        let box = ReleasedLater(value)
+        DispatchQueue.global(qos: .utility).async { box.drop() }
+    }
+
     /// Like `map`, but collects every error rather than stopping at the first.
     public static func map<T: Sendable, R: Sendable>(
         _ items: [T], throwing transform: @Sendable (T) throws -> R
@@ -47,4 +55,11 @@ public enum Parallel {
 
 private struct SlotBuffer<R>: @unchecked Sendable {
     let slots: UnsafeMutableBufferPointer<R?>
+}
+
+/// What `releaseInBackground` holds until its thread lets it go; nothing reads it.
+private final class ReleasedLater<T>: @unchecked Sendable {
+    private var value: T?
+    init(_ value: consuming T) { self.value = value }
+    func drop() { value = nil }
 }
