@@ -198,6 +198,12 @@ struct ThreadHighlighting {
     QHash<QString, Definition> byFenceWord;
     std::unordered_map<std::string, Definition> byWrittenWord;
     HTMLClassHighlighter highlighter;
+    // Blocks already highlighted, by fence word and code: the same snippet (an install command,
+    // a config example) repeated across pages is highlighted once per thread. The output depends
+    // only on the definition and the code, so the bytes are the same. Bounded, then no more added.
+    std::unordered_map<std::string, std::string> byBlock;
+    size_t blockBytes = 0;
+    static constexpr size_t maxBlockBytes = 4 << 20;
 
     ThreadHighlighting() {
         for (const Definition &definition : repository.definitions())
@@ -236,14 +242,30 @@ extern "C" char *pico_highlight_html(const char *language, size_t language_lengt
         }
         const Definition &definition = known->second;
         if (!definition.isValid()) return nullptr;
-        HTMLClassHighlighter &highlighter = highlighting.highlighter;
-        highlighter.setDefinition(definition);
-        highlighter.highlight(QString::fromUtf8(code, static_cast<qsizetype>(code_length)));
-        char *out = static_cast<char *>(std::malloc(highlighter.html.size() + 1));
+        // The fence word holds no NUL (it comes from a C string), so this key is unambiguous.
+        std::string block;
+        block.reserve(written.size() + 1 + code_length);
+        block.append(written).append(1, '\0').append(code, code_length);
+        const std::string *html;
+        auto cached = highlighting.byBlock.find(block);
+        if (cached != highlighting.byBlock.end()) {
+            html = &cached->second;
+        } else {
+            HTMLClassHighlighter &highlighter = highlighting.highlighter;
+            highlighter.setDefinition(definition);
+            highlighter.highlight(QString::fromUtf8(code, static_cast<qsizetype>(code_length)));
+            html = &highlighter.html;
+            const size_t cost = block.size() + highlighter.html.size();
+            if (highlighting.blockBytes + cost <= ThreadHighlighting::maxBlockBytes) {
+                highlighting.blockBytes += cost;
+                html = &highlighting.byBlock.emplace(std::move(block), highlighter.html).first->second;
+            }
+        }
+        char *out = static_cast<char *>(std::malloc(html->size() + 1));
         if (!out) return nullptr;
-        std::memcpy(out, highlighter.html.data(), highlighter.html.size());
-        out[highlighter.html.size()] = '\0';
-        *length = highlighter.html.size();
+        std::memcpy(out, html->data(), html->size());
+        out[html->size()] = '\0';
+        *length = html->size();
         return out;
     } catch (...) {
         return nullptr;

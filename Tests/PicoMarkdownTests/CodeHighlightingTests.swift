@@ -93,6 +93,21 @@ import Testing
         #expect(body("rust").contains(#"<span class="kw">fn</span>"#))
     }
 
+    /// Blocks already highlighted are remembered (per thread, by fence word and code): the same
+    /// code under another language is highlighted for that language, and again for the first.
+    @Test func theSameCodeInAnotherLanguageIsHighlightedForThatLanguage() {
+        let code = "x = 1 # one"
+        let html = renderer.html(from: ["python", "c", "python", "py"].map { "```\($0)\n\(code)\n```\n" }.joined(separator: "\n"))
+        let bodies = html.components(separatedBy: "<pre class=\"highlight\">").dropFirst().map { block in
+            String(block[block.range(of: "\">")!.upperBound...])
+        }
+        #expect(bodies.count == 4)
+        #expect(bodies[0].contains(#"<span class="co"># one</span>"#), "\(bodies[0])")
+        #expect(!bodies[1].contains(#"<span class="co"># one</span>"#), "\(bodies[1])")
+        #expect(bodies[0] == bodies[2])
+        #expect(bodies[0] == bodies[3])
+    }
+
     @Test func theSameInputGivesTheSameBytes() async {
         let page = Self.snippets.map { "```\($0.language)\n\($0.code)\n```\n" }.joined(separator: "\n")
         let first = MarkdownRenderer(highlightsCode: true).html(from: page)
