@@ -18,7 +18,7 @@ no search script; then one expression in the page, timed with performance.now():
           file it needs loaded, snippets ready)
   next    a second, different query in the same tab (the next one of the list)
   warm    the first query again (everything it needs already loaded)
-Prints one JSON object: the medians and maxima in ms, the results of the first query, and
+Prints one JSON object: the medians, minima and maxima in ms, the results of the first query, and
 for a mode that does not work (Pagefind from file://) the error the page got, not a number.
 The console's errors and exceptions during the runs are counted and the first few listed.
 Also counted, from the DevTools Network events of each tab: the files of the index (the runtime
@@ -174,7 +174,7 @@ def main():
 
     def stats(key):
         values = [s[key] for s in samples if key in s]
-        return {'median': statistics.median(values), 'max': max(values), 'n': len(values)} if values else None
+        return {'median': statistics.median(values), 'min': min(values), 'max': max(values), 'n': len(values)} if values else None
 
     print(json.dumps({
         'engine': args.engine, 'mode': args.mode, 'page': page_url,
