@@ -99,12 +99,17 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// in case. The build and verify both refuse a bundle with any. `paths` should each be
     /// safe (a `BundlePath`'s string); the result is sorted by the second path's bytes.
     public static func conflicts(among paths: some Sequence<String>) -> [Conflict] {
+        // An array first, and the work out of the generic function: sorting and scanning the
+        // generic sequence went through its witnesses for every comparison.
+        conflicts(inOrder: Array(paths).sorted { $0.utf8Precedes($1) })
+    }
+
+    /// `conflicts(among:)` of paths sorted by their bytes.
+    private static func conflicts(inOrder sorted: [String]) -> [Conflict] {
         var files = Set<PathBytes>()
         var folders: [PathBytes: String] = [:]   // folder bytes -> a path that needs it
         var spellings: [String: String] = [:]     // case-folded -> first spelling seen (files and folders)
         var conflicts: [Conflict] = []
-        // An array first: sorting the generic sequence went through its witnesses for every comparison.
-        let sorted = Array(paths).sorted { $0.utf8Precedes($1) }
         func fold(_ text: String) -> String {
             guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.folding(options: [.caseInsensitive], locale: nil) }
             // Most paths are lower case already: no new string for them.
@@ -123,12 +128,22 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
         let slash = UInt8(ascii: "/")
         for path in sorted {
             files.insert(PathBytes(path[...]))
-            let utf8 = path.utf8
-            if utf8.first != slash, utf8.last != slash, !zip(utf8, utf8.dropFirst()).contains(where: { $0 == slash && $1 == slash }) {
+            var bytes = path
+            // Where its slashes are; nil for a path with an empty segment (then the old way).
+            let slashes: [Int]? = bytes.withUTF8 { utf8 in
+                guard utf8.first != slash, utf8.last != slash else { return nil }
+                var offsets: [Int] = []
+                for offset in utf8.indices where utf8[offset] == slash {
+                    if utf8[offset - 1] == slash { return nil }
+                    offsets.append(offset)
+                }
+                return offsets
+            }
+            if let slashes {
                 // Each folder on the path is a slice of it up to a `/` (what joining its segments
                 // gives when none is empty): looked up without a copy, made a string once when new.
-                for index in utf8.indices where utf8[index] == slash {
-                    let folder = PathBytes(path[..<index])
+                for offset in slashes {
+                    let folder = PathBytes(path[..<path.utf8.index(path.utf8.startIndex, offsetBy: offset)])
                     if folders[folder] == nil {
                         let prefix = String(folder.text)
                         folders[PathBytes(prefix[...])] = path
@@ -158,7 +173,14 @@ public struct BundlePath: Hashable, Comparable, Sendable, CustomStringConvertibl
     private struct PathBytes: Hashable {
         var text: Substring
         init(_ text: Substring) { self.text = text }
-        static func == (a: PathBytes, b: PathBytes) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        static func == (a: PathBytes, b: PathBytes) -> Bool {
+            var left = a.text, right = b.text
+            return left.withUTF8 { x in
+                right.withUTF8 { y in
+                    x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+                }
+            }
+        }
         func hash(into hasher: inout Hasher) {
             var text = text
             text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
