@@ -1,5 +1,4 @@
 import Foundation
-import PicoDeflate
 
 /// `[search]` in pico.toml.
 public struct SearchOptions: Sendable, Equatable {
@@ -116,61 +115,84 @@ struct TermTable {
     var keys: [(key: String, stem: [UInt8]?, word: [UInt8]?)] = []
 
     init(_ docs: [SearchPage]) {
-        var postings: [String: [(doc: Int32, tf: Int32)]] = [:]
-        var words: [String: String] = [:]
+        // Stems and words numbered by the hashes their pages computed, postings gathered in
+        // document order (the pages come sorted), so the merge hashes no String.
+        var stems = HashedNames(), words = HashedNames()
+        var postings: [[(doc: Int32, tf: Int32)]] = []
+        var wordStems: [String] = []
         var totalLength = 0
         for (number, page) in docs.enumerated() {
             totalLength += page.length
-            for (stem, tf) in page.stems { postings[stem, default: []].append((Int32(number), Int32(tf))) }
-            for (word, stem) in page.words where words[word] == nil { words[word] = stem }
+            for term in page.terms {
+                let (index, isNew) = stems.number(term.stem, hash: term.hash)
+                if isNew { postings.append([]) }
+                postings[index].append((Int32(number), term.count))
+            }
+            for word in page.surfaceWords where words.number(word.word, hash: word.hash).isNew {
+                wordStems.append(word.stem)
+            }
         }
         let count = Double(docs.count)
         let average = max(1, Double(totalLength) / max(1, count))
-        let lengths = docs.map { Double($0.length) }
+        let norms = docs.map { SearchIndexBuilder.k1 * (1 - SearchIndexBuilder.b + SearchIndexBuilder.b * Double($0.length) / average) }
         // BM25 of each (stem, doc), then quantized against the largest of the index.
-        var scored: [(stem: String, docs: [Int32], scores: [Double])] = []
-        scored.reserveCapacity(postings.count)
+        var scores: [[Double]] = []
+        scores.reserveCapacity(postings.count)
         var largest = 0.0
-        for (stem, list) in postings {
+        for list in postings {
             let df = Double(list.count)
             let idf = log(1 + (count - df + 0.5) / (df + 0.5))
-            var scores: [Double] = []
-            scores.reserveCapacity(list.count)
+            var row: [Double] = []
+            row.reserveCapacity(list.count)
             for (doc, tf) in list {
                 let f = Double(tf)
-                let norm = SearchIndexBuilder.k1 * (1 - SearchIndexBuilder.b + SearchIndexBuilder.b * lengths[Int(doc)] / average)
-                let score = idf * f * (SearchIndexBuilder.k1 + 1) / (f + norm)
-                scores.append(score)
+                let score = idf * f * (SearchIndexBuilder.k1 + 1) / (f + norms[Int(doc)])
+                row.append(score)
                 largest = max(largest, score)
             }
-            scored.append((stem, list.map(\.doc), scores))
+            scores.append(row)
         }
-        var entries: [String: (stem: [UInt8]?, word: [UInt8]?)] = [:]
-        for (stem, docs, scores) in scored {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(docs.count * 3)
+        var entries: [(key: String, order: [UInt8], stem: [UInt8]?, word: [UInt8]?)] = []
+        entries.reserveCapacity(stems.names.count + words.names.count)
+        var stemAt: [Int: Int] = [:]
+        var bytes: [UInt8] = []
+        for (index, stem) in stems.names.enumerated() {
+            bytes.removeAll(keepingCapacity: true)
             var previous: Int32 = 0
-            for (index, doc) in docs.enumerated() {
-                Varint.append(UInt64(doc - (index == 0 ? 0 : previous)), to: &bytes)
-                Varint.append(UInt64(Self.quantized(scores[index], largest: largest)), to: &bytes)
-                previous = doc
+            for (position, posting) in postings[index].enumerated() {
+                Varint.append(UInt64(posting.doc - (position == 0 ? 0 : previous)), to: &bytes)
+                Varint.append(UInt64(Self.quantized(scores[index][position], largest: largest)), to: &bytes)
+                previous = posting.doc
             }
             var json = JSONWriter()
             json.string(stem)
             json.raw(":\"")
             json.raw(Data(bytes).base64EncodedString())
             json.raw("\"")
-            entries[stem, default: (nil, nil)].stem = json.bytes
+            stemAt[index] = entries.count
+            entries.append((stem, Self.utf16Order(stem), json.bytes, nil))
         }
-        for (word, stem) in words {
+        for (index, word) in words.names.enumerated() {
             var json = JSONWriter()
             json.string(word)
             json.raw(":")
-            json.string(stem)
-            entries[word, default: (nil, nil)].word = json.bytes
+            json.string(wordStems[index])
+            // A word that is also a stem shares its key.
+            if let stem = stems.find(word, hash: words.hashes[index]), let at = stemAt[stem] {
+                entries[at].word = json.bytes
+            } else {
+                entries.append((word, Self.utf16Order(word), nil, json.bytes))
+            }
         }
-        keys = entries.map { ($0.key, $0.value.stem, $0.value.word) }
-            .sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+        entries.sort { $0.order.lexicographicallyPrecedes($1.order) }
+        keys = entries.map { ($0.key, $0.stem, $0.word) }
+    }
+
+    /// A key's UTF-8 with the lead bytes of U+E000…U+FFFF moved after those of U+10000 and up:
+    /// compared byte by byte, that is the order of UTF-16 code units (where those characters are
+    /// surrogate pairs, below U+E000), which is JavaScript's `<` and the runtime's binary search.
+    static func utf16Order(_ key: String) -> [UInt8] {
+        key.utf8.map { $0 == 0xEE || $0 == 0xEF ? $0 + 7 : $0 }
     }
 
     /// 1…255, the share of the index's largest score.
@@ -214,147 +236,45 @@ struct TermTable {
     }
 }
 
-/// The documents, `perShard` to a file: each one's path and title (and bundle), and their stored
-/// texts deflated together (raw deflate, the texts joined by U+0000), base64.
-struct DocumentShards {
-    var perShard = 1
-    var files: [[UInt8]] = []
+/// Names numbered in the order first given, found by a hash computed beforehand (open
+/// addressing; the hash must be the same for the same name, `TermCounter.hash`).
+struct HashedNames {
+    private(set) var names: [String] = []
+    private(set) var hashes: [UInt64] = []
+    private var slots = [Int32](repeating: 0, count: 1 << 12)
 
-    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int) {
-        let heads: [[UInt8]] = docs.map { doc in
-            var json = JSONWriter()
-            json.raw("[")
-            json.string(doc.page.path)
-            json.raw(",")
-            json.string(doc.page.title)
-            if let bundle = doc.bundle { json.raw(",\(bundle)") }
-            json.raw("]")
-            return json.bytes
+    /// The number of `name`, and whether it was given a new one.
+    mutating func number(_ name: String, hash: UInt64) -> (index: Int, isNew: Bool) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let index = Int(slots[slot] - 1)
+            if hashes[index] == hash, names[index] == name { return (index, false) }
+            slot = (slot + 1) & mask
         }
-        let texts: [[UInt8]] = docs.map { Array(Self.stored(doc: $0.page.text, chars: textChars).utf8) }
-        guard !docs.isEmpty else {
-            files = [Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: [], texts: [])]
-            return
-        }
-        // A first guess from the sizes (text deflates to about a third, base64 adds a third),
-        // corrected on the first shard alone (deflate's ratio depends on the text), then
-        // smaller until every file fits.
-        let average = Double(heads.reduce(0) { $0 + $1.count + 1 } + texts.reduce(0) { $0 + $1.count / 2 + 1 }) / Double(docs.count)
-        perShard = max(1, min(docs.count, Int(Double(limit) / average)))
-        for _ in 0..<4 where perShard < docs.count {
-            let size = Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: heads[0..<perShard],
-                                 texts: texts[0..<perShard]).count
-            let better = max(1, min(docs.count, Int(Double(perShard) * Double(limit) * 0.95 / Double(max(1, size)))))
-            if abs(better - perShard) * 50 < perShard { break }
-            perShard = better
-        }
-        while true {
-            files = stride(from: 0, to: docs.count, by: perShard).map { first in
-                let end = min(docs.count, first + perShard)
-                return Self.file(name: SearchIndexBuilder.shardName("d", first / perShard), first: first,
-                                 heads: heads[first..<end], texts: texts[first..<end])
-            }
-            let largest = files.map(\.count).max() ?? 0
-            if largest <= limit || perShard == 1 { break }
-            perShard = max(1, min(perShard - 1, Int(Double(perShard) * Double(limit) / Double(largest) * 0.97)))
-        }
-    }
-
-    static func file(name: String, first: Int, heads: ArraySlice<[UInt8]>, texts: ArraySlice<[UInt8]>) -> [UInt8] {
-        var json = JSONWriter()
-        json.raw("PicoSearch.docs(")
-        json.string(name)
-        json.raw(",{\"first\":\(first),\"docs\":[")
-        for (index, head) in heads.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.bytes += head
-        }
-        json.raw("],\"text\":\"")
-        var joined: [UInt8] = []
-        for (index, text) in texts.enumerated() {
-            if index > 0 { joined.append(0) }
-            joined += text
-        }
-        json.raw(Data(Deflate.compress(joined, format: .raw, level: 9)).base64EncodedString())
-        json.raw("\"});\n")
-        return json.bytes
-    }
-
-    /// At most `chars` characters of `text`, cut at a word boundary.
-    static func stored(doc text: String, chars: Int) -> String {
-        guard text.utf8.count > chars else { return text }
-        guard chars > 0 else { return "" }
-        var cut = text.prefix(chars)
-        if cut.endIndex < text.endIndex, !text[cut.endIndex].isWhitespace, let space = cut.lastIndex(where: \.isWhitespace) {
-            cut = cut[..<space]
-        }
-        return String(cut)
-    }
-}
-
-/// Unsigned LEB128.
-enum Varint {
-    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-    }
-
-    /// The numbers of `bytes`, or nil when the last is cut off.
-    static func decode(_ bytes: [UInt8]) -> [UInt64]? {
-        var out: [UInt64] = []
-        var value: UInt64 = 0, shift: UInt64 = 0
-        for byte in bytes {
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 {
-                out.append(value)
-                value = 0
-                shift = 0
-            } else {
-                shift += 7
-                if shift > 63 { return nil }
+        names.append(name)
+        hashes.append(hash)
+        slots[slot] = Int32(names.count)
+        if names.count * 2 > slots.count {
+            slots = [Int32](repeating: 0, count: slots.count * 2)
+            let mask = slots.count - 1
+            for (index, hash) in hashes.enumerated() {
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slots[slot] != 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(index + 1)
             }
         }
-        return shift == 0 ? out : nil
-    }
-}
-
-/// JSON text built as bytes: strings escaped the one way (", \ and controls; U+2028 and U+2029
-/// too, for JavaScript parsers older than ES2019), everything else as UTF-8.
-struct JSONWriter {
-    var bytes: [UInt8] = []
-
-    mutating func raw(_ text: String) { bytes += text.utf8 }
-
-    /// Already-encoded JSON members or values, comma-separated.
-    mutating func joined(_ items: [[UInt8]]) {
-        for (position, item) in items.enumerated() {
-            if position > 0 { bytes.append(0x2C) }
-            bytes += item
-        }
+        return (names.count - 1, true)
     }
 
-    mutating func string(_ text: String) {
-        bytes.append(0x22)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": bytes += [0x5C, 0x22]
-            case "\\": bytes += [0x5C, 0x5C]
-            case "\n": bytes += [0x5C, 0x6E]
-            case "\r": bytes += [0x5C, 0x72]
-            case "\t": bytes += [0x5C, 0x74]
-            case "\u{2028}", "\u{2029}": bytes += Array(String(format: "\\u%04x", scalar.value).utf8)
-            default:
-                if scalar.value < 0x20 {
-                    bytes += Array(String(format: "\\u%04x", scalar.value).utf8)
-                } else {
-                    bytes += String(scalar).utf8
-                }
-            }
+    func find(_ name: String, hash: UInt64) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let index = Int(slots[slot] - 1)
+            if hashes[index] == hash, names[index] == name { return index }
+            slot = (slot + 1) & mask
         }
-        bytes.append(0x22)
+        return nil
     }
 }

@@ -13,14 +13,38 @@ public struct SearchPage: Sendable {
     public var language: String
     /// Headings and body text in document order, without the title, whitespace collapsed.
     public var text: String
-    /// Each stem with its term frequency, fields weighted (title ×5, headings ×2, body ×1).
-    public var stems: [String: Int]
+    /// Each stem with its term frequency, fields weighted (title ×5, headings ×2, body ×1), in
+    /// the order first met.
+    public var terms: [Term]
     /// Surface words whose stem differs, with their stem.
-    public var words: [String: String]
+    public var surfaceWords: [Word]
+
+    /// A stem of the page, its count and the hash the index's merge files it under (computed
+    /// on the page's thread, so the merge of all pages hashes nothing).
+    public struct Term: Sendable {
+        public var stem: String
+        public var count: Int32
+        public var hash: UInt64
+    }
+    /// A word whose stem differs, and its hash.
+    public struct Word: Sendable {
+        public var word: String
+        public var stem: String
+        public var hash: UInt64
+    }
     /// The weighted token count (BM25's document length).
     public var length: Int
 
-    public static let titleWeight = 5, headingWeight = 2
+    /// The stems as a dictionary (for reading; the index merges `terms`).
+    public var stems: [String: Int] {
+        Dictionary(terms.map { ($0.stem, Int($0.count)) }, uniquingKeysWith: +)
+    }
+    /// The surface words as a dictionary.
+    public var words: [String: String] {
+        Dictionary(surfaceWords.map { ($0.word, $0.stem) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public static let titleWeight: Int32 = 5, headingWeight: Int32 = 2
 
     public init(path: String, title: String, language: String, text: String, headings: String = "",
                 stemmers: Stemmers = .shared) {
@@ -28,27 +52,18 @@ public struct SearchPage: Sendable {
         self.title = title
         self.language = language
         self.text = text
-        stems = [:]
-        words = [:]
-        length = 0
-        var stems: [String: Int] = [:], words: [String: String] = [:], length = 0
-        stemmers.with(language) { stemmer in
-            func count(_ text: String, _ weight: Int) {
-                Tokenizer.forEachWord(in: text) { word in
-                    let stem = stemmer?.stem(word) ?? word
-                    if stem != word { words[word] = stem }
-                    stems[stem, default: 0] += weight
-                    length += weight
-                }
-            }
-            count(title, Self.titleWeight)
+        var title = title, headings = headings, text = text
+        let counted = stemmers.counting(language) { counter in
+            counter.begin()
+            title.withUTF8 { counter.add($0, weight: Self.titleWeight) }
             // Heading words are in `text` too: one more count each makes them weigh 2.
-            count(headings, Self.headingWeight - 1)
-            count(text, 1)
+            headings.withUTF8 { counter.add($0, weight: Self.headingWeight - 1) }
+            text.withUTF8 { counter.add($0, weight: 1) }
+            return counter.finish()
         }
-        self.stems = stems
-        self.words = words
-        self.length = length
+        terms = counted.stems
+        surfaceWords = counted.words
+        length = counted.length
     }
 
     /// The page's index entry, or nil when it is not indexed: `noindex` robots, or
@@ -148,8 +163,11 @@ struct VisibleText {
         func addText(_ start: Int, _ end: Int) {
             guard end > start, skipName == nil else { return }
             let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
-            all.append(run)
-            if headingDepth > 0 { allHeadings.append(run) }
+            // Once a <main> is met, only its text is the page's: the rest is not gathered.
+            if !sawMain {
+                all.append(run)
+                if headingDepth > 0 { allHeadings.append(run) }
+            }
             if mainDepth > 0 {
                 inMain.append(run)
                 if headingDepth > 0 { mainHeadings.append(run) }
@@ -358,12 +376,19 @@ struct TextBuffer {
                 index += 2
                 continue
             }
+            // A stretch of plain bytes, up to the next space, reference or no-break space: copied whole.
+            var end = index + 1
+            while end < run.count {
+                let next = run[end]
+                if next == 0x26 || next == 0xC2 || next == 0x20 || (next <= 0x0D && next >= 0x09 && next != 0x0B) { break }
+                end += 1
+            }
             if pendingSpace {
                 if !bytes.isEmpty { bytes.append(0x20) }
                 pendingSpace = false
             }
-            bytes.append(byte)
-            index += 1
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: run[index..<end]))
+            index = end
         }
     }
 

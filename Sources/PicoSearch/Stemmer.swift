@@ -37,6 +37,12 @@ public final class Stemmer: @unchecked Sendable {
         return stem
     }
 
+    /// The stem of a lowercased word's UTF-8, not cached (`TermCounter` keeps its own table).
+    func stem(utf8 word: UnsafeBufferPointer<UInt8>) -> String {
+        guard let out = sb_stemmer_stem(stemmer, word.baseAddress, Int32(word.count)) else { return String(decoding: word, as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(start: out, count: Int(sb_stemmer_length(stemmer))), as: UTF8.self)
+    }
+
     /// The languages libstemmer knows (its Snowball names).
     public static var algorithms: [String] {
         var names: [String] = []
@@ -51,9 +57,11 @@ public final class Stemmer: @unchecked Sendable {
 
 /// Stemmers shared by the threads of a build: `with` lends one for the language (made on first
 /// need, kept for the next caller), so no two threads ever use one `sb_stemmer` at once and a
-/// build makes about one per core and language rather than one per page.
+/// build makes about one per core and language rather than one per page. `counting` lends a
+/// `TermCounter` the same way (with its word table, kept from page to page).
 public final class Stemmers: Sendable {
     private let idle = Mutex<[String: [Stemmer]]>([:])
+    private let idleCounters = Mutex<[String: [TermCounter]]>([:])
     /// Languages libstemmer was asked for and does not have.
     private let missing = Mutex<Set<String>>([])
 
@@ -69,5 +77,21 @@ public final class Stemmers: Sendable {
         }
         defer { idle.withLock { $0[language, default: []].append(lent) } }
         return body(lent)
+    }
+
+    /// `body` with a term counter for `language` (stemming when libstemmer has the language).
+    func counting<R>(_ language: String, _ body: (TermCounter) -> R) -> R {
+        let lent = idleCounters.withLock { $0[language]?.popLast() } ?? TermCounter(stemmer: newStemmer(language))
+        defer { idleCounters.withLock { $0[language, default: []].append(lent) } }
+        return body(lent)
+    }
+
+    private func newStemmer(_ language: String) -> Stemmer? {
+        if missing.withLock({ $0.contains(language) }) { return nil }
+        guard let made = Stemmer(language: language) else {
+            _ = missing.withLock { $0.insert(language) }
+            return nil
+        }
+        return made
     }
 }

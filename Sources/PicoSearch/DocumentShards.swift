@@ -1,0 +1,80 @@
+import Foundation
+import PicoDeflate
+
+/// The documents, `perShard` to a file: each one's path and title (and bundle), and their stored
+/// texts deflated together (raw deflate, the texts joined by U+0000), base64.
+struct DocumentShards {
+    var perShard = 1
+    var files: [[UInt8]] = []
+
+    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int) {
+        let heads: [[UInt8]] = docs.map { doc in
+            var json = JSONWriter()
+            json.raw("[")
+            json.string(doc.page.path)
+            json.raw(",")
+            json.string(doc.page.title)
+            if let bundle = doc.bundle { json.raw(",\(bundle)") }
+            json.raw("]")
+            return json.bytes
+        }
+        let texts: [[UInt8]] = docs.map { Array(Self.stored(doc: $0.page.text, chars: textChars).utf8) }
+        guard !docs.isEmpty else {
+            files = [Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: [], texts: [])]
+            return
+        }
+        // A first guess from the sizes (text deflates to about a third, base64 adds a third),
+        // corrected on the first shard alone (deflate's ratio depends on the text), then
+        // smaller until every file fits.
+        let average = Double(heads.reduce(0) { $0 + $1.count + 1 } + texts.reduce(0) { $0 + $1.count / 2 + 1 }) / Double(docs.count)
+        perShard = max(1, min(docs.count, Int(Double(limit) / average)))
+        for _ in 0..<4 where perShard < docs.count {
+            let size = Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: heads[0..<perShard],
+                                 texts: texts[0..<perShard]).count
+            let better = max(1, min(docs.count, Int(Double(perShard) * Double(limit) * 0.95 / Double(max(1, size)))))
+            if abs(better - perShard) * 50 < perShard { break }
+            perShard = better
+        }
+        while true {
+            files = stride(from: 0, to: docs.count, by: perShard).map { first in
+                let end = min(docs.count, first + perShard)
+                return Self.file(name: SearchIndexBuilder.shardName("d", first / perShard), first: first,
+                                 heads: heads[first..<end], texts: texts[first..<end])
+            }
+            let largest = files.map(\.count).max() ?? 0
+            if largest <= limit || perShard == 1 { break }
+            perShard = max(1, min(perShard - 1, Int(Double(perShard) * Double(limit) / Double(largest) * 0.97)))
+        }
+    }
+
+    static func file(name: String, first: Int, heads: ArraySlice<[UInt8]>, texts: ArraySlice<[UInt8]>) -> [UInt8] {
+        var json = JSONWriter()
+        json.raw("PicoSearch.docs(")
+        json.string(name)
+        json.raw(",{\"first\":\(first),\"docs\":[")
+        for (index, head) in heads.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.bytes += head
+        }
+        json.raw("],\"text\":\"")
+        var joined: [UInt8] = []
+        for (index, text) in texts.enumerated() {
+            if index > 0 { joined.append(0) }
+            joined += text
+        }
+        json.raw(Data(Deflate.compress(joined, format: .raw, level: 9)).base64EncodedString())
+        json.raw("\"});\n")
+        return json.bytes
+    }
+
+    /// At most `chars` characters of `text`, cut at a word boundary.
+    static func stored(doc text: String, chars: Int) -> String {
+        guard text.utf8.count > chars else { return text }
+        guard chars > 0 else { return "" }
+        var cut = text.prefix(chars)
+        if cut.endIndex < text.endIndex, !text[cut.endIndex].isWhitespace, let space = cut.lastIndex(where: \.isWhitespace) {
+            cut = cut[..<space]
+        }
+        return String(cut)
+    }
+}
