@@ -72,20 +72,26 @@ struct SearchFiles: Sendable {
         return SearchPage.extract(html: bytes, path: path, defaultLanguage: language)
     }
 
-    /// The index files, written into `folder`.
+    /// The index files, written into `folder`: made, written and hashed on every core.
     func write(_ pages: [SearchPage], into folder: URL) throws(FileError) -> [BundleFile] {
         var builder = SearchIndexBuilder(options: SearchOptions(textChars: settings.textChars), language: language)
         for page in pages { builder.add(page) }
-        var written: [BundleFile] = []
-        for file in builder.files() {
+        let files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
+        let root = folder.path
+        let written = Parallel.map(files.map { FileBytes(path: $0.path, bytes: $0.bytes) }) { file -> Result<BundleFile, FileError> in
             let data = Data(file.bytes)
             do {
-                try FileTree.write(data, to: file.path, underPath: folder.path)
+                try FileTree.write(data, to: file.path, underPath: root)
             } catch {
-                throw FileError("cannot write /\(file.path): \(error.localizedDescription)", file: "pico")
+                return .failure(FileError("cannot write /\(file.path): \(error.localizedDescription)", file: "pico"))
             }
-            written.append(BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)))
+            return .success(BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)))
         }
-        return written
+        return try written.map { result throws(FileError) in try result.get() }
+    }
+
+    private struct FileBytes: Sendable {
+        let path: String
+        let bytes: [UInt8]
     }
 }

@@ -7,7 +7,7 @@ struct DocumentShards {
     var perShard = 1
     var files: [[UInt8]] = []
 
-    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int) {
+    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int, map: ShardMap = { numbers, make in numbers.map(make) }) {
         let heads: [[UInt8]] = docs.map { doc in
             var json = JSONWriter()
             json.raw("[")
@@ -36,9 +36,10 @@ struct DocumentShards {
             perShard = better
         }
         while true {
-            files = stride(from: 0, to: docs.count, by: perShard).map { first in
-                let end = min(docs.count, first + perShard)
-                return Self.file(name: SearchIndexBuilder.shardName("d", first / perShard), first: first,
+            let size = perShard, count = docs.count
+            files = map(Array(0..<((count + size - 1) / size))) { number in
+                let first = number * size, end = min(count, first + size)
+                return Self.file(name: SearchIndexBuilder.shardName("d", number), first: first,
                                  heads: heads[first..<end], texts: texts[first..<end])
             }
             let largest = files.map(\.count).max() ?? 0

@@ -49,7 +49,10 @@ public struct SearchIndexBuilder: Sendable {
     /// The data files, paths relative to the folder that holds `pico-search/`, in order
     /// (index.js, then the term shards, then the document shards). `bundles`: the folder and
     /// title of each bundle of a library, which pages were added with by number.
-    public func files(bundles: [(folder: String, title: String)]? = nil) -> [(path: String, bytes: [UInt8])] {
+    /// `map` makes the shard files (each from its number) and may spread them over cores: the
+    /// build passes its parallel map, the order of the results must be that of the numbers.
+    public func files(bundles: [(folder: String, title: String)]? = nil,
+                      map: ShardMap = { numbers, make in numbers.map(make) }) -> [(path: String, bytes: [UInt8])] {
         let docs = pages.sorted { a, b in
             let (x, y) = (a.bundle ?? -1, b.bundle ?? -1)
             if x != y { return x < y }
@@ -58,7 +61,7 @@ public struct SearchIndexBuilder: Sendable {
         let terms = TermTable(docs.map(\.page))
         var files: [(path: String, bytes: [UInt8])] = []
         let termShards = terms.shards(limit: options.shardBytes)
-        let docShards = DocumentShards(docs: docs, textChars: options.textChars, limit: options.shardBytes)
+        let docShards = DocumentShards(docs: docs, textChars: options.textChars, limit: options.shardBytes, map: map)
 
         var index = JSONWriter()
         index.raw("PicoSearch.index({\"format\":")
@@ -94,8 +97,9 @@ public struct SearchIndexBuilder: Sendable {
         }
         index.raw("});\n")
         files.append((Self.indexPath, index.bytes))
-        for (number, shard) in termShards.enumerated() {
-            files.append((Self.folder + "/" + Self.shardName("t", number), shard.file(name: Self.shardName("t", number))))
+        let termFiles = map(Array(termShards.indices)) { number in termShards[number].file(name: Self.shardName("t", number)) }
+        for (number, bytes) in termFiles.enumerated() {
+            files.append((Self.folder + "/" + Self.shardName("t", number), bytes))
         }
         for (number, bytes) in docShards.files.enumerated() {
             files.append((Self.folder + "/" + Self.shardName("d", number), bytes))
@@ -108,6 +112,9 @@ public struct SearchIndexBuilder: Sendable {
         return kind + "-" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits + ".js"
     }
 }
+
+/// Makes the files numbered in the first argument with the second, results in that order.
+public typealias ShardMap = ([Int], @Sendable (Int) -> [UInt8]) -> [[UInt8]]
 
 /// Every stem's postings with BM25 scores quantized, and the surface words, in one sorted key space.
 struct TermTable {
@@ -201,7 +208,7 @@ struct TermTable {
         return min(255, max(1, Int((255 * score / largest).rounded())))
     }
 
-    struct Shard {
+    struct Shard: Sendable {
         var first: String
         var keys: ArraySlice<(key: String, stem: [UInt8]?, word: [UInt8]?)>
 
