@@ -68,7 +68,7 @@ public struct SearchIndexBuilder: Sendable {
         index.string(Self.format)
         index.raw(",\"language\":")
         index.string(language)
-        index.raw(",\"documents\":\(docs.count),\"terms\":[")
+        index.raw(",\"documents\":\(docs.count),\"scores\":[\(terms.scoreRange.lowest),\(terms.scoreRange.highest)],\"terms\":[")
         for (number, shard) in termShards.enumerated() {
             if number > 0 { index.raw(",") }
             index.raw("[")
@@ -120,6 +120,8 @@ public typealias ShardMap = ([Int], @Sendable (Int) -> [UInt8]) -> [[UInt8]]
 struct TermTable {
     /// Keys sorted by UTF-16 code units (JavaScript's `<`), each with its JSON entries.
     var keys: [(key: String, stem: [UInt8]?, word: [UInt8]?)] = []
+    /// The smallest and largest BM25 score of the index, between which scores are quantized.
+    var scoreRange = (lowest: 0.0, highest: 0.0)
 
     init(_ docs: [SearchPage]) {
         // Stems and words numbered by the hashes their pages computed, postings gathered in
@@ -142,10 +144,11 @@ struct TermTable {
         let count = Double(docs.count)
         let average = max(1, Double(totalLength) / max(1, count))
         let norms = docs.map { SearchIndexBuilder.k1 * (1 - SearchIndexBuilder.b + SearchIndexBuilder.b * Double($0.length) / average) }
-        // BM25 of each (stem, doc), then quantized against the largest of the index.
+        // BM25 of each (stem, doc), then quantized on a log scale between the smallest and the
+        // largest of the index.
         var scores: [[Double]] = []
         scores.reserveCapacity(postings.count)
-        var largest = 0.0
+        var largest = 0.0, smallest = Double.infinity
         for list in postings {
             let df = Double(list.count)
             let idf = log(1 + (count - df + 0.5) / (df + 0.5))
@@ -156,9 +159,12 @@ struct TermTable {
                 let score = idf * f * (SearchIndexBuilder.k1 + 1) / (f + norms[Int(doc)])
                 row.append(score)
                 largest = max(largest, score)
+                smallest = min(smallest, score)
             }
             scores.append(row)
         }
+        if largest > 0 { scoreRange = (smallest, largest) }
+        let range = scoreRange
         var entries: [(key: String, order: [UInt8], stem: [UInt8]?, word: [UInt8]?)] = []
         entries.reserveCapacity(stems.names.count + words.names.count)
         var stemAt: [Int: Int] = [:]
@@ -168,7 +174,7 @@ struct TermTable {
             var previous: Int32 = 0
             for (position, posting) in postings[index].enumerated() {
                 Varint.append(UInt64(posting.doc - (position == 0 ? 0 : previous)), to: &bytes)
-                Varint.append(UInt64(Self.quantized(scores[index][position], largest: largest)), to: &bytes)
+                Varint.append(UInt64(Self.quantized(scores[index][position], between: range.lowest, and: range.highest)), to: &bytes)
                 previous = posting.doc
             }
             var json = JSONWriter()
@@ -202,10 +208,13 @@ struct TermTable {
         key.utf8.map { $0 == 0xEE || $0 == 0xEF ? $0 + 7 : $0 }
     }
 
-    /// 1…255, the share of the index's largest score.
-    static func quantized(_ score: Double, largest: Double) -> Int {
-        guard largest > 0 else { return 1 }
-        return min(255, max(1, Int((255 * score / largest).rounded())))
+    /// 1…255 on a log scale from `lowest` (1) to `highest` (255): BM25 scores of one index span
+    /// orders of magnitude, and a linear scale gave nearly every posting of a common word the
+    /// same value (ties deciding the ranking). The runtime maps q back to
+    /// `lowest × (highest / lowest)^((q − 1) / 254)`.
+    static func quantized(_ score: Double, between lowest: Double, and highest: Double) -> Int {
+        guard highest > lowest, lowest > 0, score > 0 else { return 255 }
+        return min(255, max(1, 1 + Int((254 * log(score / lowest) / log(highest / lowest)).rounded())))
     }
 
     struct Shard: Sendable {

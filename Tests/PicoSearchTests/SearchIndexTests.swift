@@ -202,6 +202,28 @@ import Testing
         #expect((index.index["language"] as? String) == "en" && (index.index["format"] as? String) == "pico-search/1")
     }
 
+    /// A word on every page, a few more times on each: on a linear scale against the index's
+    /// largest score (a rare title word's) its postings were all 1 and ties decided the ranking;
+    /// on the log scale each count keeps its own value, and index.js gives the scale's ends.
+    @Test func scoresOfACommonWordKeepTheirOrderOnTheLogScale() throws {
+        var builder = SearchIndexBuilder()
+        for n in 1...12 {
+            let body = String(repeating: "river ", count: n) + String(repeating: "filler words here ", count: 40)
+            builder.add(Self.page("p\(n).html", title: "Page \(n)", body: body))
+        }
+        builder.add(Self.page("rare.html", title: "Quokka", body: "quokka quokka quokka"))
+        let index = try Index(builder.files())
+        let river = (1...12).map { index.score("river", "p\($0).html")! }
+        // BM25 saturates with the count, so the last few may share a value; a linear scale
+        // gave [6, 8, 10, 10, 11, 11, 11, 12, 12, 12, 12, 12] here.
+        #expect(river == river.sorted() && Set(river.prefix(10)).count == 10, "\(river)")
+        let range = try #require(index.index["scores"] as? [Double])
+        #expect(range.count == 2 && range[0] > 0 && range[1] > range[0])
+        // The ends are the scale's: the smallest posting is 1, the largest 255.
+        let all = index.stems.values.flatMap { $0.map(\.score) }
+        #expect(all.min() == 1 && all.max() == 255)
+    }
+
     /// Pages of made-up text from a fixed generator (the same every run).
     static func pages(_ count: Int, words perPage: Int) -> [SearchPage] {
         var state: UInt64 = 0x9E3779B97F4A7C15

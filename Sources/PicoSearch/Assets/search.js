@@ -181,6 +181,23 @@
     return matched.get(q);
   }
 
+  // Quantized score q (1…255) -> the BM25 score it stands for: a log scale between the index's
+  // smallest and largest (index.js "scores"), so that sums over the words of a query are sums of
+  // BM25 scores as the build computed them.
+  const scales = new WeakMap();
+  function scoreScale(data) {
+    let scale = scales.get(data);
+    if (!scale) {
+      scale = new Float32Array(256);
+      const [lowest, highest] = Array.isArray(data.scores) ? data.scores : [0, 0];
+      for (let q = 1; q < 256; q++) {
+        scale[q] = lowest > 0 && highest > lowest ? lowest * Math.pow(highest / lowest, (q - 1) / 254) : q;
+      }
+      scales.set(data, scale);
+    }
+    return scale;
+  }
+
   async function match(data, q) {
     const fileOf = (key) => data.terms[shardOf(data, key)][1];
     // Shards covering [q, q + "\uffff"], and those of the prefixes a stem of q may be.
@@ -225,6 +242,7 @@
     // Per document: the score of q's best key there (0: none), and which key (for the snippet).
     // hits: the documents with any key, in increasing order (what a query of every word scans).
     const count = data.documents;
+    const scale = scoreScale(data);
     const best = new Float32Array(count), which = new Uint8Array(count);
     const stems = [...weights.keys()].filter((stem) => lists.has(stem)).slice(0, 255);
     let hits = new Uint32Array(0), found = 0;
@@ -237,7 +255,7 @@
         hits = more;
       }
       for (let i = 0; i < docs.length; i++) {
-        const doc = docs[i], value = scores[i] * weight;
+        const doc = docs[i], value = scale[scores[i]] * weight;
         if (doc < count && value > best[doc]) {
           if (best[doc] === 0) hits[found++] = doc;
           best[doc] = value;
