@@ -208,13 +208,16 @@ struct TermTable {
         key.utf8.map { $0 == 0xEE || $0 == 0xEF ? $0 + 7 : $0 }
     }
 
-    /// 1…255 on a log scale from `lowest` (1) to `highest` (255): BM25 scores of one index span
+    /// 1…127 on a log scale from `lowest` (1) to `highest` (127): BM25 scores of one index span
     /// orders of magnitude, and a linear scale gave nearly every posting of a common word the
-    /// same value (ties deciding the ranking). The runtime maps q back to
-    /// `lowest × (highest / lowest)^((q − 1) / 254)`.
+    /// same value (ties deciding the ranking). 127 keeps each score one varint byte. The runtime
+    /// maps q back to `lowest × (highest / lowest)^((q − 1) / 126)`.
+    static let levels = 127
+
     static func quantized(_ score: Double, between lowest: Double, and highest: Double) -> Int {
-        guard highest > lowest, lowest > 0, score > 0 else { return 255 }
-        return min(255, max(1, 1 + Int((254 * log(score / lowest) / log(highest / lowest)).rounded())))
+        guard highest > lowest, lowest > 0, score > 0 else { return levels }
+        let steps = Double(levels - 1)
+        return min(levels, max(1, 1 + Int((steps * log(score / lowest) / log(highest / lowest)).rounded())))
     }
 
     struct Shard: Sendable {

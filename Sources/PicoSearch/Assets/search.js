@@ -181,7 +181,7 @@
     return matched.get(q);
   }
 
-  // Quantized score q (1…255) -> the BM25 score it stands for: a log scale between the index's
+  // Quantized score q (1…127) -> the BM25 score it stands for: a log scale between the index's
   // smallest and largest (index.js "scores"), so that sums over the words of a query are sums of
   // BM25 scores as the build computed them.
   const scales = new WeakMap();
@@ -191,7 +191,7 @@
       scale = new Float32Array(256);
       const [lowest, highest] = Array.isArray(data.scores) ? data.scores : [0, 0];
       for (let q = 1; q < 256; q++) {
-        scale[q] = lowest > 0 && highest > lowest ? lowest * Math.pow(highest / lowest, (q - 1) / 254) : q;
+        scale[q] = lowest > 0 && highest > lowest ? lowest * Math.pow(highest / lowest, Math.min(q - 1, 126) / 126) : q;
       }
       scales.set(data, scale);
     }
