@@ -93,58 +93,22 @@ struct TemplateSet: Sendable {
         return Set(registered.keys.filter { registered[$0] != old.registered[$0] })
     }
 
-    /// Every name a render with `root` can look up: `root`, and the partials (`{{>name}}`) and
-    /// parents (`{{<name}}`) it names, transitively (names not registered included: they render
-    /// nothing, and would render something once registered). Nil when that cannot be known
-    /// (a dynamic name, `{{>*name}}`, which the context picks).
+    /// The names a render with template `root` can look up: itself and every partial (`{{>name}}`) and
+    /// parent (`{{<name}}`) it names, transitively (names not registered included: they render
+    /// nothing, and would render something once registered), read by the scanner that finds
+    /// include cycles (`TemplateCycles.includes`). Nil when that cannot be known (a dynamic name,
+    /// `{{>*name}}`, which the context picks).
     func namesReached(from root: String) -> Set<String>? {
         var reached: Set<String> = [root]
         var pending = [root]
         while let name = pending.popLast() {
-            guard let template = library.getTemplate(named: name) else { continue }
-            guard let named = Self.lookedUp(in: template) else { return nil }
-            for next in named where reached.insert(next).inserted { pending.append(next) }
+            guard let text = registered[name] else { continue }
+            for include in TemplateCycles.includes(in: text) {
+                if include.target.hasPrefix("*") { return nil }
+                if reached.insert(include.target).inserted { pending.append(include.target) }
+            }
         }
         return reached
-    }
-
-    /// The names a template's partial and parent tags look up, read from the tokens
-    /// swift-mustache parsed, so its own rules (set delimiters, comments, standalone tags)
-    /// decide what is a tag: a scan of the text would have to copy them. The tokens are not
-    /// public, so they are read through `Mirror`; anything not shaped as expected (a dynamic
-    /// name, a kind of token this does not know, another layout after an update) is nil, and
-    /// the caller then assumes every template may be reached.
-    static func lookedUp(in template: MustacheTemplate) -> Set<String>? {
-        var names = Set<String>()
-        func walk(_ template: MustacheTemplate) -> Bool {
-            guard let tokens = Mirror(reflecting: template).descendant("tokens") as? [Any] else { return false }
-            for token in tokens {
-                guard let (kind, payload) = Mirror(reflecting: token).children.first.map({ ($0.label, $0.value) }) else { return false }
-                switch kind {
-                case "text", "variable", "unescapedVariable", "contentType":
-                    continue
-                case "section", "invertedSection", "blockDefinition", "blockExpansion":
-                    break
-                case "partial":
-                    // `partial(name, indentation:, inherits:)`: the name first, then the blocks
-                    // a `{{<parent}}` overrides, which are templates of their own.
-                    guard let name = Mirror(reflecting: payload).children.first?.value as? String else { return false }
-                    names.insert(name)
-                default:
-                    return false // `dynamicNamePartial`, or a token not known here
-                }
-                for inner in templates(in: payload) where !walk(inner) { return false }
-            }
-            return true
-        }
-        return walk(template) ? names : nil
-    }
-
-    /// The templates held in a token's values (a section's, a block's, a parent's overrides).
-    private static func templates(in value: Any) -> [MustacheTemplate] {
-        if let template = value as? MustacheTemplate { return [template] }
-        if value is String { return [] }
-        return Mirror(reflecting: value).children.flatMap { templates(in: $0.value) }
     }
 
     /// Renders `page` (the source shown in errors) with the template `name`. A render that
@@ -193,6 +157,8 @@ enum TemplateCycles {
     struct Include {
         var target: String
         var line: Int
+        /// Inside a `{{#sections}}` section, which bounds a recursion.
+        var bounded = false
     }
 
     static func find(in texts: [String: String]) -> [FileError] {
@@ -203,7 +169,7 @@ enum TemplateCycles {
         }
         var graph: [String: [Include]] = [:]
         for (name, text) in texts {
-            graph[name] = unboundedIncludes(in: text).compactMap { include in
+            graph[name] = includes(in: text).filter { !$0.bounded }.compactMap { include in
                 resolve(include.target).map { Include(target: $0, line: include.line) }
             }
         }
@@ -233,9 +199,10 @@ enum TemplateCycles {
         return errors
     }
 
-    /// `{{>name}}` and `{{<name}}` not inside a `{{#sections}}` section, with their lines.
-    /// Follows set-delimiter tags (`{{=<% %>=}}`), so an include cannot hide behind them.
-    static func unboundedIncludes(in text: String) -> [Include] {
+    /// Every `{{>name}}` and `{{<name}}`, with its line and whether a `{{#sections}}` section
+    /// holds it. Follows set-delimiter tags (`{{=<% %>=}}`), so an include cannot hide behind
+    /// them; a comment's text is not read.
+    static func includes(in text: String) -> [Include] {
         let bytes = Array(text.utf8)
         var open = Array("{{".utf8), close = Array("}}".utf8)
         var sections: [Bool] = [] // true for `{{#sections}}`, which bounds a recursion
@@ -266,11 +233,11 @@ enum TemplateCycles {
             case "^": sections.append(false)
             case "$": sections.append(false)
             case "<":
-                if !sections.contains(true) { includes.append(Include(target: name, line: tagLine)) }
+                includes.append(Include(target: name, line: tagLine, bounded: sections.contains(true)))
                 sections.append(false)
             case "/": if !sections.isEmpty { sections.removeLast() }
             case ">":
-                if !sections.contains(true) { includes.append(Include(target: name, line: tagLine)) }
+                includes.append(Include(target: name, line: tagLine, bounded: sections.contains(true)))
             case "=":
                 let parts = name.dropLast(name.hasSuffix("=") ? 1 : 0).split(separator: " ", omittingEmptySubsequences: true)
                 if parts.count == 2 { open = Array(parts[0].utf8); close = Array(parts[1].utf8) }

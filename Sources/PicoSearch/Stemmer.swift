@@ -1,16 +1,12 @@
 import CStemmer
 import Synchronization
 
-/// One Snowball stemmer (libstemmer) for one language, with the stems it has made so far.
+/// One Snowball stemmer (libstemmer) for one language.
 /// An `sb_stemmer` keeps its working buffer inside it, so an instance is used by one thread at
 /// a time: `Stemmers` hands each out to one caller and takes it back.
 public final class Stemmer: @unchecked Sendable {
     public let language: String
     private let stemmer: OpaquePointer
-    /// Pages repeat their words: a dictionary hit is cheaper than running the algorithm. Bounded
-    /// so one stemmer kept for a whole build holds at most a few MB.
-    private var known: [String: String] = [:]
-    private static let knownLimit = 50_000
 
     /// The stemmer for `language` (an ISO 639 code such as "en", "fr", "de", or a Snowball name
     /// such as "english"), or nil when libstemmer has none for it.
@@ -25,19 +21,11 @@ public final class Stemmer: @unchecked Sendable {
 
     /// The stem of a lowercased word.
     public func stem(_ word: String) -> String {
-        if let stem = known[word] { return stem }
         var word = word
-        let stem = word.withUTF8 { bytes -> String in
-            guard let out = sb_stemmer_stem(stemmer, bytes.baseAddress, Int32(bytes.count)) else { return String(decoding: bytes, as: UTF8.self) }
-            let length = Int(sb_stemmer_length(stemmer))
-            return String(decoding: UnsafeBufferPointer(start: out, count: length), as: UTF8.self)
-        }
-        if known.count >= Self.knownLimit { known.removeAll(keepingCapacity: true) }
-        known[word] = stem
-        return stem
+        return word.withUTF8 { stem(utf8: $0) }
     }
 
-    /// The stem of a lowercased word's UTF-8, not cached (`TermCounter` keeps its own table).
+    /// The stem of a lowercased word's UTF-8 (`TermCounter` keeps the stems it has made).
     func stem(utf8 word: UnsafeBufferPointer<UInt8>) -> String {
         guard let out = sb_stemmer_stem(stemmer, word.baseAddress, Int32(word.count)) else { return String(decoding: word, as: UTF8.self) }
         return String(decoding: UnsafeBufferPointer(start: out, count: Int(sb_stemmer_length(stemmer))), as: UTF8.self)
@@ -69,12 +57,7 @@ public final class Stemmers: Sendable {
 
     /// `body` with the stemmer for `language`, or with nil when libstemmer has none.
     public func with<R>(_ language: String, _ body: (Stemmer?) -> R) -> R {
-        if missing.withLock({ $0.contains(language) }) { return body(nil) }
-        let lent: Stemmer? = idle.withLock { $0[language]?.popLast() } ?? Stemmer(language: language)
-        guard let lent else {
-            _ = missing.withLock { $0.insert(language) }
-            return body(nil)
-        }
+        guard let lent = idle.withLock({ $0[language]?.popLast() }) ?? newStemmer(language) else { return body(nil) }
         defer { idle.withLock { $0[language, default: []].append(lent) } }
         return body(lent)
     }
