@@ -78,7 +78,7 @@ struct SearchFiles: Sendable {
         for page in pages { builder.add(page) }
         let files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
         let root = folder.path
-        let written = Parallel.map(files.map { FileBytes(path: $0.path, bytes: $0.bytes) }) { file -> Result<BundleFile, FileError> in
+        let written = Parallel.map(files) { file -> Result<BundleFile, FileError> in
             let data = Data(file.bytes)
             do {
                 try FileTree.write(data, to: file.path, underPath: root)
@@ -88,10 +88,5 @@ struct SearchFiles: Sendable {
             return .success(BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)))
         }
         return try written.map { result throws(FileError) in try result.get() }
-    }
-
-    private struct FileBytes: Sendable {
-        let path: String
-        let bytes: [UInt8]
     }
 }
