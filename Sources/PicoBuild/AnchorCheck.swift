@@ -1,16 +1,20 @@
 import Foundation
 import PicoCore
 
-/// What one page gives the anchor check: the ids it holds and its links to parts of pages.
+/// What one page gives the anchor check (the ids it holds and its links to parts of pages), and where its links lead.
 struct PageAnchors: Sendable {
     var ids: [String]
     var links: [PortableURLRewriter.FragmentLink]
+    /// The bundle paths its links lead to (`pico serve --watch` keeps a page whose links still
+    /// lead where they did after pages came or went).
+    var targets: [String]
 
     /// From a page's rewritten content; nil for anything else.
     init?(_ content: FileContent) {
         guard case .rewritten(let result) = content, result.page != nil else { return nil }
         ids = result.ids
         links = result.fragmentLinks
+        targets = result.targets
     }
 }
 

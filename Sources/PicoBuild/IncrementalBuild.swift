@@ -13,8 +13,9 @@ struct RetainedBuild: @unchecked Sendable {
         var config: SiteConfig
         var site: Site
         var templates: TemplateSet
-        /// The contexts the planned pages render with (patched in place by an edit of a page's text).
-        var contexts: SiteContexts
+        /// The contexts the planned pages render with (patched in place by an edit of a page's
+        /// text), and each templated file's template and context.
+        var contexts: PlanContexts
         /// The images' resized copies: an edited page's Markdown images get their `srcset` again.
         var resizedImages = ResizedImages()
         /// What the web app's files were made from (planned again when pages come or go).
@@ -57,18 +58,11 @@ final class MadePages: Sendable {
     func get() -> [String] { paths.withLock { $0 }.sorted() }
 }
 
-/// Each templated file's template name, handed out of `SiteRenderer.plan`.
-final class KeptTemplateNames: Sendable {
-    private let names = Mutex<[String: String]>([:])
-    func set(_ made: [String: String]) { names.withLock { $0 = made } }
-    func get() -> [String: String] { names.withLock { $0 } }
-}
-
 /// The contexts a plan made, handed out of `SiteRenderer.plan`.
 final class KeptContexts: Sendable {
-    private let contexts = Mutex<SiteContexts?>(nil)
-    func set(_ made: SiteContexts) { contexts.withLock { $0 = made } }
-    func get() -> SiteContexts? { contexts.withLock { $0 } }
+    private let contexts = Mutex<PlanContexts?>(nil)
+    func set(_ made: PlanContexts) { contexts.withLock { $0 = made } }
+    func get() -> PlanContexts? { contexts.withLock { $0 } }
 }
 
 /// `pico serve --watch`'s builds. The first is `pico build`'s; after a change, an edit of the
@@ -281,10 +275,10 @@ public final class WatchBuilder: @unchecked Sendable {
         // Patched contexts are put back when the edit cannot be made here.
         var succeeded = false
         defer {
-            if !succeeded { for (index, values) in previous { build.model.contexts.updateOwnValues(ofPage: index) { $0 = values } } }
+            if !succeeded { for (index, values) in previous { build.model.contexts.values.updateOwnValues(ofPage: index) { $0 = values } } }
         }
         for (index, page) in edited {
-            build.model.contexts.updateOwnValues(ofPage: index) { values in
+            build.model.contexts.values.updateOwnValues(ofPage: index) { values in
                 previous[index] = values
                 values["content"] = page.html
                 if page.summary.isEmpty { values.removeValue(forKey: "summary") } else { values["summary"] = page.summary }
@@ -483,8 +477,10 @@ public final class WatchBuilder: @unchecked Sendable {
     /// build (only the changed ones parsed) and planned again as `pico build` plans it; then
     /// every page and style sheet is made again (render, rewrite, anchors, page script) and
     /// compared with what the bundle holds, and only the files whose bytes changed are written.
-    /// After an edit of templates alone, the pages whose templates do not reach an edited one
-    /// are kept as they are instead (`keptAfterTemplateEdit`).
+    /// Files that need not be made again are kept as they are instead: after pages came, went or
+    /// changed, those whose contexts read the same and whose links lead where they did
+    /// (`keptAfterPageChanges`); after an edit of templates alone, those whose templates do not
+    /// reach an edited one (`keptAfterTemplateEdit`).
     /// Media are not copied again, Markdown is not parsed again, and the seal is redone in place.
     /// `WholeBuild` for anything else (a static file, a section's `_index.md`, pico.toml, …).
     private func replan(_ changes: Set<String>, _ build: RetainedBuild) throws -> Outcome {
@@ -546,10 +542,8 @@ public final class WatchBuilder: @unchecked Sendable {
                                    starter: config.template)
             : old.templates
         let kept = KeptContexts()
-        let templateNames = KeptTemplateNames()
         var renderer = SiteRenderer(site: site, templates: templates)
         renderer.keepContexts = { kept.set($0) }
-        renderer.keepTemplateNames = { templateNames.set($0) }
         renderer.searchPage = build.search != nil
         var planned = try renderer.plan()
         planned += try Aliases.plan(site, siteFolder: build.input, planned: planned)
@@ -567,11 +561,17 @@ public final class WatchBuilder: @unchecked Sendable {
         clock.lap("watch: plan")
 
         guard var sealing = seal else { throw WholeBuild("the last build kept no seal") }
-        let unchanged = templatesChanged && changes.allSatisfy(Self.isTemplate)
-            ? keptAfterTemplateEdit(old: old.templates, new: templates, names: templateNames.get(), planned: planned, build: build,
-                                    sealing: sealing)
-            : [:]
-        clock.lap("watch: templates reached")
+        let unchanged: [String: BundleAssembler.Made]
+        if !templatesChanged {
+            unchanged = keptAfterPageChanges(renders: contexts.renders, templates: templates, planned: planned, build: build, sealing: sealing)
+            clock.lap("watch: contexts compared")
+        } else if changes.allSatisfy(Self.isTemplate) {
+            unchanged = keptAfterTemplateEdit(old: old.templates, new: templates, names: contexts.renders.mapValues(\.template),
+                                              planned: planned, build: build, sealing: sealing)
+            clock.lap("watch: templates reached")
+        } else {
+            unchanged = [:]
+        }
         let staging = stagingFolder(for: build)
         defer { try? FileManager.default.removeItem(at: staging) }
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -669,6 +669,63 @@ public final class WatchBuilder: @unchecked Sendable {
                                                    search: searchIndex[file.path].map { build.searchPages[$0] })
         }
         return kept
+    }
+
+    /// After pages came, went or changed (the templates as they were), the files a template
+    /// renders that would come out as the bundle holds them, with what they gave the last build:
+    /// the same template, reading the same values of its context (`ContextFingerprints`, under
+    /// the names its templates read), at the same path, with every link leading where it did
+    /// (`linksStillLead`). A text edit patched the last contexts only where no template shows
+    /// another page's text, so the last contexts stand for the bytes the bundle holds.
+    private func keptAfterPageChanges(renders: [String: TemplatedRender], templates: TemplateSet, planned: [PlannedFile],
+                                      build: RetainedBuild, sealing: IncrementalSeal) -> [String: BundleAssembler.Made] {
+        guard build.anchors.count == build.planned.count else { return [:] }
+        let before = build.model.contexts.renders
+        let changedPaths = Set(planned.map(\.path)).symmetricDifference(build.planned.map(\.path))
+        var fingerprints: [String: ContextFingerprints] = [:]   // by template, for the new contexts
+        var lastFingerprints: [String: ContextFingerprints] = [:]
+        var kept: [String: BundleAssembler.Made] = [:]
+        for file in planned {
+            guard let render = renders[file.path], let last = before[file.path], last.template == render.template,
+                  let index = plannedIndex[file.path], let anchors = build.anchors[index],
+                  Self.linksStillLead(anchors.targets, changedPaths: changedPaths), let entry = sealing.file(at: file.path) else { continue }
+            let name = render.template
+            if fingerprints[name] == nil {
+                let names = templates.namesRead(from: name)
+                fingerprints[name] = ContextFingerprints(reading: names)
+                lastFingerprints[name] = ContextFingerprints(reading: names)
+            }
+            guard fingerprints[name]!.of(render.context()) == lastFingerprints[name]!.of(last.context()) else { continue }
+            kept[file.path] = BundleAssembler.Made(file: entry, brokenLinks: [], anchors: anchors,
+                                                   search: searchIndex[file.path].map { build.searchPages[$0] })
+        }
+        return kept
+    }
+
+    /// Whether links that led to `targets` lead there still after the bundle paths `changedPaths`
+    /// came or went: none led to one that went, and none can now find a file it did not find
+    /// before (PortableURLRewriter tries a path, then the folder's index names in order; a file
+    /// that came in the folder of a target that is an index could be found first).
+    static func linksStillLead(_ targets: [String], changedPaths: Set<String>) -> Bool {
+        guard !changedPaths.isEmpty else { return true }
+        var changedIndexFolders = Set<Substring>()
+        for path in changedPaths {
+            let (folder, name) = Self.split(path)
+            if PortableURLRewriter.indexNames.contains(String(name)) { changedIndexFolders.insert(folder) }
+        }
+        for target in targets {
+            if changedPaths.contains(target) { return false }
+            let (folder, name) = Self.split(target)
+            if PortableURLRewriter.indexNames.contains(String(name)),
+               changedIndexFolders.contains(folder) || changedPaths.contains(String(folder)) { return false }
+        }
+        return true
+    }
+
+    /// `a/b/index.html` → (`a/b`, `index.html`); `index.html` → (``, `index.html`).
+    private static func split(_ path: String) -> (folder: Substring, name: Substring) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path[...]) }
+        return (path[..<slash], path[path.index(after: slash)...])
     }
 
     /// Whether two versions of a page give the other pages the same values: all but the text

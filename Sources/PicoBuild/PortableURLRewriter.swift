@@ -34,6 +34,9 @@ public struct PortableURLRewriter: Sendable {
         /// point at a part of a page of the bundle, to be checked once all pages are read (AnchorCheck).
         public var ids: [String] = []
         public var fragmentLinks: [FragmentLink] = []
+        /// The decoded bundle paths the document's URLs lead to (as often as they are written):
+        /// what its bytes depend on of the bundle's list of files.
+        public var targets: [String] = []
     }
 
     /// A link to a part of a page of the bundle (`guide/#install`, `#usage`).
@@ -82,6 +85,7 @@ public struct PortableURLRewriter: Sendable {
             var insertions: [(Int, [UInt8])] = []
             var ids: [String] = []
             var fragmentLinks: [FragmentLink] = []
+            var targets: [String] = []
             // `#x` names a part of this page unless a `<base>` sends it elsewhere.
             var fragmentsStayInPage = kind == .html
             switch kind {
@@ -131,7 +135,9 @@ public struct PortableURLRewriter: Sendable {
                         }
                     }
                 }
-                switch resolve(reference.value, from: from, target: &target) {
+                let resolution = resolve(reference.value, from: from, target: &target)
+                if let target { targets.append(target) }
+                switch resolution {
                 case .leave: continue
                 case .broken(let reason, let relative):
                     broken.append(BrokenLink(reference: reference, reason: reason))
@@ -147,7 +153,7 @@ public struct PortableURLRewriter: Sendable {
             let changed = edits.count
             edits += insertions.map { ($0.0..<$0.0, $0.1) }
             guard !edits.isEmpty else {
-                return Result(bytes: data, broken: broken, changed: 0, page: layout, ids: ids, fragmentLinks: fragmentLinks)
+                return Result(bytes: data, broken: broken, changed: 0, page: layout, ids: ids, fragmentLinks: fragmentLinks, targets: targets)
             }
             edits.sort { $0.0.lowerBound < $1.0.lowerBound }
             var out = [UInt8]()
@@ -164,7 +170,7 @@ public struct PortableURLRewriter: Sendable {
             out += bytes[position...]
             var movedLayout = layout
             movedLayout?.headEnd += shift
-            return Result(bytes: Data(out), broken: broken, changed: changed, page: movedLayout, ids: ids, fragmentLinks: fragmentLinks)
+            return Result(bytes: Data(out), broken: broken, changed: changed, page: movedLayout, ids: ids, fragmentLinks: fragmentLinks, targets: targets)
         }
     }
 

@@ -6,24 +6,32 @@ import PicoCore
 struct SiteRenderer: Sendable {
     let site: Site
     let templates: TemplateSet
-    /// Given the contexts the plan renders with (`pico serve --watch` keeps them: IncrementalBuild).
-    var keepContexts: (@Sendable (SiteContexts) -> Void)? = nil
+    /// Given what the plan renders with (`pico serve --watch` keeps it: IncrementalBuild): the
+    /// contexts, and each file a template renders with its template and context.
+    var keepContexts: (@Sendable (PlanContexts) -> Void)? = nil
     /// Whether the bundle has search: then a `search.mustache` renders `search/index.html`.
     var searchPage = false
-    /// Given each file rendered by a template, by path, with the template's name (`pico serve
-    /// --watch` re-renders after a template edit only the files whose templates reach it).
-    var keepTemplateNames: (@Sendable ([String: String]) -> Void)? = nil
 
     func plan() throws(FileErrors) -> [PlannedFile] {
         var clock = StageClock()
         let feeds = FeedPlan(site: site, hasTagPages: templates.has("tag"))
         let contexts = SiteContexts(site: site, hasTagPages: templates.has("tag"), feeds: feeds, hasSearch: searchPage)
-        keepContexts?(contexts)
         clock.lap("  contexts")
         let templates = self.templates
         var planned: [PlannedFile] = []
         var errors: [FileError] = []
-        var templateNames: [String: String] = [:]
+        var renders: [String: TemplatedRender] = [:]
+        let keepsRenders = keepContexts != nil
+        /// A file rendered by template `name` from `context`; `shown` names it in errors.
+        func templated(_ path: String, from source: String, shown: String? = nil, with name: String,
+                       _ context: @escaping @Sendable () -> [String: Any]) {
+            let render = TemplatedRender(template: name, context: context)
+            if keepsRenders { renders[path] = render }
+            let shown = shown ?? source
+            planned.append(PlannedFile(path: path, origin: .generated(from: source)) { () throws(FileError) -> Data in
+                try templates.render(render.context(), with: name, for: shown)
+            })
+        }
 
         for (index, page) in site.pages.enumerated() {
             let name = page.template ?? "page"
@@ -32,13 +40,13 @@ struct SiteRenderer: Sendable {
                                         at: page.templateAt ?? SourceLocation(file: page.source)))
                 continue
             }
-            let html = page.html
-            if name != "none" { templateNames[page.outputPath] = name }
-            planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) { () throws(FileError) -> Data in
-                if name == "none" { return Data(html.utf8) }
-                let context = contexts.context(root: Self.root(of: page.outputPath), page: contexts.fullPage(index))
-                return try templates.render(context, with: name, for: page.source)
-            })
+            if name == "none" {
+                let html = page.html
+                planned.append(PlannedFile(path: page.outputPath, origin: .generated(from: page.source)) { Data(html.utf8) })
+                continue
+            }
+            let root = Self.root(of: page.outputPath)
+            templated(page.outputPath, from: page.source, with: name) { contexts.context(root: root, page: contexts.fullPage(index)) }
         }
 
         for section in site.sections.values.sorted(by: { $0.key < $1.key }) {
@@ -52,44 +60,37 @@ struct SiteRenderer: Sendable {
             let source = section.index?.source ?? "content/\(key)"
             // One file, or one per page of the list when it is paged (Pagination).
             for pager in contexts.pagers(ofSection: key) {
-                templateNames[pager.outputPath] = name
-                planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: source)) { () throws(FileError) -> Data in
-                    let context = contexts.sectionContext(key, root: Self.root(of: pager.outputPath), pager: pager)
-                    return try templates.render(context, with: name, for: source)
-                })
+                let root = Self.root(of: pager.outputPath)
+                templated(pager.outputPath, from: source, with: name) { contexts.sectionContext(key, root: root, pager: pager) }
             }
         }
 
         if templates.has("tags") {
-            templateNames["tags/index.html"] = "tags"
-            planned.append(PlannedFile(path: "tags/index.html", origin: .generated(from: "templates/tags.mustache")) { () throws(FileError) -> Data in
-                try templates.render(contexts.tagsIndexContext(root: "../"), with: "tags", for: "tags/index.html")
-            })
+            templated("tags/index.html", from: "templates/tags.mustache", shown: "tags/index.html", with: "tags") {
+                contexts.tagsIndexContext(root: "../")
+            }
         }
         if templates.has("tag") {
             for tag in contexts.tagNames {
                 for pager in contexts.pagers(ofTag: tag) {
-                    templateNames[pager.outputPath] = "tag"
-                    planned.append(PlannedFile(path: pager.outputPath, origin: .generated(from: "templates/tag.mustache")) { () throws(FileError) -> Data in
-                        try templates.render(contexts.tagContext(tag, root: Self.root(of: pager.outputPath), pager: pager),
-                                             with: "tag", for: pager.outputPath)
-                    })
+                    let root = Self.root(of: pager.outputPath)
+                    templated(pager.outputPath, from: "templates/tag.mustache", shown: pager.outputPath, with: "tag") {
+                        contexts.tagContext(tag, root: root, pager: pager)
+                    }
                 }
             }
         }
         if templates.has("404") {
-            templateNames["404.html"] = "404"
-            planned.append(PlannedFile(path: "404.html", origin: .generated(from: "templates/404.mustache")) { () throws(FileError) -> Data in
-                try templates.render(contexts.context(root: "./", page: ["title": "Not found", "url": ""]), with: "404", for: "404.html")
-            })
+            templated("404.html", from: "templates/404.mustache", shown: "404.html", with: "404") {
+                contexts.context(root: "./", page: ["title": "Not found", "url": ""])
+            }
         }
 
         // The search page (issue 17), unless a page of the site is written there.
         if searchPage, templates.has("search"), !planned.contains(where: { $0.path == "search/index.html" }) {
-            templateNames["search/index.html"] = "search"
-            planned.append(PlannedFile(path: "search/index.html", origin: .generated(from: "templates/search.mustache")) { () throws(FileError) -> Data in
-                try templates.render(contexts.context(root: "../", page: ["title": "Search", "url": "search/"]), with: "search", for: "search/index.html")
-            })
+            templated("search/index.html", from: "templates/search.mustache", shown: "search/index.html", with: "search") {
+                contexts.context(root: "../", page: ["title": "Search", "url": "search/"])
+            }
         }
 
         // Atom feeds ([feed]) and sitemap.xml (base_url): Site/Feeds.swift.
@@ -105,7 +106,7 @@ struct SiteRenderer: Sendable {
             planned.append(PlannedFile(path: path, origin: .copied(from: "static/\(path) (of the \(starter) starter site)")) { Data(text.utf8) })
         }
         if !errors.isEmpty { throw FileErrors(errors) }
-        keepTemplateNames?(templateNames)
+        keepContexts?(PlanContexts(values: contexts, renders: renders))
         return planned
     }
 
@@ -122,6 +123,19 @@ struct SiteRenderer: Sendable {
         }
         return url.lastPathComponent
     }
+}
+
+/// A file a template renders: the template's name, and the context it renders, made when asked
+/// (by the render, on the thread that renders the file; by `pico serve --watch` to compare).
+struct TemplatedRender: Sendable {
+    let template: String
+    let context: @Sendable () -> [String: Any]
+}
+
+/// What a plan renders with: the site's contexts, and each file a template renders, by path.
+struct PlanContexts: Sendable {
+    let values: SiteContexts
+    let renders: [String: TemplatedRender]
 }
 
 /// What templates see (docs/TEMPLATES.md), built once per build and only read afterwards:

@@ -37,35 +37,20 @@ enum TemplateReads {
     /// One template on its own: a partial or parent it names inside a list is refused, since
     /// its names would be read there (partials named outside lists are checked as templates).
     static func isSafe(_ text: String) -> Bool {
-        var open = Array("{{".utf8), close = Array("}}".utf8)
-        let bytes = Array(text.utf8)
+        let (tags, complete) = TemplateTags.scan(text)
+        guard complete else { return false }
         // For each open section: whether it is inside a list of other pages.
         var scopes: [Bool] = []
-        var i = 0
-        func matches(_ delimiter: [UInt8], at index: Int) -> Bool {
-            index + delimiter.count <= bytes.count && Array(bytes[index..<index + delimiter.count]) == delimiter
-        }
-        while i < bytes.count {
-            guard matches(open, at: i) else { i += 1; continue }
-            var end = i + open.count
-            while end < bytes.count, !matches(close, at: end) { end += 1 }
-            guard end < bytes.count else { return false }
-            var tag = String(decoding: bytes[(i + open.count)..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            i = end + close.count
-            if tag.hasPrefix("{"), i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1 }
+        for tag in tags {
             let inList = scopes.last ?? false
-            guard let sigil = tag.first else { continue }
-            if "#^/>!<$=&{".contains(sigil) { tag.removeFirst() }
-            let name = tag.trimmingCharacters(in: CharacterSet(charactersIn: " }"))
-            switch sigil {
-            case "!": continue
+            let name = tag.name
+            switch tag.sigil {
+            case "!", "%": continue
             case "=":
-                let parts = name.dropLast(name.hasSuffix("=") ? 1 : 0).split(separator: " ", omittingEmptySubsequences: true)
-                guard parts.count == 2 else { return false }
-                open = Array(parts[0].utf8); close = Array(parts[1].utf8)
+                guard name.dropLast(name.hasSuffix("=") ? 1 : 0).split(separator: " ", omittingEmptySubsequences: true).count == 2 else { return false }
             case ">", "<":
                 if inList { return false }
-                if sigil == "<" { scopes.append(inList) }
+                if tag.sigil == "<" { scopes.append(inList) }
             case "$":
                 // A block's text may be rendered inside a list of the parent's.
                 scopes.append(true)
@@ -75,6 +60,7 @@ enum TemplateReads {
                 guard let leads = check(name, inList: inList, asSection: true) else { return false }
                 scopes.append(inList || leads)
             default:
+                if name.isEmpty { continue }
                 guard check(name, inList: inList, asSection: false) != nil else { return false }
             }
         }

@@ -111,6 +111,20 @@ struct TemplateSet: Sendable {
         return reached
     }
 
+    /// The names of the context a render with template `root` can look up: those of every
+    /// template it reaches (`namesReached`, `TemplateTags.names`). Nil when any value may be
+    /// read whole (`{{.}}`) or the templates reached cannot be known.
+    func namesRead(from root: String) -> TemplateNames? {
+        guard let reached = namesReached(from: root) else { return nil }
+        var names = TemplateNames()
+        for name in reached {
+            guard let text = registered[name] else { continue }
+            guard let read = TemplateTags.names(in: text) else { return nil }
+            names.formUnion(read)
+        }
+        return names
+    }
+
     /// Renders `page` (the source shown in errors) with the template `name`. A render that
     /// fails is an error naming both, never an empty page.
     func render(_ context: [String: Any], with name: String, for page: String) throws(FileError) -> Data {
@@ -200,47 +214,19 @@ enum TemplateCycles {
     }
 
     /// Every `{{>name}}` and `{{<name}}`, with its line and whether a `{{#sections}}` section
-    /// holds it. Follows set-delimiter tags (`{{=<% %>=}}`), so an include cannot hide behind
-    /// them; a comment's text is not read.
+    /// holds it (TemplateTags reads the tags: set delimiters are followed, comments not read).
     static func includes(in text: String) -> [Include] {
-        let bytes = Array(text.utf8)
-        var open = Array("{{".utf8), close = Array("}}".utf8)
         var sections: [Bool] = [] // true for `{{#sections}}`, which bounds a recursion
         var includes: [Include] = []
-        var line = 1
-        var i = 0
-        func matches(_ delimiter: [UInt8], at index: Int) -> Bool {
-            index + delimiter.count <= bytes.count && Array(bytes[index..<index + delimiter.count]) == delimiter
-        }
-        while i < bytes.count {
-            if bytes[i] == 0x0A { line += 1 }
-            guard matches(open, at: i) else { i += 1; continue }
-            let tagLine = line
-            var j = i + open.count
-            var end = j
-            while end < bytes.count, !matches(close, at: end) { end += 1 }
-            guard end < bytes.count else { break }
-            var tag = String(decoding: bytes[j..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            j = end + close.count
-            if tag.hasPrefix("{"), j < bytes.count, bytes[j] == UInt8(ascii: "}") { j += 1 } // {{{raw}}}
-            line += bytes[i..<min(j, bytes.count)].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
-            i = j
-            guard let sigil = tag.first else { continue }
-            tag.removeFirst()
-            let name = tag.trimmingCharacters(in: .whitespaces)
-            switch sigil {
-            case "#": sections.append(name == "sections")
-            case "^": sections.append(false)
-            case "$": sections.append(false)
+        for tag in TemplateTags.scan(text).tags {
+            switch tag.sigil {
+            case "#": sections.append(tag.name == "sections")
+            case "^", "$": sections.append(false)
             case "<":
-                includes.append(Include(target: name, line: tagLine, bounded: sections.contains(true)))
+                includes.append(Include(target: tag.name, line: tag.line, bounded: sections.contains(true)))
                 sections.append(false)
             case "/": if !sections.isEmpty { sections.removeLast() }
-            case ">":
-                includes.append(Include(target: name, line: tagLine, bounded: sections.contains(true)))
-            case "=":
-                let parts = name.dropLast(name.hasSuffix("=") ? 1 : 0).split(separator: " ", omittingEmptySubsequences: true)
-                if parts.count == 2 { open = Array(parts[0].utf8); close = Array(parts[1].utf8) }
+            case ">": includes.append(Include(target: tag.name, line: tag.line, bounded: sections.contains(true)))
             default: break
             }
         }
