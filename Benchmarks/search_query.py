@@ -39,9 +39,21 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'Tests', 'tools'))
 from browser import Browser, Fail  # noqa: E402
 
-PICO_JS = r'''(async (queries, runtime) => {
+PICO_JS = r'''(async (queries, runtime, trace) => {
   const out = {};
   const t0 = performance.now();
+  if (trace) {
+    window.__picoTrace = [];
+    const append = document.head.appendChild.bind(document.head);
+    document.head.appendChild = (node) => {
+      if (node.src) {
+        const entry = [node.src.slice(node.src.lastIndexOf('/') + 1), +(performance.now() - t0).toFixed(1), null];
+        window.__picoTrace.push(entry);
+        node.addEventListener('load', () => { entry[2] = +(performance.now() - t0).toFixed(1); });
+      }
+      return append(node);
+    };
+  }
   try {
     if (!window.PicoSearch) {
       await new Promise((resolve, reject) => {
@@ -58,7 +70,11 @@ PICO_JS = r'''(async (queries, runtime) => {
     const t2 = performance.now();
     const again = await PicoSearch.search(queries[0], {limit: 10});
     const t3 = performance.now();
-    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, at: [t0, t1, t2, t3].map((t) => performance.timeOrigin + t),
+    // --trace: each index file's <script> added and its load event (ms after t0) during the
+    // cold query: the gaps between one step's loads and the next step's requests are the page's own work.
+    const loads = (window.__picoTrace || []).filter((e) => e[1] < t1 - t0)
+      .concat((window.__picoMarks || []).map(([n, t]) => [n, +(t - t0).toFixed(1)]).filter((e) => e[1] <= t1 - t0));
+    return {cold: t1 - t0, next: t2 - t1, warm: t3 - t2, at: [t0, t1, t2, t3].map((t) => performance.timeOrigin + t), loads,
             hits: first.length, same: JSON.stringify(first) === JSON.stringify(again),
             top: first.slice(0, 3).map((r) => ({path: r.path, title: r.title, url: r.url, bundle: r.bundle ? r.bundle.folder : null,
                                                 snippet: (r.snippet || '').slice(0, 200)}))};
@@ -116,6 +132,7 @@ def main():
     p.add_argument('--queries', required=True, help='comma-separated; each round starts at the next one')
     p.add_argument('--page', default='index.html', help='the page opened first (under ROOT)')
     p.add_argument('--rounds', type=int, default=3)
+    p.add_argument('--trace', action='store_true', help="also print each cold query's index files: [name, requested, arrived] in ms")
     args = p.parse_args()
     root = os.path.abspath(args.root)
     queries = [q for q in args.queries.split(',') if q]
@@ -142,7 +159,14 @@ def main():
                 page.navigate(page_url)
                 pair = [q, queries[(i + 1) % len(queries)]]
                 asked = browser.mark()
-                result = page.evaluate('%s(%s, %s)' % (script, json.dumps(pair), json.dumps(runtime)), timeout=60)
+                page.send('Performance.enable')
+                before = {m['name']: m['value'] for m in page.send('Performance.getMetrics')['metrics']}
+                result = page.evaluate('%s(%s, %s, %s)' % (script, json.dumps(pair), json.dumps(runtime), json.dumps(args.trace)), timeout=60)
+                after = {m['name']: m['value'] for m in page.send('Performance.getMetrics')['metrics']}
+                # The page's main-thread time (its tasks: parsing, scripts, inflating) for the three
+                # queries: the work, which a loaded machine stretches less than the wall time.
+                result['task_ms'] = (after.get('TaskDuration', 0) - before.get('TaskDuration', 0)) * 1000
+                result['script_ms'] = (after.get('ScriptDuration', 0) - before.get('ScriptDuration', 0)) * 1000
                 if result.get('at'):
                     requests = [(e['params'].get('wallTime', 0) * 1000, e['params']['request']['url'])
                                 for e in browser.events_since(asked, 'Network.requestWillBeSent', page.session)]
@@ -157,6 +181,7 @@ def main():
                 if result.get('error'):
                     errors.append('%s: %s' % (q, result['error']))
                     continue
+                result['query'] = q
                 samples.append(result)
                 if first_result is None:
                     first_result = {'query': q, 'hits': result['hits'], 'top': result['top'], 'cold_files': result.get('cold_names')}
@@ -179,9 +204,11 @@ def main():
     print(json.dumps({
         'engine': args.engine, 'mode': args.mode, 'page': page_url,
         'cold': stats('cold'), 'next': stats('next'), 'warm': stats('warm'),
+        'task_ms': stats('task_ms'), 'script_ms': stats('script_ms'),
         'cold_files': stats('cold_files'), 'next_files': stats('next_files'), 'warm_files': stats('warm_files'),
         'repeatable': all(s.get('same', True) for s in samples),
-        'first': first_result, 'errors': errors[:5], 'error_count': len(errors),
+        'first': first_result, 'errors': errors[:5],
+        **({'trace': [{'query': s['query'], 'cold': round(s['cold'], 1), 'loads': s.get('loads')} for s in samples]} if args.trace else {}), 'error_count': len(errors),
         'console_errors': len(console), 'console': [('%s: %s' % (c['level'], c['text']))[:300] for c in console[:5]],
     }))
     return 0

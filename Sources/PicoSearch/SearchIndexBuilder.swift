@@ -30,7 +30,7 @@ public struct SearchIndexBuilder: Sendable {
     /// BM25's parameters.
     static let k1 = 1.2, b = 0.75
     /// At most this many document shards are loaded with every cold query's term shards.
-    static let hotShardLimit = 3
+    static let hotShardLimit = 2
 
     public var options: SearchOptions
     /// The bundle's language, as `index.js` names it.

@@ -130,6 +130,43 @@ import Testing
         #expect(result.status == 0 && result.stdout.contains(": PASS"), "\(result.stdout)\n\(result.stderr)")
     }
 
+    /// The pages that rank first for the common words are numbered first, in the hot document
+    /// shard the runtime loads beside the term shard: from file://, a cold query of such a word
+    /// loads search.js, index.js, one term shard and d-000.js, and no other document shard,
+    /// though its results sort last by path (the last shard, in path order).
+    @Test func aColdQueryFindsItsResultsInTheHotShardAndLoadsNoOther() throws {
+        let folder = TemporaryFolder()
+        func page(_ title: String, _ body: String) -> String {
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(title)</title></head><body><main><p>\(body)</p></main></body></html>"
+        }
+        var files = ["index.html": page("Home", "The home page.")]
+        for n in 0..<400 {
+            files["a/\(n)/index.html"] = page("P\(n)", (0..<110).map { "w\(n)x\($0)" }.joined(separator: " ") + " harbour lantern")
+        }
+        for n in 0..<3 {
+            files["z/\(n).html"] = page("Dense \(n)", Array(repeating: "harbour lantern", count: 4).joined(separator: " "))
+        }
+        let bundle = folder.path("bundle")
+        try Self.build(folder.write(files, under: "site"), into: bundle)
+        let index = try String(contentsOf: bundle.appendingPathComponent("pico-search/index.js"), encoding: .utf8)
+        #expect(index.contains("\"hot\":1}") && index.contains("\"d-002.js\""), "several document shards, one hot: \(index.suffix(200))")
+
+        let run = try TestEnvironment.run("/usr/bin/python3", [
+            TestEnvironment.repository.appendingPathComponent("Benchmarks/search_query.py").path, "pico", bundle.path,
+            "--mode", "file", "--queries", "harbour,lantern", "--rounds", "1",
+        ])
+        try #require(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let first = try #require(result["first"] as? [String: Any])
+        let top = try #require(first["top"] as? [[String: Any]])
+        #expect(top.prefix(3).compactMap { $0["path"] as? String }.sorted() == ["z/0.html", "z/1.html", "z/2.html"], "\(top)")
+        #expect((top.first?["snippet"] as? String)?.contains("<mark>harbour</mark>") == true, "\(top)")
+        let loaded = try #require(first["cold_files"] as? [String])
+        #expect(loaded.sorted() == ["d-000.js", "index.js", "search.js"] + loaded.filter { $0.hasPrefix("t-") } && loaded.filter { $0.hasPrefix("t-") }.count == 1,
+                "\(loaded)")
+        #expect(result["console_errors"] as? Int == 0, "\(result["console"] ?? "")")
+    }
+
     /// An index shard altered after the build: `pico verify` names it, pico serve refuses it,
     /// and the service worker's own check refuses it from a host that serves it as it is.
     @Test func aTamperedShardIsRefusedByVerifyAndByTheServiceWorker() throws {

@@ -262,6 +262,48 @@ import Testing
         for list in index.stems.values { #expect(list.map(\.doc) == list.map(\.doc).sorted() && Set(list.map(\.doc)).count == list.count) }
     }
 
+    /// Pages that rank first for the words of many pages are numbered first, so that the top
+    /// results of a query share the first ("hot") document shards the runtime loads with the
+    /// term shards: here five short pages dense with the common words sort last by path, and
+    /// come first.
+    @Test func pagesThatRankForTheMostWordsAreNumberedFirst() throws {
+        var builder = SearchIndexBuilder(options: SearchOptions(textChars: 200, shardBytes: 2_000))
+        let common = "harbour lantern rope tide"
+        for n in 0..<60 {
+            // Pages 40 to 59 also have "quay", and are longer: the dense pages and 40 to 44 rank for it.
+            let own = (0..<(n < 40 ? 30 : 40)).map { "w\(n)x\($0)" }.joined(separator: " ")
+            builder.add(Self.page("a/\(n)/index.html", title: "P\(n)", body: own + " " + common + (n < 40 ? "" : " quay")))
+        }
+        for n in 0..<5 {
+            builder.add(Self.page("z/\(n)/index.html", title: "Dense \(n)", body: Array(repeating: common + " quay", count: 3).joined(separator: " ")))
+        }
+        let index = try Index(builder.files())
+        // Five words rank the dense pages in their first ten; four rank the first five pages of
+        // the equal ones (by path: a/0, a/1, a/10, …); "quay" ranks 40 to 44; then the rest in
+        // path order.
+        let first = (0..<5).map { "z/\($0)/index.html" } + [0, 1, 10, 11, 12, 40, 41, 42, 43, 44].map { "a/\($0)/index.html" }
+        #expect(Array(index.docs.prefix(15).map(\.path)) == first, "\(index.docs.prefix(16).map(\.path))")
+        let rest = index.docs.dropFirst(15).map(\.path)
+        #expect(rest.count == 50 && rest == rest.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        // The ranking is BM25's whatever the numbers: the dense pages score highest for each word.
+        for word in ["harbour", "lantern", "quay"] {
+            let list = try #require(index.stems[word]).sorted { $0.score > $1.score }
+            #expect(Set(list.prefix(5).map(\.doc)) == Set(0..<5) && list[4].score > list[5].score, "\(word): \(list.prefix(6))")
+        }
+        // The shards of those fifteen pages are the hot ones (at most hotShardLimit).
+        let docs = try #require(index.index["docs"] as? [String: Any])
+        let perShard = try #require(docs["perShard"] as? Int), files = try #require(docs["files"] as? [String])
+        #expect(files.count > 3, "several document shards: \(files.count)")
+        #expect(docs["hot"] as? Int == min(SearchIndexBuilder.hotShardLimit, (15 + perShard - 1) / perShard), "\(docs)")
+    }
+
+    @Test func aSmallIndexHasOneHotShard() throws {
+        var builder = SearchIndexBuilder()
+        builder.add(Self.page("a.html", title: "Alpha", body: "text"))
+        let docs = try #require(try Index(builder.files()).index["docs"] as? [String: Any])
+        #expect(docs["hot"] as? Int == 1 && (docs["files"] as? [String])?.count == 1)
+    }
+
     @Test func theSamePagesInAnyOrderGiveTheSameBytes() {
         let pages = Self.pages(120, words: 60)
         var forward = SearchIndexBuilder(options: SearchOptions(shardBytes: 6_000))

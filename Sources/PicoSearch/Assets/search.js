@@ -30,6 +30,17 @@
     if (typeof file === 'string' && data && typeof data === 'object') arrived.set(file, data);
   }
 
+  // The first `hot` document shards hold the pages that rank first for the most words (the
+  // build numbers them so): most queries' results are there, so they are asked for beside a
+  // query's term shards, not after them, and inflated as soon as they arrive.
+  function loadHotDocuments(data) {
+    const docs = data.docs || {}, files = docs.files || [];
+    for (let i = 0; i < Math.min(docs.hot | 0, files.length); i++) {
+      const file = files[i];
+      load(file).then((shard) => storedTexts(file, shard), () => {});
+    }
+  }
+
   function load(file) {
     if (!/^[\w.-]+\.js$/.test(file)) return Promise.reject(new Error('bad index file name ' + file));
     if (arrived.has(file)) return Promise.resolve(arrived.get(file));
@@ -274,7 +285,9 @@
     if (!terms.length) return [];
     const data = await loadIndex();
     if (!data.terms || !data.terms.length) return [];
-    const matches = await Promise.all(terms.map((q) => candidates(data, q)));
+    const asked = Promise.all(terms.map((q) => candidates(data, q)));   // the term shards are on their way
+    loadHotDocuments(data);
+    const matches = await asked;
 
     // Every word (AND); when no document has them all, any of them (OR). The best `limit`
     // are kept as they come (a top-k list), not by sorting every document. For every word only
@@ -497,7 +510,7 @@
     const param = new URLSearchParams(location.search).get(input.name || 'q');
     if (param && !input.value) input.value = param;
     if (input.value.trim()) run();
-    else loadIndex().catch(() => {});             // warm: the first keystroke needs it
+    else loadIndex().then(loadHotDocuments, () => {});   // warm: the first keystroke needs them
     return { search: run };
   }
 
@@ -515,9 +528,13 @@
       if (results) attach(input, results, { address: true });
     }
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
-  else attachAll();
-  // index.js is what every query needs first: asked for now, it is on its way (or here) by the
-  // time the page's script calls search().
-  loadIndex().catch(() => {});
+  // After this script's own statements: a runtime written with its index (a drive library's)
+  // delivers it right after this function, and then index.js is not asked for at all.
+  queueMicrotask(() => {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
+    else attachAll();
+    // index.js is what every query needs first: asked for now, it is on its way (or here) by
+    // the time the page's script calls search().
+    loadIndex().catch(() => {});
+  });
 })();

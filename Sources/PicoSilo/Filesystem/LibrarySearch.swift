@@ -74,10 +74,13 @@ struct LibrarySearch {
             Self.removeEmptyJournalFolder(root)
             return outcome
         }
-        for file in builder.files(bundles: table) {
+        let files = builder.files(bundles: table)
+        for file in files {
             try FileTree.write(Data(file.bytes), to: file.path, underPath: staged)
         }
-        try FileTree.write(Data(SearchAssets.runtime.utf8), to: SearchIndexBuilder.runtimePath, underPath: staged)
+        // The library's runtime carries its index.js (the page's cold query waits for one file less).
+        let index = files.first { $0.path == SearchIndexBuilder.indexPath }?.bytes ?? []
+        try FileTree.write(Data(SearchAssets.runtime.utf8) + Data(index), to: SearchIndexBuilder.runtimePath, underPath: staged)
         Durable.flush()
         // The old index is moved aside only once the new one is whole on the drive; between the
         // two renames the library has no index for an instant, never half of one.
