@@ -534,7 +534,9 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
     else attachAll();
     // index.js is what every query needs first: asked for now, it is on its way (or here) by
-    // the time the page's script calls search().
-    loadIndex().catch(() => {});
+    // the time the page's script calls search(); then the hot document shards. d-000.js, the
+    // hottest, is in every index: it need not wait for index.js to be named.
+    loadIndex().then(loadHotDocuments, () => {});
+    load('d-000.js').then((shard) => storedTexts('d-000.js', shard), () => {});
   });
 })();
