@@ -7,8 +7,9 @@
 # is not what is measured). Then, alternating between the two, one page's text is edited
 # (a word added to a paragraph, written in place as editors that do not rename do) and the
 # page's URL is asked for again and again until the answer holds the new word: the time from
-# the save to that answer is one sample. Prints the median and the slowest of each, and the
-# ratio. PICO=path/to/pico measures that binary (build it with
+# the save to that answer is one sample. Then a new page is added to the same section and
+# deleted again (EDITS/3 times): the time from the save to the new page being served and
+# listed in its section, and from the delete to the list no longer holding it. Prints the median and the slowest of each, and the ratios. PICO=path/to/pico measures that binary (build it with
 # `swift build -c release --product pico --scratch-path .build-bench`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ pids+=($!)
 python3 - "$work" "$hugo_port" "$EDITS" <<'PY'
 import http.client, os, re, statistics, sys, time
 work, hugo_port, edits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+PAGE_CHANGES = max(3, edits // 3)
 
 def wait_for(predicate, what, seconds=600):
     end = time.monotonic() + seconds
@@ -111,6 +113,45 @@ for number in range(edits + 1):
             samples[tool].append(elapsed)
         time.sleep(0.4)
 
+# A new page in the same section, then the same page deleted: the time from the save until
+# the page is served and its section's list links it, and from the delete until the list no
+# longer does (the page's own URL is no measure there: hugo server keeps serving a deleted page
+# from memory).
+def add_then_delete(tool, client, number):
+    page = f"added-{number:03d}"
+    source = f"{os.path.dirname(sources[tool])}/{page}.md"
+    word = f"Added{number:04d}{tool}".encode()
+    link = f"{page}/".encode()  # pico writes it relative (added-000/index.html), hugo from the root
+    def listed():
+        status, body = client.get(f"{section}/")
+        return status == 200 and link in body
+    start = time.monotonic()
+    with open(source, "w") as f:
+        f.write(marker.sub(lambda m: f"{m.group(1)} {word.decode()}.", original[tool], count=1))
+    while True:
+        status, body = client.get(f"{section}/{page}/")
+        if status == 200 and word in body and listed(): break
+        if time.monotonic() - start > 30: sys.exit(f"{tool} never served the new page {section}/{page}/ in its list")
+        time.sleep(0.001)
+    added = time.monotonic() - start
+    time.sleep(0.4)
+    start = time.monotonic()
+    os.remove(source)
+    while listed():
+        if time.monotonic() - start > 30: sys.exit(f"{tool} still lists the deleted page {section}/{page}/")
+        time.sleep(0.001)
+    return added, time.monotonic() - start
+
+added = {"pico": [], "hugo": []}
+deleted = {"pico": [], "hugo": []}
+for number in range(PAGE_CHANGES + 1):
+    for tool, client in (("pico", pico), ("hugo", hugo)):
+        a, d = add_then_delete(tool, client, number)
+        if number > 0:
+            added[tool].append(a)
+            deleted[tool].append(d)
+        time.sleep(0.4)
+
 print(f"edit of {path} ({edits} edits each, after one to warm up)")
 print(f"{'':8}{'median':>10}{'slowest':>10}")
 for tool in ("pico", "hugo"):
@@ -118,5 +159,11 @@ for tool in ("pico", "hugo"):
     print(f"{tool:8}{statistics.median(values) * 1000:>8.1f} ms{max(values) * 1000:>8.1f} ms")
 p, h = statistics.median(samples["pico"]), statistics.median(samples["hugo"])
 print(f"ratio   pico/hugo {p / h:.2f}x; pico's median {p * 1000:.1f} ms (target < 100 ms: {'met' if p < 0.1 else 'MISSED'})")
+for label, samples in (("a new page in " + section, added), ("that page deleted", deleted)):
+    print(f"{label} ({PAGE_CHANGES} each, after one to warm up)")
+    for tool in ("pico", "hugo"):
+        values = samples[tool]
+        print(f"{tool:8}{statistics.median(values) * 1000:>8.1f} ms{max(values) * 1000:>8.1f} ms")
+    print(f"ratio   pico/hugo {statistics.median(samples['pico']) / statistics.median(samples['hugo']):.2f}x")
 PY
-grep -E "re-rendered|built" "$work/pico.err" | tail -3 | sed 's/^/pico: /'
+grep -E "re-rendered|built|planned again" "$work/pico.err" | tail -4 | sed 's/^/pico: /'

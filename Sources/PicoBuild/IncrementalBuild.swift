@@ -121,8 +121,8 @@ public final class WatchBuilder: @unchecked Sendable {
         self.options = options
     }
 
-    /// `pico serve --watch`: after an edit of pages' text the search index is made again on
-    /// another thread once the pages are served, and sealed in unless a newer change came
+    /// `pico serve --watch`: after a rebuild that made pages again (not a full build) the search
+    /// index is made again on another thread once the pages are served, and sealed in unless a newer change came
     /// first (whose rebuild makes it again). Off: made before `build` returns.
     public var indexesInBackground = false
     /// Told when a search index made in the background was sealed in (or why not).
@@ -151,8 +151,8 @@ public final class WatchBuilder: @unchecked Sendable {
         if let changes, let last {
             do { return try textEdit(changes, last) } catch {
                 reason = "\(error)"
-                // Pages that came or went, front matter, templates: planned again, all made again
-                // and compared, only what changed written.
+                // Pages that came or went, front matter, templates: planned again, what may have
+                // changed made again and compared, only what changed written.
                 if error is WholeBuild, let last = self.last {
                     do { return try replan(changes, last) } catch { reason = "\(error)" }
                 }
@@ -615,7 +615,11 @@ public final class WatchBuilder: @unchecked Sendable {
         clock.lap("watch: render+rewrite+compare")
         var made = changedFiles.get().sorted { $0.key < $1.key }.map { (path: $0.key, file: $0.value) }
         var now = Set(assembled.files.map(\.path))
-        if let search {
+        if search != nil, indexesInBackground {
+            // The pages are served first; the index, made again from every page's entry, follows
+            // in a second seal (indexInBackground), and the last one stays until then.
+            now.formUnion(sealing.files.map(\.path).filter { $0.hasPrefix(SearchIndexBuilder.folder + "/") })
+        } else if let search {
             let written = try search.write(assembled.searchPages, into: staging)
             now.formUnion(written.map(\.path))
             made += written.filter { sealing.file(at: $0.path) != $0 }.map { (path: $0.path, file: $0) }
@@ -637,6 +641,7 @@ public final class WatchBuilder: @unchecked Sendable {
         last = next
         seal = sealing
         derive(from: next)
+        if let search, indexesInBackground { indexInBackground(search, assembled.searchPages, generation: generation, output: build.output) }
         let rerendered = made.map(\.path).filter { PortableURLRewriter.kind(of: $0) == .html }
         return Outcome(manifest: sealed.manifest, changed: sealed.changed, rerendered: rerendered, fileCount: sealed.manifest.files.count,
                        rendered: madePages.get(), plannedAgain: true)
@@ -673,7 +678,7 @@ public final class WatchBuilder: @unchecked Sendable {
 
     /// After pages came, went or changed (the templates as they were), the files a template
     /// renders that would come out as the bundle holds them, with what they gave the last build:
-    /// the same template, reading the same values of its context (`ContextFingerprints`, under
+    /// the same template, reading the same values of its context (`ContextComparison`, under
     /// the names its templates read), at the same path, with every link leading where it did
     /// (`linksStillLead`). A text edit patched the last contexts only where no template shows
     /// another page's text, so the last contexts stand for the bytes the bundle holds.
@@ -682,23 +687,30 @@ public final class WatchBuilder: @unchecked Sendable {
         guard build.anchors.count == build.planned.count else { return [:] }
         let before = build.model.contexts.renders
         let changedPaths = Set(planned.map(\.path)).symmetricDifference(build.planned.map(\.path))
-        var fingerprints: [String: ContextFingerprints] = [:]   // by template, for the new contexts
-        var lastFingerprints: [String: ContextFingerprints] = [:]
-        var kept: [String: BundleAssembler.Made] = [:]
+        // Files that may be kept: at a path of the last plan, with its template, links unchanged.
+        var mayKeep: [(path: String, render: TemplatedRender, last: TemplatedRender, made: BundleAssembler.Made)] = []
         for file in planned {
             guard let render = renders[file.path], let last = before[file.path], last.template == render.template,
                   let index = plannedIndex[file.path], let anchors = build.anchors[index],
                   Self.linksStillLead(anchors.targets, changedPaths: changedPaths), let entry = sealing.file(at: file.path) else { continue }
-            let name = render.template
-            if fingerprints[name] == nil {
-                let names = templates.namesRead(from: name)
-                fingerprints[name] = ContextFingerprints(reading: names)
-                lastFingerprints[name] = ContextFingerprints(reading: names)
-            }
-            guard fingerprints[name]!.of(render.context()) == lastFingerprints[name]!.of(last.context()) else { continue }
-            kept[file.path] = BundleAssembler.Made(file: entry, brokenLinks: [], anchors: anchors,
-                                                   search: searchIndex[file.path].map { build.searchPages[$0] })
+            mayKeep.append((file.path, render, last, BundleAssembler.Made(file: entry, brokenLinks: [], anchors: anchors,
+                                                                             search: searchIndex[file.path].map { build.searchPages[$0] })))
         }
+        // Their contexts compared on every core, a share of them each (what a template reads is
+        // worked out once per share).
+        let candidates = mayKeep
+        let names = Dictionary(Set(candidates.map(\.render.template)).map { ($0, templates.namesRead(from: $0)) }, uniquingKeysWith: { a, _ in a })
+        let shares = stride(from: 0, to: candidates.count, by: 512).map { $0..<min($0 + 512, candidates.count) }
+        let sameInShares = Parallel.map(shares) { share -> [Int] in
+            var comparisons: [String: ContextComparison] = [:]
+            return share.filter { index in
+                let (_, render, last, _) = candidates[index]
+                if comparisons[render.template] == nil { comparisons[render.template] = ContextComparison(reading: names[render.template] ?? nil) }
+                return comparisons[render.template]!.same(render.context(), last.context())
+            }
+        }
+        var kept: [String: BundleAssembler.Made] = [:]
+        for index in sameInShares.joined() { kept[candidates[index].path] = candidates[index].made }
         return kept
     }
 

@@ -52,46 +52,77 @@ enum TemplateTags {
         return (tags, true)
     }
 
-    /// The names `text` can look up in the context it renders, and the transforms it applies
-    /// (TemplateNames). Nil when it can read a value whole, whatever its keys: the implicit
-    /// iterator (`{{.}}`, `{{#.}}`, `upper(.)`) renders the current value as it is.
+    /// The names `text` can look up in the context it renders, as paths (`site.pages` is `pages`
+    /// in `site`), and the transforms it applies (TemplateNames). Nil when it can read a value
+    /// whole, whatever its keys: the implicit iterator (`{{.}}`, `{{#.}}`, `uppercased(.)`)
+    /// renders the current value as it is; so does anything not read here.
     static func names(in text: String) -> TemplateNames? {
         var names = TemplateNames()
         for tag in scan(text).tags {
+            let opens: Bool
             switch tag.sigil {
-            case nil, "#", "^", "/", "&", "{": break
-            default: continue // partials, parents and blocks name templates; comments and delimiters nothing
+            case nil, "&", "{": opens = false
+            case "#", "^": opens = true
+            default: continue // closing tags repeat a name; partials, parents and blocks name templates
             }
-            let bytes = Array(tag.name.utf8)
-            func isNamePart(_ byte: UInt8) -> Bool { !(byte == 0x2E || byte == 0x28 || byte == 0x29 || byte == 0x2C || byte == 0x20 || byte == 0x09) }
-            var start = 0
-            for index in 0...bytes.count {
-                if index < bytes.count, isNamePart(bytes[index]) { continue }
-                if index < bytes.count, bytes[index] == 0x2E {
-                    // A dot between two parts of a name joins them; any other is the current value.
-                    guard index > start, index + 1 < bytes.count, isNamePart(bytes[index + 1]) else { return nil }
-                }
-                if index > start {
-                    let part = String(decoding: bytes[start..<index], as: UTF8.self)
-                    // `name(…)` is a transform applied to what the parentheses name.
-                    if index < bytes.count, bytes[index] == 0x28 { names.transforms.insert(part) } else { names.keys.insert(part) }
-                }
-                start = index + 1
+            // `uppercased(page.title)`: transforms around a path.
+            var name = Substring(tag.name)
+            var transformed = false
+            while let open = name.firstIndex(of: "("), name.last == ")" {
+                let transform = name[..<open].trimmingCharacters(in: .whitespaces)
+                guard !transform.isEmpty, transform.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+                names.transforms.insert(transform)
+                transformed = true
+                name = name[name.index(after: open)..<name.index(before: name.endIndex)]
             }
+            name = Substring(name.trimmingCharacters(in: .whitespaces))
+            // `first()`: a transform of the place in the list being rendered, which the lists'
+            // order and length (always compared) decide.
+            if name.isEmpty, transformed { continue }
+            // `.name` is looked up in the current value only: a path like any other here.
+            if name.first == ".", name.count > 1 { name = name.dropFirst() }
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && !$0.contains(where: { "(), \t".contains($0) }) }) else { return nil }
+            names.paths.insert(parts.map(String.init), opened: opens && !transformed, shown: !opens || transformed)
         }
         return names
     }
 }
 
-/// What a template reads of its context: the keys it names (every part of a variable's or a
-/// section's name: `site.pages` names `site` and `pages`) and the transforms it applies
-/// (`count(pages)`: `count`).
-struct TemplateNames: Hashable {
-    var keys = Set<String>()
+/// What a template reads of its context: the paths it names (`site.pages`, `title`), as a tree,
+/// and the transforms it applies (`count(pages)`: `count`).
+struct TemplateNames: Equatable {
+    var paths = NameTree()
     var transforms = Set<String>()
 
     mutating func formUnion(_ other: TemplateNames) {
-        keys.formUnion(other.keys)
+        paths.formUnion(other.paths)
         transforms.formUnion(other.transforms)
+    }
+}
+
+/// Paths of names: the root's children are the names a template looks up in any value it is
+/// rendering with (the context, and each value a section opens: Mustache climbs from one to
+/// the next until a name is found); deeper ones, the names after a dot.
+struct NameTree: Equatable {
+    var children: [String: NameTree] = [:]
+    /// Opened as a section (`{{#name}}`): the value (each element of a list) is rendered with.
+    var opened = false
+    /// Rendered as it is (`{{name}}`) or through a transform: read whole.
+    var shown = false
+
+    mutating func insert(_ path: [String], opened: Bool, shown: Bool) {
+        guard let first = path.first else {
+            self.opened = self.opened || opened
+            self.shown = self.shown || shown
+            return
+        }
+        children[first, default: NameTree()].insert(Array(path.dropFirst()), opened: opened, shown: shown)
+    }
+
+    mutating func formUnion(_ other: NameTree) {
+        opened = opened || other.opened
+        shown = shown || other.shown
+        for (name, tree) in other.children { children[name, default: NameTree()].formUnion(tree) }
     }
 }

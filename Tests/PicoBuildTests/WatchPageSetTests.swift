@@ -3,6 +3,7 @@ import Foundation
 import PicoCore
 import PicoFiles
 import PicoTestSupport
+import Synchronization
 import Testing
 
 /// `pico serve --watch` after pages came or went: only the files whose templates read something
@@ -33,12 +34,11 @@ import Testing
         try Site.expectFullBuildEquals(output, site: site, in: folder)
 
         // A deleted page: its section's list and its two neighbours (p9 also had its link to it
-        // changed), and p7, p9's other neighbour: the template shows only a neighbour's title,
-        // but it names `content` (the page's own), so p9's new text counts for p7 too.
+        // changed; p7, its other neighbour, shows only its title and URL, which did not).
         try FileManager.default.removeItem(at: site.appendingPathComponent("content/guides/p11.md"))
         try Site.edit(site, "content/guides/p9.md") { $0.replacingOccurrences(of: "/guides/p11/", with: "/guides/p13/") }
         let deleted = try builder.build(after: ["content/guides/p11.md", "content/guides/p9.md"])
-        #expect(Self.templated(deleted) == ["guides/index.html", "guides/p13/index.html", "guides/p7/index.html", "guides/p9/index.html"])
+        #expect(Self.templated(deleted) == ["guides/index.html", "guides/p13/index.html", "guides/p9/index.html"])
         #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("guides/p11").path))
         try Site.expectFullBuildEquals(output, site: site, in: folder)
     }
@@ -70,37 +70,89 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("guides/p5/index.html").path))
     }
 
-    @Test func theNamesATemplateReadsAreEveryPartOfItsTagsNames() {
+    /// With the search index made in the background (`pico serve --watch`), a new page is served
+    /// first and the index that holds its words is sealed in after; the folder then equals a
+    /// fresh full build, and again after the page is deleted.
+    @Test func aNewPagesSearchEntryIsSealedInAfterThePage() throws {
+        let folder = TemporaryFolder()
+        let site = folder.write(Site.site(), under: "site")
+        let output = site.appendingPathComponent("public")
+        let builder = WatchBuilder(.init(input: site, output: output))
+        builder.indexesInBackground = true
+        let told = Mutex<[String]>([])
+        builder.indexed = { line in told.withLock { $0.append(line) } }
+        _ = try builder.build(after: nil)
+        func indexHolds(_ word: String) throws -> Bool {
+            let root = output.appendingPathComponent("pico-search")
+            return try FileTree.walk(root).contains { try String(contentsOf: root.appendingPathComponent($0.path), encoding: .utf8).contains(word) }
+        }
+        folder.write(["content/guides/fresh.md": "---\ntitle: Fresh\ndate: 2025-01-01\n---\nZygomorphic words.\n"], under: "site")
+        let fresh = try builder.build(after: ["content/guides/fresh.md"])
+        #expect(fresh.plannedAgain && fresh.rerendered.contains("guides/fresh/index.html"))
+        builder.waitForIndex()
+        #expect(told.withLock { $0 }.contains { $0.hasPrefix("search index sealed") }, "\(told.withLock { $0 })")
+        #expect(try indexHolds("zygomorph"))
+        try Site.expectFullBuildEquals(output, site: site, in: folder)
+        try FileManager.default.removeItem(at: site.appendingPathComponent("content/guides/fresh.md"))
+        _ = try builder.build(after: ["content/guides/fresh.md"])
+        builder.waitForIndex()
+        #expect(try !indexHolds("zygomorph"))
+        try Site.expectFullBuildEquals(output, site: site, in: folder)
+    }
+
+    @Test func theNamesATemplateReadsArePathsOfItsTagsNames() {
         let names = TemplateTags.names(in: "{{page.title}} {{#site.pages}}{{{content}}}{{/site.pages}}{{> nav}}{{! a note}}{{uppercased(page.url)}}")
-        #expect(names?.keys == ["page", "title", "site", "pages", "content", "url"])
+        #expect(names?.paths.children.keys.sorted() == ["content", "page", "site"])
+        #expect(names?.paths.children["page"]?.children.keys.sorted() == ["title", "url"])
+        #expect(names?.paths.children["site"]?.children["pages"]?.opened == true)
+        #expect(names?.paths.children["content"]?.shown == true)
         #expect(names?.transforms == ["uppercased"])
-        #expect(TemplateTags.names(in: "{{=<% %>=}}<%#tags%><%name%><%/tags%>")?.keys == ["tags", "name"])
+        #expect(TemplateTags.names(in: "{{=<% %>=}}<%#tags%><%name%><%/tags%>")?.paths.children.keys.sorted() == ["name", "tags"])
         // The current value, read whole.
         #expect(TemplateTags.names(in: "{{#tags}}{{.}}{{/tags}}") == nil)
         #expect(TemplateTags.names(in: "{{#tags}}{{uppercased(.)}}{{/tags}}") == nil)
-        #expect(TemplateTags.names(in: "{{.title}}") == nil)
     }
 
-    @Test func aFingerprintChangesWithTheValuesReadAndOnlyWithThem() {
+    @Test func contextsCompareByTheValuesReadAndOnlyByThem() {
         let pages: [[String: Any]] = [["title": "A", "content": "one"], ["title": "B", "content": "two"]]
-        let context: [String: Any] = ["page": ["title": "A", "word_count": 3], "pages": pages]
-        let read = TemplateNames(keys: ["page", "pages", "title"])
-        var reading = ContextFingerprints(reading: read)
-        let base = reading.of(context)
-        // An unread key's value: the same.
+        let site: [String: Any] = ["title": "Site", "pages": pages]
+        let context: [String: Any] = ["page": ["title": "A", "word_count": 3] as [String: Any], "pages": pages, "site": site]
+        let template = "{{site.title}}: {{page.title}}<ul>{{#pages}}<li>{{title}}</li>{{/pages}}</ul>"
+        let read = TemplateTags.names(in: template)
+        var reading = ContextComparison(reading: read)
+        func variant(page: [String: Any] = ["title": "A", "word_count": 3], pages: [[String: Any]] = pages, site: [String: Any] = site) -> [String: Any] {
+            ["page": page, "pages": pages, "site": site]
+        }
+        // What is not read: a listed page's text, a word count, a key come or gone, and
+        // `site.pages` (only `site.title` is read: `pages` is looked up in the context).
         let otherContent: [[String: Any]] = [["title": "A", "content": "ONE"], ["title": "B", "content": "two"]]
-        #expect(reading.of(["page": ["title": "A", "word_count": 9], "pages": otherContent]) == base)
-        // A key that is not read, come or gone: the same unless the template counts a dictionary.
-        #expect(reading.of(["page": ["title": "A"], "pages": pages]) == base)
-        var counting = ContextFingerprints(reading: TemplateNames(keys: read.keys, transforms: ["count"]))
-        #expect(counting.of(["page": ["title": "A"], "pages": pages]) != counting.of(context))
-        // A read value, a list's order or length: not the same.
-        var fresh = ContextFingerprints(reading: read)
-        #expect(fresh.of(["page": ["title": "Z", "word_count": 3], "pages": pages]) != base)
-        #expect(fresh.of(["page": ["title": "A", "word_count": 3], "pages": Array(pages.reversed())]) != base)
-        #expect(fresh.of(["page": ["title": "A", "word_count": 3], "pages": Array(pages.prefix(1))]) != base)
+        let same1 = reading.same(variant(page: ["title": "A", "word_count": 9], pages: otherContent), context)
+        #expect(same1)
+        let same2 = reading.same(variant(page: ["title": "A"]), context)
+        #expect(same2)
+        let same3 = reading.same(variant(site: ["title": "Site", "pages": Array(pages.prefix(1))]), context)
+        #expect(same3)
+        var counting = ContextComparison(reading: TemplateTags.names(in: template + "{{count(page)}}"))
+        let same4 = counting.same(variant(page: ["title": "A"]), context)
+        #expect(!same4)
+        // What is read: a title, a list's order or length, a read key come or gone, the site's title.
+        let same5 = reading.same(variant(page: ["title": "Z", "word_count": 3]), context)
+        #expect(!same5)
+        let same6 = reading.same(variant(pages: Array(pages.reversed())), context)
+        #expect(!same6)
+        let same7 = reading.same(variant(pages: Array(pages.prefix(1))), context)
+        #expect(!same7)
+        let same8 = reading.same(variant(page: ["word_count": 3]), context)
+        #expect(!same8)
+        let same9 = reading.same(variant(pages: [["title": "A", "content": "one"], ["title": "C", "content": "two"]]), context)
+        #expect(!same9)
+        let same10 = reading.same(variant(site: ["title": "Other", "pages": pages]), context)
+        #expect(!same10)
         // Reading every key: the content counts.
-        var whole = ContextFingerprints(reading: nil)
-        #expect(whole.of(context) != whole.of(["page": ["title": "A", "word_count": 3], "pages": otherContent]))
+        var whole = ContextComparison(reading: nil)
+        let same11 = whole.same(context, variant(pages: otherContent))
+        #expect(!same11)
+        let same12 = whole.same(context, context)
+        #expect(same12)
     }
 }
