@@ -31,6 +31,15 @@ import Testing
         return files
     }
 
+    /// `files` written under `folder` and built once by a WatchBuilder, as `pico serve --watch` starts.
+    static func watching(_ files: [String: String], in folder: TemporaryFolder) throws -> (site: URL, output: URL, builder: WatchBuilder) {
+        let site = folder.write(files, under: "site")
+        let output = site.appendingPathComponent("public")
+        let builder = WatchBuilder(.init(input: site, output: output))
+        _ = try builder.build(after: nil)
+        return (site, output, builder)
+    }
+
     /// Every file of two folders, compared byte for byte.
     static func expectSameFiles(_ a: URL, _ b: URL, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let left = try FileTree.walk(a).map(\.path), right = try FileTree.walk(b).map(\.path)
@@ -84,10 +93,7 @@ import Testing
     /// byte a fresh full build's.
     @Test func changesOtherPagesShowArePlannedAgainAndEqualAFullBuild() throws {
         let folder = TemporaryFolder()
-        let site = folder.write(Self.site(), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Self.watching(Self.site(), in: folder)
         // A title is shown in the lists and by the neighbours.
         try Self.edit(site, "content/notes/p6.md") { $0.replacingOccurrences(of: "title: Page 6", with: "title: Renamed") }
         let renamed = try builder.build(after: ["content/notes/p6.md"])
@@ -133,10 +139,7 @@ import Testing
         let folder = TemporaryFolder()
         var files = Self.site()
         files["static/notes.txt"] = "notes"
-        let site = folder.write(files, under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Self.watching(files, in: folder)
         // `sed -i` writes content/notes/sedAbc12 and renames it over the page.
         try Self.edit(site, "content/notes/p4.md") { $0 + "\nSed was here.\n" }
         #expect(try builder.build(after: ["content/notes/p4.md", "content/notes/sedAbc12"]).rerendered == ["notes/p4/index.html"])
@@ -153,10 +156,7 @@ import Testing
         var templates = Self.safeTemplates
         templates["templates/section.mustache"] = "<!doctype html><html><head><title>{{page.title}}</title></head><body>{{#pages}}<article>{{{summary}}} ({{reading_time}} min)</article>{{/pages}}</body></html>\n"
         let folder = TemporaryFolder()
-        let site = folder.write(Self.site(templates), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Self.watching(Self.site(templates), in: folder)
         try Self.edit(site, "content/notes/p2.md") { $0.replacingOccurrences(of: "## Part\n\nText of page 2", with: "## Part\n\nA new first paragraph of page 2") }
         let outcome = try builder.build(after: ["content/notes/p2.md"])
         #expect(outcome.plannedAgain && outcome.rerendered.contains("notes/index.html"))
@@ -168,10 +168,7 @@ import Testing
         var templates = Self.safeTemplates
         templates["pico.toml"] = "title = \"Watch\"\nlanguage = \"en\"\n[feed]\nfull_content = true\n"
         let folder = TemporaryFolder()
-        let site = folder.write(Self.site(templates), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Self.watching(Self.site(templates), in: folder)
         try Self.edit(site, "content/notes/p22.md") { $0.replacingOccurrences(of: "More words here.", with: "Fed words.") }
         let outcome = try builder.build(after: ["content/notes/p22.md"])
         #expect(outcome.plannedAgain && outcome.changed?.contains("atom.xml") == true)
@@ -254,10 +251,7 @@ import Testing
     /// folder served. An in-place write and an editor's save by rename both reach the output.
     @Test func theWatcherRebuildsAnEditedPageAndTheOutputEqualsAFullBuild() throws {
         let folder = TemporaryFolder()
-        let site = folder.write(Self.site(), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Self.watching(Self.site(), in: folder)
         let watcher = try SiteWatcher(site: site, output: output)
         let outcomes = Mutex<[WatchBuilder.Outcome]>([])
         let finished = Mutex(false)

@@ -21,10 +21,7 @@ import Testing
 
     @Test func aNewPageRendersItsSectionsListAndItsNeighbourAlone() throws {
         let folder = TemporaryFolder()
-        let site = folder.write(Site.site(), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Site.watching(Site.site(), in: folder)
         // The newest guide: next to p23, the newest before it, at the end of the list.
         folder.write(["content/guides/fresh.md": "---\ntitle: Fresh\ndate: 2025-01-01\n---\nNew.\n"], under: "site")
         let fresh = try builder.build(after: ["content/guides/fresh.md"])
@@ -52,10 +49,7 @@ import Testing
         templates["templates/section.mustache"] = "<!doctype html><html><head><title>{{page.title}}</title></head><body>"
             + "<p>{{#site.pages}}<a href=\"{{root}}{{url}}\">{{title}}</a>{{/site.pages}}</p></body></html>\n"
         let folder = TemporaryFolder()
-        let site = folder.write(Site.site(templates), under: "site")
-        let output = site.appendingPathComponent("public")
-        let builder = WatchBuilder(.init(input: site, output: output))
-        _ = try builder.build(after: nil)
+        let (site, output, builder) = try Site.watching(Site.site(templates), in: folder)
         folder.write(["content/guides/fresh.md": "---\ntitle: Fresh\ndate: 2025-01-01\ntags: [t1]\n---\nNew.\n"], under: "site")
         let fresh = try builder.build(after: ["content/guides/fresh.md"])
         // Pages tagged t1 (N % 3 == 1) show its count; every list shows every page.
