@@ -686,13 +686,13 @@ public final class WatchBuilder: @unchecked Sendable {
                                       build: RetainedBuild, sealing: IncrementalSeal) -> [String: BundleAssembler.Made] {
         guard build.anchors.count == build.planned.count else { return [:] }
         let before = build.model.contexts.renders
-        let changedPaths = Set(planned.map(\.path)).symmetricDifference(build.planned.map(\.path))
+        let changed = ChangedPaths(Set(planned.map(\.path)).symmetricDifference(build.planned.map(\.path)))
         // Files that may be kept: at a path of the last plan, with its template, links unchanged.
         var mayKeep: [(path: String, render: TemplatedRender, last: TemplatedRender, made: BundleAssembler.Made)] = []
         for file in planned {
             guard let render = renders[file.path], let last = before[file.path], last.template == render.template,
                   let index = plannedIndex[file.path], let anchors = build.anchors[index],
-                  Self.linksStillLead(anchors.targets, changedPaths: changedPaths), let entry = sealing.file(at: file.path) else { continue }
+                  Self.linksStillLead(anchors.targets, changed: changed), let entry = sealing.file(at: file.path) else { continue }
             mayKeep.append((file.path, render, last, BundleAssembler.Made(file: entry, brokenLinks: [], anchors: anchors,
                                                                              search: searchIndex[file.path].map { build.searchPages[$0] })))
         }
@@ -714,28 +714,36 @@ public final class WatchBuilder: @unchecked Sendable {
         return kept
     }
 
-    /// Whether links that led to `targets` lead there still after the bundle paths `changedPaths`
+    /// Whether links that led to `targets` lead there still after the bundle paths `changed.paths`
     /// came or went: none led to one that went, and none can now find a file it did not find
     /// before (PortableURLRewriter tries a path, then the folder's index names in order; a file
     /// that came in the folder of a target that is an index could be found first).
-    static func linksStillLead(_ targets: [String], changedPaths: Set<String>) -> Bool {
-        guard !changedPaths.isEmpty else { return true }
-        var changedIndexFolders = Set<Substring>()
-        for path in changedPaths {
-            let (folder, name) = Self.split(path)
-            if PortableURLRewriter.indexNames.contains(String(name)) { changedIndexFolders.insert(folder) }
-        }
+    static func linksStillLead(_ targets: [String], changed: ChangedPaths) -> Bool {
+        guard !changed.paths.isEmpty else { return true }
         for target in targets {
-            if changedPaths.contains(target) { return false }
+            if changed.paths.contains(target) { return false }
             let (folder, name) = Self.split(target)
             if PortableURLRewriter.indexNames.contains(String(name)),
-               changedIndexFolders.contains(folder) || changedPaths.contains(String(folder)) { return false }
+               changed.indexFolders.contains(folder) || changed.paths.contains(String(folder)) { return false }
         }
         return true
     }
 
+    /// The bundle paths that came or went, and the folders of those that are a folder's index.
+    struct ChangedPaths {
+        let paths: Set<String>
+        let indexFolders: Set<Substring>
+        init(_ paths: Set<String>) {
+            self.paths = paths
+            indexFolders = Set(paths.compactMap { path in
+                let (folder, name) = WatchBuilder.split(path)
+                return PortableURLRewriter.indexNames.contains(String(name)) ? folder : nil
+            })
+        }
+    }
+
     /// `a/b/index.html` → (`a/b`, `index.html`); `index.html` → (``, `index.html`).
-    private static func split(_ path: String) -> (folder: Substring, name: Substring) {
+    static func split(_ path: String) -> (folder: Substring, name: Substring) {
         guard let slash = path.lastIndex(of: "/") else { return ("", path[...]) }
         return (path[..<slash], path[path.index(after: slash)...])
     }
