@@ -27,18 +27,27 @@ final class TermCounter: @unchecked Sendable {
 
 /// The words and stems a `TermCounter` has met, and the counts of the page being counted.
 struct WordTable {
+    /// A word met before: where its bytes are, its hash, its stem's number, whether the stem
+    /// differs from it and the last page it was listed for as such. One struct, so a word of
+    /// the text costs one look into one array.
+    private struct Entry {
+        var hash: UInt64
+        var start: Int32
+        var length: Int32
+        var stem: Int32
+        var seen: UInt32
+        var differs: Bool
+    }
     /// Open addressing over the words' bytes: entry number + 1, 0 for empty; a power of two long.
     private var slots = [Int32](repeating: 0, count: 1 << 12)
+    private var entries: [Entry] = []
     private var wordBytes: [UInt8] = []
-    private var wordStart: [Int32] = [], wordLength: [Int32] = [], wordHash: [UInt64] = []
-    /// Each word's stem number, its text, and whether its stem differs from it.
-    private var wordStem: [Int32] = [], wordText: [String] = [], wordDiffers: [Bool] = []
+    private var wordText: [String] = []
     private var stems: [String] = [], stemHashes: [UInt64] = []
     private var stemNumbers: [String: Int32] = [:]
     /// The page being counted: counts by stem number, the stems and differing words it has.
     private var counts: [Int32] = []
     private var touched: [Int32] = []
-    private var wordSeen: [UInt32] = []
     private var differing: [Int32] = []
     private var page: UInt32 = 0
     private var length = 0
@@ -47,10 +56,10 @@ struct WordTable {
     static let wordLimit = 100_000
 
     mutating func begin() {
-        if wordStem.count > Self.wordLimit { forgetWords() }
+        if entries.count > Self.wordLimit { forgetWords() }
         page &+= 1
         if page == 0 {
-            for i in wordSeen.indices { wordSeen[i] = 0 }
+            for i in entries.indices { entries[i].seen = 0 }
             page = 1
         }
         touched.removeAll(keepingCapacity: true)
@@ -60,17 +69,20 @@ struct WordTable {
 
     mutating func add(_ text: UnsafeBufferPointer<UInt8>, weight: Int32, stemmer: Stemmer?) {
         guard weight > 0 else { return }
-        Tokenizer.forEachWord(in: text) { word in
-            let number = Int(self.number(of: word, stemmer: stemmer))
-            if wordSeen[number] != page {
-                wordSeen[number] = page
-                if wordDiffers[number] { differing.append(Int32(number)) }
+        var words = 0
+        Tokenizer.forEachWord(in: text) { word, hash in
+            let number = Int(self.number(of: word, hash: hash, stemmer: stemmer))
+            let entry = entries[number]
+            if entry.differs, entry.seen != page {
+                entries[number].seen = page
+                differing.append(Int32(number))
             }
-            let stem = Int(wordStem[number])
-            if counts[stem] == 0 { touched.append(Int32(stem)) }
+            let stem = Int(entry.stem)
+            if counts[stem] == 0 { touched.append(entry.stem) }
             counts[stem] += weight
-            length += Int(weight)
+            words += 1
         }
+        length += words * Int(weight)
     }
 
     mutating func finish() -> (stems: [SearchPage.Term], words: [SearchPage.Word], length: Int) {
@@ -80,33 +92,32 @@ struct WordTable {
             found.append(SearchPage.Term(stem: stems[Int(stem)], count: counts[Int(stem)], hash: stemHashes[Int(stem)]))
             counts[Int(stem)] = 0
         }
-        let words = differing.map { SearchPage.Word(word: wordText[Int($0)], stem: stems[Int(wordStem[Int($0)])], hash: wordHash[Int($0)]) }
+        let words = differing.map { number in
+            let entry = entries[Int(number)]
+            return SearchPage.Word(word: wordText[Int(number)], stem: stems[Int(entry.stem)], hash: entry.hash)
+        }
         return (found, words, length)
     }
 
-    /// FNV-1a of a term's UTF-8: words are short, and the tables are private to the process.
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return hash
-    }
+    /// The hash the index files a term under: FNV-1a of its UTF-8 (`Tokenizer.hash`).
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { Tokenizer.hash(bytes) }
 
-    private mutating func number(of word: UnsafeBufferPointer<UInt8>, stemmer: Stemmer?) -> Int32 {
-        let hash = Self.hash(word)
+    private mutating func number(of word: UnsafeBufferPointer<UInt8>, hash: UInt64, stemmer: Stemmer?) -> Int32 {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = slots[slot]
             if entry == 0 { break }
             let number = Int(entry - 1)
-            if wordHash[number] == hash, Int(wordLength[number]) == word.count,
-               wordBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(wordStart[number]), word.baseAddress!, word.count) == 0 }) {
+            let known = entries[number]
+            if known.hash == hash, Int(known.length) == word.count,
+               wordBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(known.start), word.baseAddress!, word.count) == 0 }) {
                 return Int32(number)
             }
             slot = (slot + 1) & mask
         }
         // A word not met before: stemmed once, its stem numbered.
-        let number = Int32(wordStem.count)
+        let number = Int32(entries.count)
         let text = String(decoding: word, as: UTF8.self)
         let stem = stemmer?.stem(utf8: word) ?? text
         let stemNumber: Int32
@@ -120,24 +131,20 @@ struct WordTable {
             stemNumbers[stem] = stemNumber
             counts.append(0)
         }
-        wordStart.append(Int32(wordBytes.count))
+        entries.append(Entry(hash: hash, start: Int32(wordBytes.count), length: Int32(word.count), stem: stemNumber,
+                             seen: 0, differs: stem != text))
         wordBytes.append(contentsOf: word)
-        wordLength.append(Int32(word.count))
-        wordHash.append(hash)
-        wordStem.append(stemNumber)
         wordText.append(text)
-        wordDiffers.append(stem != text)
-        wordSeen.append(0)
         slots[slot] = number + 1
-        if wordStem.count * 2 > slots.count { grow() }
+        if entries.count * 2 > slots.count { grow() }
         return number
     }
 
     private mutating func grow() {
         slots = [Int32](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for number in wordHash.indices {
-            var slot = Int(truncatingIfNeeded: wordHash[number]) & mask
+        for number in entries.indices {
+            var slot = Int(truncatingIfNeeded: entries[number].hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(number + 1)
         }
@@ -145,9 +152,9 @@ struct WordTable {
 
     private mutating func forgetWords() {
         slots = [Int32](repeating: 0, count: 1 << 12)
+        entries = []
         wordBytes = []
-        wordStart = []; wordLength = []; wordHash = []
-        wordStem = []; wordText = []; wordDiffers = []; wordSeen = []
+        wordText = []
         stems = []; stemHashes = []; stemNumbers = [:]; counts = []
     }
 }

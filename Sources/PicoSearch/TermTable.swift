@@ -8,21 +8,41 @@ struct TermTable {
     var scoreRange = (lowest: 0.0, highest: 0.0)
 
     init(_ docs: [SearchPage]) {
-        // Stems and words numbered by the hashes their pages computed, postings gathered in
-        // document order (the pages come sorted), so the merge hashes no String.
+        // Stems and words numbered by the hashes their pages computed, so the merge hashes no
+        // String. Postings in flat arrays, each stem's a stretch in document order (the pages
+        // come sorted): one pass numbers each page's terms and counts every stem's documents,
+        // a second files the postings where their stem's stretch says.
         var stems = HashedNames(), words = HashedNames()
-        var postings: [[(doc: Int32, tf: Int32)]] = []
         var wordStems: [String] = []
+        var termStem: [Int32] = []
+        termStem.reserveCapacity(docs.reduce(0) { $0 + $1.terms.count })
+        var documents: [Int32] = []
         var totalLength = 0
-        for (number, page) in docs.enumerated() {
+        for page in docs {
             totalLength += page.length
             for term in page.terms {
                 let (index, isNew) = stems.number(term.stem, hash: term.hash)
-                if isNew { postings.append([]) }
-                postings[index].append((Int32(number), term.count))
+                if isNew { documents.append(0) }
+                documents[index] += 1
+                termStem.append(Int32(index))
             }
             for word in page.surfaceWords where words.number(word.word, hash: word.hash).isNew {
                 wordStems.append(word.stem)
+            }
+        }
+        var starts = [Int](repeating: 0, count: documents.count + 1)
+        for index in documents.indices { starts[index + 1] = starts[index] + Int(documents[index]) }
+        var next = Array(starts.dropLast())
+        var postingDoc = [Int32](repeating: 0, count: termStem.count)
+        var postingTF = [Int32](repeating: 0, count: termStem.count)
+        var position = 0
+        for (number, page) in docs.enumerated() {
+            for term in page.terms {
+                let stem = Int(termStem[position])
+                postingDoc[next[stem]] = Int32(number)
+                postingTF[next[stem]] = term.count
+                next[stem] += 1
+                position += 1
             }
         }
         let count = Double(docs.count)
@@ -30,41 +50,38 @@ struct TermTable {
         let norms = docs.map { SearchIndexBuilder.k1 * (1 - SearchIndexBuilder.b + SearchIndexBuilder.b * Double($0.length) / average) }
         // BM25 of each (stem, doc), then quantized on a log scale between the smallest and the
         // largest of the index.
-        var scores: [[Double]] = []
-        scores.reserveCapacity(postings.count)
+        var scores = [Double](repeating: 0, count: termStem.count)
         var largest = 0.0, smallest = Double.infinity
-        for list in postings {
-            let df = Double(list.count)
+        for stem in documents.indices {
+            let df = Double(documents[stem])
             let idf = log(1 + (count - df + 0.5) / (df + 0.5))
-            var row: [Double] = []
-            row.reserveCapacity(list.count)
-            for (doc, tf) in list {
-                let f = Double(tf)
-                let score = idf * f * (SearchIndexBuilder.k1 + 1) / (f + norms[Int(doc)])
-                row.append(score)
+            for at in starts[stem]..<starts[stem + 1] {
+                let f = Double(postingTF[at])
+                let score = idf * f * (SearchIndexBuilder.k1 + 1) / (f + norms[Int(postingDoc[at])])
+                scores[at] = score
                 largest = max(largest, score)
                 smallest = min(smallest, score)
             }
-            scores.append(row)
         }
         if largest > 0 { scoreRange = (smallest, largest) }
         let range = scoreRange
         var entries: [(key: String, order: [UInt8], stem: [UInt8]?, word: [UInt8]?)] = []
         entries.reserveCapacity(stems.names.count + words.names.count)
-        var stemAt: [Int: Int] = [:]
+        var stemAt = [Int](repeating: 0, count: stems.names.count)
         var bytes: [UInt8] = []
         for (index, stem) in stems.names.enumerated() {
             bytes.removeAll(keepingCapacity: true)
             var previous: Int32 = 0
-            for (position, posting) in postings[index].enumerated() {
-                Varint.append(UInt64(posting.doc - (position == 0 ? 0 : previous)), to: &bytes)
-                Varint.append(UInt64(Self.quantized(scores[index][position], between: range.lowest, and: range.highest)), to: &bytes)
-                previous = posting.doc
+            for at in starts[index]..<starts[index + 1] {
+                let doc = postingDoc[at]
+                Varint.append(UInt64(doc - previous), to: &bytes)
+                Varint.append(UInt64(Self.quantized(scores[at], between: range.lowest, and: range.highest)), to: &bytes)
+                previous = doc
             }
             var json = JSONWriter()
             json.string(stem)
             json.raw(":\"")
-            json.raw(Data(bytes).base64EncodedString())
+            Base64.append(bytes, to: &json.bytes)
             json.raw("\"")
             stemAt[index] = entries.count
             entries.append((stem, Self.utf16Order(stem), json.bytes, nil))
@@ -75,8 +92,8 @@ struct TermTable {
             json.raw(":")
             json.string(wordStems[index])
             // A word that is also a stem shares its key.
-            if let stem = stems.find(word, hash: words.hashes[index]), let at = stemAt[stem] {
-                entries[at].word = json.bytes
+            if let stem = stems.find(word, hash: words.hashes[index]) {
+                entries[stemAt[stem]].word = json.bytes
             } else {
                 entries.append((word, Self.utf16Order(word), nil, json.bytes))
             }
@@ -140,7 +157,7 @@ struct TermTable {
 }
 
 /// Names numbered in the order first given, found by a hash computed beforehand (open
-/// addressing; the hash must be the same for the same name, `TermCounter.hash`).
+/// addressing; the hash must be the same for the same name, `Tokenizer.hash`).
 struct HashedNames {
     private(set) var names: [String] = []
     private(set) var hashes: [UInt64] = []
@@ -179,5 +196,33 @@ struct HashedNames {
             slot = (slot + 1) & mask
         }
         return nil
+    }
+}
+
+/// Base64 (standard alphabet, padded: what `Data.base64EncodedString()` writes) appended to a
+/// byte buffer, with no Data or String in between (one per stem of the index).
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(alphabet[Int(value >> 18)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(alphabet[Int(value >> 6 & 63)])
+            out.append(alphabet[Int(value & 63)])
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let value = UInt32(bytes[index]) << 16
+            out += [alphabet[Int(value >> 18)], alphabet[Int(value >> 12 & 63)], 0x3D, 0x3D]
+        case 2:
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            out += [alphabet[Int(value >> 18)], alphabet[Int(value >> 12 & 63)], alphabet[Int(value >> 6 & 63)], 0x3D]
+        default: break
+        }
     }
 }
