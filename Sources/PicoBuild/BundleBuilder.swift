@@ -144,7 +144,7 @@ public struct BundleBuilder: Sendable {
 
             // search: the index of every page, from what the pass took of each.
             if let search {
-                do { files += try search.write(assembled.searchPages, into: staging.url) } catch { throw FileErrors([error]) }
+                do { files = files.replacing(with: try search.write(assembled.searchPages, into: staging.url)) } catch { throw FileErrors([error]) }
                 clock.lap("search")
             }
 

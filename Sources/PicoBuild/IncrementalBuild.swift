@@ -591,6 +591,10 @@ public final class WatchBuilder: @unchecked Sendable {
                 return BundleAssembler.Made(file: entry, brokenLinks: [])
             }
             if let kept = unchanged[file.path] { return kept }
+            // The runtime the bundle holds carries the last index: the index stage makes it again.
+            if search != nil, file.path == SearchIndexBuilder.runtimePath, let entry = known.file(at: file.path) {
+                return BundleAssembler.Made(file: entry, brokenLinks: [])
+            }
             if PortableURLRewriter.kind(of: file.path) == .html { madePages.add(file.path) }
             var content = try render.content(of: file)
             let brokenLinks = rewriteLinks.rewrite(&content, of: file)

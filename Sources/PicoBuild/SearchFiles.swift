@@ -37,7 +37,8 @@ extension SiteConfig {
 /// The search stage of the build: `plan` adds the runtime and the search page to the planned
 /// files (before links are checked, so a search box's link to `search/index.html` resolves);
 /// the per-file pass hands each page's `SearchPage` (extracted from the bytes it wrote, never
-/// read again); `write` builds the index from them into the staging folder, before the seal.
+/// read again); `write` builds the index from them into the staging folder, before the seal,
+/// and writes the runtime again carrying its `index.js` (one file less before a cold query).
 struct SearchFiles: Sendable {
     var settings: SearchSettings
     /// The bundle's language: pico.toml's, or a finished site's `<html lang>` of index.html.
@@ -72,11 +73,16 @@ struct SearchFiles: Sendable {
         return SearchPage.extract(html: bytes, path: path, defaultLanguage: language)
     }
 
-    /// The index files, written into `folder`: made, written and hashed on every core.
+    /// The index files and the runtime carrying `index.js`, written into `folder` (over the
+    /// plain runtime the per-file pass wrote there): made, written and hashed on every core.
+    /// Their entries replace the planned runtime's (`BundleFile.replacing`).
     func write(_ pages: [SearchPage], into folder: URL) throws(FileError) -> [BundleFile] {
         var builder = SearchIndexBuilder(options: SearchOptions(textChars: settings.textChars), language: language)
         for page in pages { builder.add(page) }
-        let files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
+        var files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
+        if let index = files.first(where: { $0.path == SearchIndexBuilder.indexPath }) {
+            files.append((SearchIndexBuilder.runtimePath, SearchAssets.runtime(carrying: index.bytes)))
+        }
         let root = folder.path
         let written = Parallel.map(files) { file -> Result<BundleFile, FileError> in
             let data = Data(file.bytes)
@@ -88,5 +94,15 @@ struct SearchFiles: Sendable {
             return .success(BundleFile(path: file.path, size: data.count, sha256: SHA256Hex.of(data), type: MediaType.of(path: file.path)))
         }
         return try written.map { result throws(FileError) in try result.get() }
+    }
+}
+
+extension [BundleFile] {
+    /// These entries with those of `newer` in place of the ones at the same paths, and the rest
+    /// of `newer` after them.
+    func replacing(with newer: [BundleFile]) -> [BundleFile] {
+        let byPath = Dictionary(newer.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
+        let held = Set(map(\.path))
+        return map { byPath[$0.path] ?? $0 } + newer.filter { !held.contains($0.path) }
     }
 }

@@ -29,8 +29,10 @@ public struct SearchIndexBuilder: Sendable {
     public static let format = "pico-search/1"
     /// BM25's parameters.
     static let k1 = 1.2, b = 0.75
-    /// At most this many document shards are loaded with every cold query's term shards.
-    static let hotShardLimit = 2
+    /// At most this many document shards are loaded with every cold query's term shards: on the
+    /// 10,000-page corpus from file://, two (128 KB more for every query) made cold queries
+    /// slower than one (median 65 against 51 ms, in one run).
+    static let hotShardLimit = 1
 
     public var options: SearchOptions
     /// The bundle's language, as `index.js` names it.
