@@ -139,20 +139,54 @@ struct TermTable {
     }
 
     /// Range shards of about `limit` bytes; the first begins at "" so every key has one.
-    func shards(limit: Int) -> [Shard] {
+    /// A shard ends, among the keys that fill it to at least `fill` of the limit, before the
+    /// key sharing the shortest prefix with the one before it (the last such): a query word's
+    /// keys, the keys it is a prefix of and the stems that are a prefix of it (at least three
+    /// characters, docs/FORMAT.md) then come from one shard, where a cut inside "offli…" made
+    /// "offline" load two.
+    func shards(limit: Int, fill: Double = 0.85) -> [Shard] {
+        let sizes = keys.map { ($0.stem?.count ?? 0) + ($0.word?.count ?? 0) + 2 }
+        var shared = [Int](repeating: 0, count: keys.count)
+        for index in keys.indices.dropFirst() { shared[index] = Self.sharedPrefix(keys[index - 1].key, keys[index].key) }
         var shards: [Shard] = []
         var start = 0, size = 0
-        for (index, entry) in keys.enumerated() {
-            let entrySize = (entry.stem?.count ?? 0) + (entry.word?.count ?? 0) + 2
-            if size > 0, size + entrySize > limit {
-                shards.append(Shard(first: shards.isEmpty ? "" : keys[start].key, keys: keys[start..<index]))
-                start = index
-                size = 0
-            }
-            size += entrySize
+        // A shard is named by the shortest beginning of its first key that sorts after the key
+        // before it: a word that is not a key ("portab", or the stem "por" tried for it) is then
+        // looked for in the shard of the keys it begins, not in the one before.
+        func first(at index: Int) -> String {
+            index == 0 ? "" : String(String.UnicodeScalarView(keys[index].key.unicodeScalars.prefix(shared[index] + 1)))
         }
-        shards.append(Shard(first: shards.isEmpty ? "" : (start < keys.count ? keys[start].key : ""), keys: keys[start..<keys.count]))
+        func cut(at end: Int) {
+            shards.append(Shard(first: first(at: start), keys: keys[start..<end]))
+            start = end
+        }
+        for index in keys.indices {
+            if size > 0, size + sizes[index] > limit {
+                // Candidates: each end in start+1...index that leaves the shard at least `fill` full.
+                var end = index, best = shared[index], filled = size
+                var candidate = index
+                while candidate - 1 > start, Double(filled - sizes[candidate - 1]) >= fill * Double(limit) {
+                    candidate -= 1
+                    filled -= sizes[candidate]
+                    if shared[candidate] < best { best = shared[candidate]; end = candidate }
+                }
+                size -= sizes[start..<end].reduce(0, +)
+                cut(at: end)
+            }
+            size += sizes[index]
+        }
+        shards.append(Shard(first: start < keys.count ? first(at: start) : "", keys: keys[start..<keys.count]))
         return shards
+    }
+
+    /// The characters two keys begin with alike.
+    static func sharedPrefix(_ a: String, _ b: String) -> Int {
+        var count = 0
+        for (x, y) in zip(a.unicodeScalars, b.unicodeScalars) {
+            guard x == y else { break }
+            count += 1
+        }
+        return count
     }
 }
 

@@ -262,6 +262,34 @@ import Testing
         for list in index.stems.values { #expect(list.map(\.doc) == list.map(\.doc).sorted() && Set(list.map(\.doc)).count == list.count) }
     }
 
+    /// A term shard ends where its keys change early: the words here are two to four syllables of
+    /// two letters, so a six-letter beginning ("kalomi") has about 200 bytes of keys, and the
+    /// 15 % of a shard its end may move back over (1,200 bytes) always holds a change within
+    /// the first three syllables. A cut by size alone falls inside such a run.
+    @Test func aTermShardEndsWhereItsKeysShareTheShortestBeginning() throws {
+        let table = TermTable(Self.pages(300, words: 120))
+        for fill in [0.85, 1.0] {
+            let shards = table.shards(limit: 8_000, fill: fill)
+            #expect(shards.count > 8)
+            let shared = zip(shards, shards.dropFirst()).map { TermTable.sharedPrefix($0.keys.last!.key, $1.first) }
+            // Each shard is named by the shortest beginning of its first key after the key before.
+            for (before, shard) in zip(shards, shards.dropFirst()) {
+                let last = before.keys.last!.key, first = shard.keys.first!.key
+                #expect(first.hasPrefix(shard.first) && shard.first.count == TermTable.sharedPrefix(last, first) + 1, "\(last) | \(shard.first) | \(first)")
+                #expect(last.utf16.lexicographicallyPrecedes(shard.first.utf16))
+            }
+            if fill < 1 {
+                #expect(shared.allSatisfy { $0 <= 4 }, "characters shared across each cut: \(shared)")
+                for shard in shards.dropLast() {
+                    let bytes = shard.keys.reduce(0) { $0 + ($1.stem?.count ?? 0) + ($1.word?.count ?? 0) + 2 }
+                    #expect(bytes <= 8_000 && bytes >= 6_800, "\(shard.first): \(bytes) bytes")
+                }
+            } else {
+                #expect(shared.filter { $0 > 4 }.count > shards.count / 4, "by size alone many cuts fall inside a run: \(shared)")
+            }
+        }
+    }
+
     /// Pages that rank first for the words of many pages are numbered first, so that the top
     /// results of a query share the first ("hot") document shards the runtime loads with the
     /// term shards: here five short pages dense with the common words sort last by path, and
