@@ -20,6 +20,9 @@ public protocol BundleReader: Sendable {
     /// Changes when the bundle's manifest may have changed (a folder rebuilt or replaced);
     /// nil for bundles that do not change while read.
     func manifestStamp() async -> String?
+    /// Lets go of the connections the reader holds (an HTTP client must be shut down before it
+    /// goes away); called once, when nothing reads any more.
+    func close() async
 }
 
 /// One file being read, in pieces, so that no reader ever has to hold a whole file.
@@ -35,6 +38,9 @@ extension BundleManifest {
 
 extension BundleReader {
     public func manifestStamp() async -> String? { nil }
+
+    /// Readers of local files hold nothing to let go of.
+    public func close() async {}
 
     /// A whole small file (the describing files), or nil when it is not there. Reading stops
     /// past `limit` bytes, so a 2 GiB "manifest" costs no more than a real one.

@@ -106,8 +106,12 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("Serving \(source.description) at \(address)  (Ctrl-C stops)\n".utf8))
             }
         } catch {
+            await source.close()
             Terminal.fail(error)
         }
+        // After Ctrl-C or SIGTERM the server returns; a remote source's HTTP client must be shut
+        // down before it goes away (AsyncHTTPClient stops the process otherwise).
+        await source.close()
     }
 
     func runGateway() async throws {

@@ -293,11 +293,21 @@ final class LastURLServer: @unchecked Sendable {
         url = last.hasSuffix("/") ? last : last + "/"
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+    /// Stops the server with SIGTERM, as Ctrl-C would; it must exit, not crash (it did: its
+    /// HTTP client went away without a shutdown, a precondition of AsyncHTTPClient).
+    func stop(sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let signal = process.terminationStatus
+        #expect(process.terminationReason == .exit || signal == SIGTERM,
+                "the server died by signal \(signal), not by the SIGTERM it was sent", sourceLocation: sourceLocation)
     }
+
+    private var stopped = false
 
     deinit { stop() }
 

@@ -1,7 +1,8 @@
 import Foundation
+import Testing
 
 /// A server program started for a test: waits for the line that announces its URL, and is
-/// stopped when the value goes away.
+/// stopped when the value goes away. A server that crashes (on SIGTERM too) fails the test.
 public final class ServerProcess: @unchecked Sendable {
     public let process = Process()
     public let url: String
@@ -11,9 +12,11 @@ public final class ServerProcess: @unchecked Sendable {
         let output = Pipe()
         process.executableURL = executable
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        // A Swift server's crash report goes to stderr, which `stop` reads, rather than to the
+        // stdout pipe nobody reads after the first line (the report would block on it).
+        var inherited = ProcessInfo.processInfo.environment
+        if inherited["SWIFT_BACKTRACE"] == nil { inherited["SWIFT_BACKTRACE"] = "interactive=no,output-to=stderr" }
+        process.environment = inherited.merging(environment) { $1 }
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = TestEnvironment.devNull()
@@ -43,13 +46,27 @@ public final class ServerProcess: @unchecked Sendable {
         guard !stopped else { return "" }
         stopped = true
         let pid = process.processIdentifier
+        let descriptor = errors.fileHandleForReading.fileDescriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var collected = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        func readAvailable() {
+            while true {
+                let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if got <= 0 { break }
+                collected.append(contentsOf: buffer[..<got])
+            }
+        }
         // A child can inherit a blocked SIGTERM from the test thread that started it; it gets
-        // five seconds to stop, then SIGKILL.
+        // five seconds to stop, then SIGKILL. One writing a crash report gets a minute to finish
+        // it (symbolicating a debug binary takes seconds): killed, it would leave its
+        // swift-backtrace running, orphaned.
         kill(pid, SIGTERM)
         var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(5)
+        let started = Date()
         var reaped = false
-        while !reaped, Date() < deadline {
+        while !reaped, Date().timeIntervalSince(started) < (Self.reportsCrash(collected) ? 60 : 5) {
+            readAvailable()
             let result = waitpid(pid, &status, WNOHANG)
             reaped = result == pid || (result == -1 && errno == ECHILD)
             if !reaped { usleep(20_000) }
@@ -58,16 +75,21 @@ public final class ServerProcess: @unchecked Sendable {
             kill(pid, SIGKILL)
             _ = waitpid(pid, &status, 0)
         }
-        let descriptor = errors.fileHandleForReading.fileDescriptor
-        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-        var collected = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if got <= 0 { break }
-            collected.append(contentsOf: buffer[..<got])
+        readAvailable()
+        let stderr = String(decoding: collected, as: UTF8.self)
+        let signal = status & 0x7f
+        if Self.reportsCrash(collected) || (reaped && Self.crashSignals.contains(signal)) {
+            Issue.record("\(process.executableURL?.lastPathComponent ?? "the server") \(process.arguments ?? []) crashed (wait status \(status))\n\(stderr)")
         }
-        return String(decoding: collected, as: UTF8.self)
+        return stderr
+    }
+
+    /// The signals a crash ends in (a fatalError or failed precondition is SIGILL or SIGTRAP).
+    static let crashSignals = [SIGSEGV, SIGILL, SIGABRT, SIGTRAP, SIGBUS, SIGFPE]
+
+    /// Whether stderr holds the Swift runtime's first lines of a crash, written before the report.
+    static func reportsCrash(_ stderr: Data) -> Bool {
+        ["Fatal error:", ": Backtracing from", "*** Program crashed"].contains { stderr.range(of: Data($0.utf8)) != nil }
     }
 
     private var stopped = false

@@ -106,9 +106,28 @@ public enum TestEnvironment {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errData.isSet { usleep(1000) }
-        return ProcessOutput(status: process.terminationStatus,
-                             stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData.get(), as: UTF8.self))
+        let output = ProcessOutput(status: process.terminationStatus,
+                                   stdout: String(decoding: outData, as: UTF8.self),
+                                   stderr: String(decoding: errData.get(), as: UTF8.self))
+        // A crash (fatalError, a failed precondition, SIGSEGV) ends in a signal, and its status
+        // is the signal's number: a test that only expects "not 0" would pass over it.
+        if process.terminationReason == .uncaughtSignal {
+            throw DiedBySignal(command: ([executable] + arguments).joined(separator: " "),
+                               signal: process.terminationStatus, output: output)
+        }
+        return output
+    }
+
+    /// A program run by `run` that died by a signal instead of exiting; its description holds
+    /// what it wrote, where the Swift runtime's backtrace is.
+    public struct DiedBySignal: Error, CustomStringConvertible {
+        public let command: String
+        public let signal: Int32
+        public let output: ProcessOutput
+
+        public var description: String {
+            "\(command) died by signal \(signal)\nstdout:\n\(output.stdout)\nstderr:\n\(output.stderr)"
+        }
     }
 
     @discardableResult

@@ -244,8 +244,8 @@ public struct HTTPBundleReader: BundleReader {
         return data.map { InMemoryFileReader(data: $0) }
     }
 
-    /// Closes the connections; a reader used for one fetch should call it when done.
-    public func shutdown() async { await client.shutdown() }
+    /// Closes the connections; whoever made the reader calls it when done.
+    public func close() async { await client.shutdown() }
 }
 
 /// What the silo itself found while reading files, filled from concurrent tasks.

@@ -146,7 +146,7 @@ struct MirrorPlaceReader: PlaceReader {
         }
     }
 
-    func close() async { await reader?.shutdown() }
+    func close() async { await reader?.close() }
 }
 
 // MARK: Blossom

@@ -505,4 +505,9 @@ actor NamedBundleReader: BundleReader {
         self.described = described
         throw SiloError("\(path): no place the record of \(bundle.name) lists has it intact")
     }
+
+    func close() async {
+        await plain?.close()
+        for place in described?.places ?? [] { await place.reader.close() }
+    }
 }

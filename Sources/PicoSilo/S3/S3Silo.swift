@@ -319,6 +319,8 @@ struct S3BundleReader: BundleReader {
     func open(_ path: String, limit: Int) async throws -> (any BundleFileReader)? {
         try await client.getObject(key: path, limit: limit).map { InMemoryFileReader(data: Data($0)) }
     }
+
+    func close() async { await client.shutdown() }
 }
 
 /// An S3 key as a message shows it: control and format characters (bidi overrides among them),
