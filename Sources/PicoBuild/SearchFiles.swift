@@ -38,7 +38,7 @@ extension SiteConfig {
 /// files (before links are checked, so a search box's link to `search/index.html` resolves);
 /// the per-file pass hands each page's `SearchPage` (extracted from the bytes it wrote, never
 /// read again); `write` builds the index from them into the staging folder, before the seal,
-/// and writes the runtime again carrying its `index.js` (one file less before a cold query).
+/// with the runtime again, now carrying `index.js` and the hottest pages (`SearchIndexBuilder`).
 struct SearchFiles: Sendable {
     var settings: SearchSettings
     /// The bundle's language: pico.toml's, or a finished site's `<html lang>` of index.html.
@@ -73,16 +73,13 @@ struct SearchFiles: Sendable {
         return SearchPage.extract(html: bytes, path: path, defaultLanguage: language)
     }
 
-    /// The index files and the runtime carrying `index.js`, written into `folder` (over the
+    /// The index files and the runtime carrying its index, written into `folder` (over the
     /// plain runtime the per-file pass wrote there): made, written and hashed on every core.
     /// Their entries replace the planned runtime's (`BundleFile.replacing`).
     func write(_ pages: [SearchPage], into folder: URL) throws(FileError) -> [BundleFile] {
         var builder = SearchIndexBuilder(options: SearchOptions(textChars: settings.textChars), language: language)
         for page in pages { builder.add(page) }
-        var files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
-        if let index = files.first(where: { $0.path == SearchIndexBuilder.indexPath }) {
-            files.append((SearchIndexBuilder.runtimePath, SearchAssets.runtime(carrying: index.bytes)))
-        }
+        let files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
         let root = folder.path
         let written = Parallel.map(files) { file -> Result<BundleFile, FileError> in
             let data = Data(file.bytes)

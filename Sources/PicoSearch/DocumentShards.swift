@@ -1,13 +1,21 @@
 import Foundation
 import PicoDeflate
 
-/// The documents, `perShard` to a file: each one's path and title (and bundle), and their stored
-/// texts deflated together (raw deflate, the texts joined by U+0000), base64.
+/// The documents, `inFirst` in the first file and `perShard` in each after it: each one's path
+/// and title (and bundle), and their stored texts deflated together (raw deflate, the texts
+/// joined by U+0000), base64. The first file holds the hottest documents (`DocumentOrder`) and
+/// is carried by `search.js` too, so it is cut to `firstLimit` bytes: the runtime with it stays
+/// a file of about the size of a shard.
 struct DocumentShards {
+    var inFirst = 1
     var perShard = 1
     var files: [[UInt8]] = []
 
-    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int, map: ShardMap = { numbers, make in numbers.map(make) }) {
+    /// The number of the file that holds document `doc`.
+    func file(of doc: Int) -> Int { doc < inFirst ? 0 : 1 + (doc - inFirst) / perShard }
+
+    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int, firstLimit: Int? = nil,
+         map: ShardMap = { numbers, make in numbers.map(make) }) {
         let heads: [[UInt8]] = docs.map { doc in
             var json = JSONWriter()
             json.raw("[")
@@ -23,26 +31,37 @@ struct DocumentShards {
             files = [Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: [], texts: [])]
             return
         }
+        func size(_ range: Range<Int>) -> Int {
+            Self.file(name: SearchIndexBuilder.shardName("d", 0), first: range.lowerBound, heads: heads[range], texts: texts[range]).count
+        }
         // A first guess from the sizes (text deflates to about a third, base64 adds a third),
         // corrected on the first shard alone (deflate's ratio depends on the text), then
         // smaller until every file fits.
         let average = Double(heads.reduce(0) { $0 + $1.count + 1 } + texts.reduce(0) { $0 + $1.count / 2 + 1 }) / Double(docs.count)
         perShard = max(1, min(docs.count, Int(Double(limit) / average)))
         for _ in 0..<4 where perShard < docs.count {
-            let size = Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: heads[0..<perShard],
-                                 texts: texts[0..<perShard]).count
-            let better = max(1, min(docs.count, Int(Double(perShard) * Double(limit) * 0.95 / Double(max(1, size)))))
+            let better = max(1, min(docs.count, Int(Double(perShard) * Double(limit) * 0.95 / Double(max(1, size(0..<perShard))))))
             if abs(better - perShard) * 50 < perShard { break }
             perShard = better
         }
+        // The first file: as many of the first documents as fit in firstLimit (at most perShard).
+        let firstCap = min(limit, firstLimit ?? limit)
+        inFirst = perShard
+        var held = size(0..<inFirst)
+        while inFirst > 1, held > firstCap {
+            inFirst = max(1, min(inFirst - 1, Int(Double(inFirst) * Double(firstCap) / Double(held) * 0.98)))
+            held = size(0..<inFirst)
+        }
         while true {
-            let size = perShard, count = docs.count
-            files = map(Array(0..<((count + size - 1) / size))) { number in
-                let first = number * size, end = min(count, first + size)
-                return Self.file(name: SearchIndexBuilder.shardName("d", number), first: first,
-                                 heads: heads[first..<end], texts: texts[first..<end])
+            let first = inFirst, size = perShard, count = docs.count
+            let rest = max(0, count - first)
+            files = map(Array(0..<(1 + (rest + size - 1) / size))) { number in
+                let start = number == 0 ? 0 : first + (number - 1) * size
+                let end = number == 0 ? min(count, first) : min(count, start + size)
+                return Self.file(name: SearchIndexBuilder.shardName("d", number), first: start,
+                                 heads: heads[start..<end], texts: texts[start..<end])
             }
-            let largest = files.map(\.count).max() ?? 0
+            let largest = files.dropFirst().map(\.count).max() ?? 0
             if largest <= limit || perShard == 1 { break }
             perShard = max(1, min(perShard - 1, Int(Double(perShard) * Double(limit) / Double(largest) * 0.97)))
         }

@@ -1,15 +1,10 @@
 import Mustache
 
 /// The browser side of search, Sources/PicoSearch/Assets/ (embedded at build time): the runtime
-/// every bundle carries as `pico-search/search.js`, and the built-in search page.
+/// every bundle's `pico-search/search.js` begins with (the index files follow it there:
+/// `SearchIndexBuilder`), and the built-in search page.
 public enum SearchAssets {
     public static let runtime = EmbeddedAssets.search_js + "\n"
-
-    /// The runtime followed by `index`, the bytes of an `index.js`: it delivers the index as it
-    /// runs, so a cold query waits for one file less (a drive library's `pico-search/search.js`).
-    public static func runtime(carrying index: [UInt8]) -> [UInt8] {
-        Array(runtime.utf8) + index
-    }
 
     /// The built-in template (Mustache), for a build that renders it itself.
     public static let pageTemplate = EmbeddedAssets.search_page_mustache + "\n"

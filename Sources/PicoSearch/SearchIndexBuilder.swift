@@ -29,10 +29,8 @@ public struct SearchIndexBuilder: Sendable {
     public static let format = "pico-search/1"
     /// BM25's parameters.
     static let k1 = 1.2, b = 0.75
-    /// At most this many document shards are loaded with every cold query's term shards: on the
-    /// 10,000-page corpus from file://, two (128 KB more for every query) made cold queries
-    /// slower than one (median 65 against 51 ms, in one run).
-    static let hotShardLimit = 1
+    /// Bytes of `search.js` left for the index it carries beyond the first document shard.
+    static let indexReserve = 4_096
 
     public var options: SearchOptions
     /// The bundle's language, as `index.js` names it.
@@ -50,8 +48,10 @@ public struct SearchIndexBuilder: Sendable {
         pages.append((page, bundle))
     }
 
-    /// The data files, paths relative to the folder that holds `pico-search/`, in order
-    /// (index.js, then the term shards, then the document shards). `bundles`: the folder and
+    /// The files, paths relative to the folder that holds `pico-search/`, in order: index.js,
+    /// search.js (the runtime carrying index.js and d-000.js, so that a cold query waits for its
+    /// term shards alone when its results are among the hottest pages), then the term shards,
+    /// then the document shards. `bundles`: the folder and
     /// title of each bundle of a library, which pages were added with by number.
     /// `map` makes the shard files (each from its number) and may spread them over cores: the
     /// build passes its parallel map, the order of the results must be that of the numbers.
@@ -69,9 +69,12 @@ public struct SearchIndexBuilder: Sendable {
         let terms = TermTable(docs.map(\.page))
         var files: [(path: String, bytes: [UInt8])] = []
         let termShards = terms.shards(limit: options.shardBytes)
-        let docShards = DocumentShards(docs: docs, textChars: options.textChars, limit: options.shardBytes, map: map)
-        let hot = min(Self.hotShardLimit, docShards.files.count,
-                      max(1, (order.ranking + docShards.perShard - 1) / docShards.perShard))
+        // The first document shard rides in search.js: what is left of a shard's size beside the
+        // runtime and the index (at least half a shard).
+        let runtime = Array(SearchAssets.runtime.utf8)
+        let firstLimit = max(options.shardBytes / 2, options.shardBytes - runtime.count - Self.indexReserve)
+        let docShards = DocumentShards(docs: docs, textChars: options.textChars, limit: options.shardBytes,
+                                       firstLimit: firstLimit, map: map)
 
         var index = JSONWriter()
         index.raw("PicoSearch.index({\"format\":")
@@ -87,12 +90,12 @@ public struct SearchIndexBuilder: Sendable {
             index.string(Self.shardName("t", number))
             index.raw("]")
         }
-        index.raw("],\"docs\":{\"perShard\":\(docShards.perShard),\"files\":[")
+        index.raw("],\"docs\":{\"inFirst\":\(docShards.inFirst),\"perShard\":\(docShards.perShard),\"files\":[")
         for number in docShards.files.indices {
             if number > 0 { index.raw(",") }
             index.string(Self.shardName("d", number))
         }
-        index.raw("],\"hot\":\(hot)}")
+        index.raw("],\"hot\":1}")
         if let bundles {
             index.raw(",\"bundles\":[")
             for (number, bundle) in bundles.enumerated() {
@@ -107,6 +110,7 @@ public struct SearchIndexBuilder: Sendable {
         }
         index.raw("});\n")
         files.append((Self.indexPath, index.bytes))
+        files.append((Self.runtimePath, runtime + index.bytes + docShards.files[0]))
         let termFiles = map(Array(termShards.indices)) { number in termShards[number].file(name: Self.shardName("t", number)) }
         for (number, bytes) in termFiles.enumerated() {
             files.append((Self.folder + "/" + Self.shardName("t", number), bytes))

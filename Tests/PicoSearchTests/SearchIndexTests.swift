@@ -151,10 +151,10 @@ import Testing
                 for (key, value) in try #require(shard["words"] as? [String: String]) { words[key] = value }
             }
             let docInfo = try #require(index["docs"] as? [String: Any])
-            let perShard = try #require(docInfo["perShard"] as? Int)
+            let perShard = try #require(docInfo["perShard"] as? Int), inFirst = try #require(docInfo["inFirst"] as? Int)
             for (number, name) in try #require(docInfo["files"] as? [String]).enumerated() {
                 let shard = try argument(try #require(byPath["pico-search/" + name]), call: "docs")
-                #expect(shard["first"] as? Int == number * perShard)
+                #expect(shard["first"] as? Int == (number == 0 ? 0 : inFirst + (number - 1) * perShard))
                 let list = try #require(shard["docs"] as? [[Any]])
                 docs += list.map { ($0[0] as! String, $0[1] as! String) }
                 let text = try #require(shard["text"] as? String)
@@ -246,9 +246,17 @@ import Testing
         let files = builder.files()
         let index = try Index(files)
         #expect(files.count > 10, "small shards: many files")
-        for file in files where file.path != "pico-search/index.js" {
+        for file in files where file.path != "pico-search/index.js" && file.path != "pico-search/search.js" {
             #expect(file.bytes.count <= 8_000, "\(file.path): \(file.bytes.count) bytes")
         }
+        // search.js: the runtime, index.js and d-000.js, cut to half a shard here (beside a
+        // runtime larger than the shards), where the others hold perShard each.
+        let byPath = Dictionary(files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        let hottest = try #require(byPath["pico-search/d-000.js"])
+        #expect(byPath["pico-search/search.js"] == Array(SearchAssets.runtime.utf8) + byPath["pico-search/index.js"]! + hottest)
+        #expect(hottest.count <= 4_000)
+        let docs = try #require(index.index["docs"] as? [String: Any])
+        #expect((docs["inFirst"] as! Int) < (docs["perShard"] as! Int), "\(docs)")
         // Each page's stems are exactly the keys whose postings name it.
         for page in pages {
             let doc = try #require(index.docs.firstIndex { $0.path == page.path })
@@ -318,11 +326,11 @@ import Testing
             let list = try #require(index.stems[word]).sorted { $0.score > $1.score }
             #expect(Set(list.prefix(5).map(\.doc)) == Set(0..<5) && list[4].score > list[5].score, "\(word): \(list.prefix(6))")
         }
-        // The shards of those fifteen pages are the hot ones (at most hotShardLimit).
+        // The first shard (which search.js carries) is the one hot shard.
         let docs = try #require(index.index["docs"] as? [String: Any])
-        let perShard = try #require(docs["perShard"] as? Int), files = try #require(docs["files"] as? [String])
+        let files = try #require(docs["files"] as? [String])
         #expect(files.count > 3, "several document shards: \(files.count)")
-        #expect(docs["hot"] as? Int == min(SearchIndexBuilder.hotShardLimit, (15 + perShard - 1) / perShard), "\(docs)")
+        #expect(docs["hot"] as? Int == 1, "\(docs)")
     }
 
     @Test func aSmallIndexHasOneHotShard() throws {
@@ -341,7 +349,7 @@ import Testing
         let a = forward.files(), b = backward.files()
         #expect(a.map(\.path) == b.map(\.path))
         #expect(a.map(\.bytes) == b.map(\.bytes))
-        #expect(Array(a.map(\.path).prefix(3)) == ["pico-search/index.js", "pico-search/t-000.js", "pico-search/t-001.js"])
+        #expect(Array(a.map(\.path).prefix(4)) == ["pico-search/index.js", "pico-search/search.js", "pico-search/t-000.js", "pico-search/t-001.js"])
     }
 
     @Test func aLibraryIndexNamesItsBundles() throws {

@@ -1,4 +1,5 @@
-/* pico search runtime: the same bytes in every bundle, at pico-search/search.js, loaded with
+/* pico search runtime: the same bytes at the start of every bundle's pico-search/search.js
+ * (the bundle's index.js and d-000.js follow them there), loaded with
  *   <script src="RELATIVE/pico-search/search.js"></script>
  * The index beside it is JavaScript data (index.js, t-NNN.js term shards, d-NNN.js document
  * shards, docs/FORMAT.md "pico-search/"), each file one call of PicoSearch.index/terms/docs.
@@ -326,8 +327,15 @@
     return Promise.all(top.map(([doc, score]) => result(data, doc, score, matches)));
   }
 
+  // The first file holds `inFirst` documents (the hottest, which search.js carries), each
+  // after it `perShard`; an index without inFirst has perShard in every file.
+  function documentFile(docs, doc) {
+    const first = Number.isInteger(docs.inFirst) ? docs.inFirst : docs.perShard;
+    return doc < first ? 0 : 1 + Math.floor((doc - first) / docs.perShard);
+  }
+
   async function result(data, doc, score, matches) {
-    const file = data.docs.files[Math.floor(doc / data.docs.perShard)];
+    const file = data.docs.files[documentFile(data.docs, doc)];
     const shard = await load(file);
     const [path, title, bundleNumber] = shard.docs[doc - shard.first] || [];
     const bundle = data.bundles && data.bundles[bundleNumber]
@@ -536,8 +544,8 @@
       if (results) attach(input, results, { address: true });
     }
   }
-  // After this script's own statements: a runtime written with its index (a drive library's)
-  // delivers it right after this function, and then index.js is not asked for at all.
+  // After this script's own statements: the runtime a build writes carries index.js and
+  // d-000.js (their calls follow this function), and then neither is asked for at all.
   queueMicrotask(() => {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', attachAll);
     else attachAll();

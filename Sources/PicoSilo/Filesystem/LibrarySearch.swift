@@ -78,9 +78,6 @@ struct LibrarySearch {
         for file in files {
             try FileTree.write(Data(file.bytes), to: file.path, underPath: staged)
         }
-        // The library's runtime carries its index.js (the page's cold query waits for one file less).
-        let index = files.first { $0.path == SearchIndexBuilder.indexPath }?.bytes ?? []
-        try FileTree.write(Data(SearchAssets.runtime(carrying: index)), to: SearchIndexBuilder.runtimePath, underPath: staged)
         Durable.flush()
         // The old index is moved aside only once the new one is whole on the drive; between the
         // two renames the library has no index for an instant, never half of one.
