@@ -9,7 +9,9 @@
 # page's URL is asked for again and again until the answer holds the new word: the time from
 # the save to that answer is one sample. Then a new page is added to the same section and
 # deleted again (EDITS/3 times): the time from the save to the new page being served and
-# listed in its section, and from the delete to the list no longer holding it. Prints the median and the slowest of each, and the ratios. PICO=path/to/pico measures that binary (build it with
+# listed in its section, and from the delete to the list no longer holding it. Prints the median and the slowest of each, and the ratios,
+# and first times the full build of both (FULL_RUNS, default 3; highlighting on for both), whose
+# ratio closes the report. PICO=path/to/pico measures that binary (build it with
 # `swift build -c release --product pico --scratch-path .build-bench`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,17 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 python3 Benchmarks/corpus.py "$work/corpus" --pages "$PAGES" >/dev/null
 echo "corpus: $PAGES pages in $work/corpus ($(nproc) cores)"
+
+# The full build each loop starts from, with highlighting on for both (the corpus's code blocks
+# are highlighted by both tools), alternating, before the servers start: pico as users get it,
+# with --no-search (Hugo writes no search index), and hugo. The ratio is printed at the end.
+[ -x /usr/bin/time ] || { echo "GNU time is missing: run 'make bench'"; exit 1; }
+"$PICO" build "$work/corpus/pico" -q -o "$work/full-warm" && rm -rf "$work/full-warm"
+for i in $(seq "${FULL_RUNS:-3}"); do
+  /usr/bin/time -a -f "%e" -o "$work/full-pico" "$PICO" build "$work/corpus/pico" -q --no-search -o "$work/full-pico-out" >/dev/null
+  /usr/bin/time -a -f "%e" -o "$work/full-hugo" hugo --quiet -s "$work/corpus/hugo" -d "$work/full-hugo-out" >/dev/null
+  rm -rf "$work/full-pico-out" "$work/full-hugo-out"
+done
 
 # pico serve --watch: builds, then prints "Serving … at URL".
 "$PICO" serve --watch "$work/corpus/pico" --port 0 >"$work/pico.out" 2>"$work/pico.err" &
@@ -167,3 +180,9 @@ for label, samples in (("a new page in " + section, added), ("that page deleted"
     print(f"ratio   pico/hugo {statistics.median(samples['pico']) / statistics.median(samples['hugo']):.2f}x")
 PY
 grep -E "re-rendered|built|planned again" "$work/pico.err" | tail -4 | sed 's/^/pico: /'
+python3 - "$work/full-pico" "$work/full-hugo" <<'PY'
+import statistics, sys
+pico, hugo = (statistics.median(float(line) for line in open(path) if line.strip()) for path in sys.argv[1:3])
+print(f"full build (highlighting on for both; pico --no-search): pico {pico:.2f} s, hugo {hugo:.2f} s, "
+      f"ratio {pico / hugo:.2f}x (target <= 0.40: {'met' if pico / hugo <= 0.40 else 'MISSED'})")
+PY
