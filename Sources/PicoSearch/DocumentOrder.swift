@@ -1,8 +1,8 @@
 import Foundation
 
 /// The order documents are numbered in: the pages that rank among the first few for the most
-/// words come first, so that the top results of most queries share the first document shards
-/// (which the runtime loads beside a query's term shards) instead of one shard per result.
+/// words come first, so that the top results of most queries share the first document shard
+/// (which search.js carries) instead of one shard per result.
 /// A query's results are the highest BM25 scores, and the same pages (short, dense ones) score
 /// highest for many words. On the 10,000-page benchmark corpus (a simulation of 950 queries of
 /// its words and pairs of them), the top 10 fell in 5.0 shards on average ordered by path, in
@@ -13,8 +13,6 @@ struct DocumentOrder {
 
     /// The positions of the pages in their new order.
     var order: [Int]
-    /// How many pages (the first ones in `order`) rank in the first `depth` for some word.
-    var ranking: Int
 
     /// By how many words rank each page in their first `depth`, most first, then in the order
     /// given; only words of more than `depth` pages and of at least 1 in 200 count (a rarer
@@ -23,7 +21,6 @@ struct DocumentOrder {
     init(_ pages: [SearchPage]) {
         guard pages.count > 1 else {
             order = Array(pages.indices)
-            ranking = pages.count
             return
         }
         // Every (page, stem) once, stems numbered by the hashes the pages computed.
@@ -73,6 +70,5 @@ struct DocumentOrder {
             for entry in list { ranked[Int(entry.page)] += 1 }
         }
         order = pages.indices.sorted { ranked[$0] != ranked[$1] ? ranked[$0] > ranked[$1] : $0 < $1 }
-        ranking = ranked.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
     }
 }

@@ -11,9 +11,6 @@ struct DocumentShards {
     var perShard = 1
     var files: [[UInt8]] = []
 
-    /// The number of the file that holds document `doc`.
-    func file(of doc: Int) -> Int { doc < inFirst ? 0 : 1 + (doc - inFirst) / perShard }
-
     init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int, firstLimit: Int? = nil,
          map: ShardMap = { numbers, make in numbers.map(make) }) {
         let heads: [[UInt8]] = docs.map { doc in

@@ -99,8 +99,6 @@ struct WordTable {
         return (found, words, length)
     }
 
-    /// The hash the index files a term under: FNV-1a of its UTF-8 (`Tokenizer.hash`).
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { Tokenizer.hash(bytes) }
 
     private mutating func number(of word: UnsafeBufferPointer<UInt8>, hash: UInt64, stemmer: Stemmer?) -> Int32 {
         let mask = slots.count - 1
@@ -127,7 +125,7 @@ struct WordTable {
             stemNumber = Int32(stems.count)
             stems.append(stem)
             var bytes = stem
-            stemHashes.append(bytes.withUTF8 { Self.hash($0) })
+            stemHashes.append(bytes.withUTF8 { Tokenizer.hash($0) })
             stemNumbers[stem] = stemNumber
             counts.append(0)
         }
