@@ -113,7 +113,7 @@ let package = Package(
         // libstemmer, BM25 scores precomputed, the index as <script>-loadable shards; Assets/
         // holds the runtime (search.js) and the built-in search page.
         .target(name: "PicoSearch", dependencies: [
-            "CStemmer", "PicoDeflate", "PicoHTML", .product(name: "Mustache", package: "swift-mustache"),
+            "CStemmer", "PicoCore", "PicoDeflate", "PicoHTML", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).

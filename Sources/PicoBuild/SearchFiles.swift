@@ -79,7 +79,7 @@ struct SearchFiles: Sendable {
     func write(_ pages: [SearchPage], into folder: URL) throws(FileError) -> [BundleFile] {
         var builder = SearchIndexBuilder(options: SearchOptions(textChars: settings.textChars), language: language)
         for page in pages { builder.add(page) }
-        let files = builder.files(map: { numbers, make in Parallel.map(numbers, make) })
+        let files = builder.files()
         let root = folder.path
         let written = Parallel.map(files) { file -> Result<BundleFile, FileError> in
             let data = Data(file.bytes)

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// CPU-bound work spread over every core, results in input order. The build and verify
 /// pipelines are maps over thousands of independent files; this is their one loop.
@@ -14,6 +15,20 @@ public enum Parallel {
             shared.slots[index] = transform(items[index])
         }
         return slots.map { $0! }
+    }
+
+    /// `first` and `second` at once: two stages that need each other's results only at the
+    /// end (the search index's term table and its document shards). `first` runs on a thread
+    /// of its own and `second` on the caller's, so that a `map` inside either still spreads
+    /// over every core (one inside `concurrentPerform` would run on its thread alone).
+    public static func both<A: Sendable, B: Sendable>(_ first: @escaping @Sendable () -> A, _ second: () -> B) -> (A, B) {
+        let handoff = Handoff<A>()
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { handoff.value.withLock { $0 = first() } }
+        let b = second()
+        done.wait()
+        guard let a = handoff.value.withLock({ $0.take() }) else { preconditionFailure("the group ends after first() has returned") }
+        return (a, b)
     }
 
     /// Runs `body` for every item, at most `limit` at once (I/O-bound work: uploads,
@@ -51,6 +66,11 @@ public enum Parallel {
     ) -> [Result<R, any Error>] {
         map(items) { item in Result { try transform(item) } }
     }
+}
+
+/// What `both` hands from its other thread to the caller.
+private final class Handoff<A: Sendable>: Sendable {
+    let value = Mutex<A?>(nil)
 }
 
 private struct SlotBuffer<R>: @unchecked Sendable {

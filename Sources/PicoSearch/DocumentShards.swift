@@ -1,4 +1,5 @@
 import Foundation
+import PicoCore
 import PicoDeflate
 
 /// The documents, `inFirst` in the first file and `perShard` in each after it: each one's path
@@ -11,9 +12,15 @@ struct DocumentShards {
     var perShard = 1
     var files: [[UInt8]] = []
 
-    init(docs: [(page: SearchPage, bundle: Int?)], textChars: Int, limit: Int, firstLimit: Int? = nil,
-         map: ShardMap = { numbers, make in numbers.map(make) }) {
-        let heads: [[UInt8]] = docs.map { doc in
+    /// What a document shard holds of one page: its JSON head (path, title, bundle) and the
+    /// stored text, cut to `textChars`; made on every core, in the order given.
+    struct Stored: Sendable {
+        var head: [UInt8]
+        var text: [UInt8]
+    }
+
+    static func stored(_ docs: [(page: SearchPage, bundle: Int?)], textChars: Int) -> [Stored] {
+        Parallel.map(docs) { doc in
             var json = JSONWriter()
             json.raw("[")
             json.string(doc.page.path)
@@ -21,9 +28,12 @@ struct DocumentShards {
             json.string(doc.page.title)
             if let bundle = doc.bundle { json.raw(",\(bundle)") }
             json.raw("]")
-            return json.bytes
+            return Stored(head: json.bytes, text: Array(Self.stored(doc: doc.page.text, chars: textChars).utf8))
         }
-        let texts: [[UInt8]] = docs.map { Array(Self.stored(doc: $0.page.text, chars: textChars).utf8) }
+    }
+
+    init(_ docs: [Stored], limit: Int, firstLimit: Int? = nil) {
+        let heads = docs.map(\.head), texts = docs.map(\.text)
         guard !docs.isEmpty else {
             files = [Self.file(name: SearchIndexBuilder.shardName("d", 0), first: 0, heads: [], texts: [])]
             return
@@ -52,7 +62,7 @@ struct DocumentShards {
         while true {
             let first = inFirst, size = perShard, count = docs.count
             let rest = max(0, count - first)
-            files = map(Array(0..<(1 + (rest + size - 1) / size))) { number in
+            files = Parallel.map(Array(0..<(1 + (rest + size - 1) / size))) { number in
                 let start = number == 0 ? 0 : first + (number - 1) * size
                 let end = number == 0 ? min(count, first) : min(count, start + size)
                 return Self.file(name: SearchIndexBuilder.shardName("d", number), first: start,

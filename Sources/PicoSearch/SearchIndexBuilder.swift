@@ -1,4 +1,5 @@
 import Foundation
+import PicoCore
 
 /// `[search]` in pico.toml.
 public struct SearchOptions: Sendable, Equatable {
@@ -17,7 +18,7 @@ public struct SearchOptions: Sendable, Equatable {
 
 /// The index of a bundle (or of a drive library's bundles): pages added in any order, then
 /// `files()` writes `pico-search/index.js`, the term shards `t-NNN.js` and the document shards
-/// `d-NNN.js` (the format is docs/FORMAT.md's and /tmp contract's: `PicoSearch.terms(…)`
+/// `d-NNN.js` (the format is docs/FORMAT.md's: `PicoSearch.terms(…)`
 /// calls a page loads by `<script>`, so they work from file://). Documents are numbered in
 /// the order of (bundle, path), so the order pages were added in does not matter and the same
 /// pages give the same bytes.
@@ -51,12 +52,10 @@ public struct SearchIndexBuilder: Sendable {
     /// The files, paths relative to the folder that holds `pico-search/`, in order: index.js,
     /// search.js (the runtime carrying index.js and d-000.js, so that a cold query waits for its
     /// term shards alone when its results are among the hottest pages), then the term shards,
-    /// then the document shards. `bundles`: the folder and
-    /// title of each bundle of a library, which pages were added with by number.
-    /// `map` makes the shard files (each from its number) and may spread them over cores: the
-    /// build passes its parallel map, the order of the results must be that of the numbers.
-    public func files(bundles: [(folder: String, title: String)]? = nil,
-                      map: ShardMap = { numbers, make in numbers.map(make) }) -> [(path: String, bytes: [UInt8])] {
+    /// then the document shards. `bundles`: the folder and title of each bundle of a library,
+    /// which pages were added with by number. Made on every core: the order of the documents
+    /// beside their stored texts, then the term table beside the document shards.
+    public func files(bundles: [(folder: String, title: String)]? = nil) -> [(path: String, bytes: [UInt8])] {
         let sorted = pages.sorted { a, b in
             let (x, y) = (a.bundle ?? -1, b.bundle ?? -1)
             if x != y { return x < y }
@@ -64,17 +63,24 @@ public struct SearchIndexBuilder: Sendable {
         }
         // Numbered with the pages most words rank first at the front (DocumentOrder): the
         // runtime loads the shards that hold them with a query's term shards.
-        let order = DocumentOrder(sorted.map(\.page))
-        let docs = order.order.map { sorted[$0] }
-        let terms = TermTable(docs.map(\.page))
-        var files: [(path: String, bytes: [UInt8])] = []
-        let termShards = terms.shards(limit: options.shardBytes)
+        let textChars = options.textChars
+        let (order, stored) = Parallel.both({ DocumentOrder(sorted.map(\.page)) },
+                                            { DocumentShards.stored(sorted, textChars: textChars) })
+        let docs = order.order.map { sorted[$0].page }
         // The first document shard rides in search.js: what is left of a shard's size beside the
         // runtime and the index (at least half a shard).
         let runtime = Array(SearchAssets.runtime.utf8)
-        let firstLimit = max(options.shardBytes / 2, options.shardBytes - runtime.count - Self.indexReserve)
-        let docShards = DocumentShards(docs: docs, textChars: options.textChars, limit: options.shardBytes,
-                                       firstLimit: firstLimit, map: map)
+        let limit = options.shardBytes
+        let firstLimit = max(limit / 2, limit - runtime.count - Self.indexReserve)
+        let ((terms, termShards, termFiles), docShards) = Parallel.both({
+            let terms = TermTable(docs)
+            let shards = terms.shards(limit: limit)
+            let files = Parallel.map(Array(shards.indices)) { number in shards[number].file(name: Self.shardName("t", number)) }
+            return (terms, shards, files)
+        }, {
+            DocumentShards(order.order.map { stored[$0] }, limit: limit, firstLimit: firstLimit)
+        })
+        var files: [(path: String, bytes: [UInt8])] = []
 
         var index = JSONWriter()
         index.raw("PicoSearch.index({\"format\":")
@@ -111,7 +117,6 @@ public struct SearchIndexBuilder: Sendable {
         index.raw("});\n")
         files.append((Self.indexPath, index.bytes))
         files.append((Self.runtimePath, runtime + index.bytes + docShards.files[0]))
-        let termFiles = map(Array(termShards.indices)) { number in termShards[number].file(name: Self.shardName("t", number)) }
         for (number, bytes) in termFiles.enumerated() {
             files.append((Self.folder + "/" + Self.shardName("t", number), bytes))
         }
@@ -126,6 +131,3 @@ public struct SearchIndexBuilder: Sendable {
         return kind + "-" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits + ".js"
     }
 }
-
-/// Makes the files numbered in the first argument with the second, results in that order.
-public typealias ShardMap = ([Int], @Sendable (Int) -> [UInt8]) -> [[UInt8]]
