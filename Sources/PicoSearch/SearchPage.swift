@@ -166,6 +166,10 @@ struct VisibleText {
     }
 
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> VisibleText {
+        // The tag names and sets in locals: a `static let` read in the loop is a lazy-init
+        // check (swift_once) and a retain of its slots on each of a page's hundreds of tags.
+        let (html, body, meta, titleTag, main, h1) = (Self.html, Self.body, Self.meta, Self.titleTag, Self.main, Self.h1)
+        let (skipped, rawText, inline, void) = (Self.skipped, Self.rawText, Self.inline, Self.void)
         var result = VisibleText()
         var all = TextBuffer(), allHeadings = TextBuffer(), inMain = TextBuffer(), mainHeadings = TextBuffer()
         var h1Text = TextBuffer()
