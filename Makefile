@@ -10,7 +10,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # (chromium runs the browser tests, driven by Tests/tools/browser.py over the DevTools protocol;
 # node checks the embedded scripts with `node --check`).
 DEBIAN_PACKAGES := pkg-config libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev \
-                   libarchive-dev libsecp256k1-dev zlib1g-dev libstemmer-dev python3 coreutils hugo \
+                   libarchive-dev libsecp256k1-dev zlib1g-dev libdeflate-dev libstemmer-dev python3 coreutils hugo \
                    tar unzip libarchive-tools zstd python3-venv chromium nodejs \
                    libkf5syntaxhighlighting-dev libvips-dev
 BENCH_PACKAGES  := time zip bc

@@ -36,6 +36,7 @@ let package = Package(
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
         // Snowball's stemmers (libstemmer-dev ships no pkg-config file: the module map links it).
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // KDE's syntax highlighter (C++, Qt 5): its flags here, wrapped by the one C++ file of
@@ -51,7 +52,10 @@ let package = Package(
         // EINTR retry), walking folders without following links, output swapped in by StagingFolder.
         .target(name: "PicoFiles"),
         // The bundle: paths, hashes, the integrity manifest, verification, BundleReader (one file at a time).
-        .target(name: "PicoCore", dependencies: ["PicoFiles", .product(name: "Crypto", package: "swift-crypto")]),
+        // CPU-bound work spread over every core (Dispatch only): the build's, verify's and the
+        // search index's loops.
+        .target(name: "PicoParallel"),
+        .target(name: "PicoCore", dependencies: ["PicoFiles", "PicoParallel", .product(name: "Crypto", package: "swift-crypto")]),
         // Markdown → HTML (cmark-gfm behind one Swift type), fenced code highlighted (KSyntaxHighlighting).
         .target(name: "PicoMarkdown", dependencies: ["CCmarkGFM", "CSyntaxHighlighter"]),
         // Finding URL references in HTML (libxml2) and CSS, with their byte positions.
@@ -78,7 +82,7 @@ let package = Package(
         // Where bundles live: one protocol, one folder per kind of silo; BundleTarget, what
         // verify, serve and fetch are pointed at (a folder, an archive, a library or a silo).
         .target(name: "PicoSilo", dependencies: [
-            "PicoCore", "PicoFiles", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", "PicoRetry", .product(name: "Mustache", package: "swift-mustache"),
+            "PicoCore", "PicoFiles", "PicoParallel", "PicoArchive", "PicoS3", "PicoNostr", "PicoBlossom", "PicoRetry", .product(name: "Mustache", package: "swift-mustache"),
             // A folder library's merged search index (issue 17).
             "PicoSearch",
             // The mirrors of a named bundle (issue 16): plain http(s) files, read with one client.
@@ -95,7 +99,7 @@ let package = Package(
         // NIP-01 events, the NIP-5A site and chunk events and addresses, a relay client over WebSocket,
         // chunk stores and the site reader (one author's site from many relays, any of them hostile).
         .target(name: "PicoNostr", dependencies: [
-            "CSecp256k1", "PicoCore", "PicoFiles",
+            "CSecp256k1", "PicoCore", "PicoFiles", "PicoParallel",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "Logging", package: "swift-log"),
@@ -104,21 +108,21 @@ let package = Package(
         ]),
         // TOML 1.0 (pico.toml, `+++` front matter): pure Swift, bounded, every key with its position.
         .target(name: "PicoTOML"),
-        // zlib behind one Swift type: raw deflate (the search index's stored text), the zlib
-        // stream and CRC-32 (PNG).
-        .target(name: "PicoDeflate", dependencies: ["CZlib"]),
+        // Deflate behind one Swift type: raw deflate (the search index's stored text) and the
+        // zlib stream (PNG) by libdeflate, inflate and CRC-32 by zlib.
+        .target(name: "PicoDeflate", dependencies: ["CLibDeflate", "CZlib"]),
         // PNG images (PicoDeflate), the app icons drawn from a site's name, images resized (libvips).
         .target(name: "PicoImage", dependencies: ["PicoDeflate", "CImageResizer"]),
         // Full-text search of a bundle (issue 17): visible text of pages, tokens stemmed by
         // libstemmer, BM25 scores precomputed, the index as <script>-loadable shards; Assets/
         // holds the runtime (search.js) and the built-in search page.
         .target(name: "PicoSearch", dependencies: [
-            "CStemmer", "PicoCore", "PicoDeflate", "PicoHTML", .product(name: "Mustache", package: "swift-mustache"),
+            "CStemmer", "PicoDeflate", "PicoHTML", "PicoParallel", .product(name: "Mustache", package: "swift-mustache"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         // The build pipeline: load → parse → render → rewrite links → seal; every bundle also
         // becomes an offline-first web app (WebApp/: service worker, page script, manifest).
         .target(name: "PicoBuild", dependencies: [
-            "PicoCore", "PicoFiles", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML", "PicoSearch",
+            "PicoCore", "PicoFiles", "PicoParallel", "PicoMarkdown", "PicoHTML", "PicoImage", "PicoTOML", "PicoSearch",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
@@ -139,6 +143,7 @@ let package = Package(
         .testTarget(name: "PicoMarkdownTests", dependencies: ["PicoMarkdown"]),
         .testTarget(name: "PicoHTMLTests", dependencies: ["PicoHTML"]),
         .testTarget(name: "PicoTOMLTests", dependencies: ["PicoTOML"]),
+        .testTarget(name: "PicoParallelTests", dependencies: ["PicoParallel"]),
         .testTarget(name: "PicoSearchTests", dependencies: ["PicoSearch", "PicoDeflate"]),
         .testTarget(name: "PicoNostrTests", dependencies: ["PicoNostr", "PicoCore", "PicoTestSupport"]),
         .testTarget(name: "PicoArchiveTests", dependencies: ["PicoArchive", "PicoCore", "PicoFiles", "PicoTestSupport"]),

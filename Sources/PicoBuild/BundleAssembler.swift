@@ -5,6 +5,7 @@ import PicoSearch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// A file the bundle will hold, and how to get its bytes.

@@ -5,6 +5,7 @@ import PicoHTML
 import PicoSearch
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// `pico build`, top to bottom. `build()` is the data flow of the whole build:

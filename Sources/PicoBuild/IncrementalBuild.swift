@@ -5,6 +5,7 @@ import PicoSearch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// What a build of a pico site made, kept by `pico serve --watch` to rebuild from.

@@ -1,6 +1,7 @@
 import Foundation
 import PicoCore
 import PicoFiles
+import PicoParallel
 import PicoSearch
 import PicoTOML
 

@@ -4,6 +4,7 @@ import PicoFiles
 import PicoMarkdown
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// Load and parse: reads `content/` and `static/` of a pico site into a `Site` — front matter

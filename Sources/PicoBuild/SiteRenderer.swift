@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoParallel
 
 /// Render: turns a loaded `Site` into the list of files the bundle will hold. Pages are
 /// rendered lazily, inside the parallel write pass, so no rendered page waits in memory.

@@ -1,5 +1,6 @@
 import Foundation
 import PicoFiles
+import PicoParallel
 
 /// One thing wrong with a bundle.
 public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible {

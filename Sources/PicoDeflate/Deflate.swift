@@ -1,9 +1,10 @@
+import CLibDeflate
 import CZlib
 
-/// zlib, wrapped once: the deflate streams pico writes (RFC 1951 raw for the search index's
-/// stored text, which browsers read with `DecompressionStream("deflate-raw")`; RFC 1950 for a
-/// PNG's IDAT) and CRC-32. The same bytes and level give the same output (zlib has no
-/// time stamps or randomness), so builds stay reproducible.
+/// Deflate, wrapped once: the streams pico writes, by libdeflate (RFC 1951 raw for the search
+/// index's stored text, which browsers read with `DecompressionStream("deflate-raw")`; RFC 1950
+/// for a PNG's IDAT), and inflate and CRC-32 by zlib. The same bytes and level give the same
+/// output (neither library has time stamps or randomness), so builds stay reproducible.
 public enum Deflate {
     /// The two framings of one deflate stream.
     public enum Format: Sendable {
@@ -15,27 +16,25 @@ public enum Deflate {
         var windowBits: Int32 { self == .raw ? -15 : 15 }
     }
 
-    /// `bytes` deflated at `level` (0…9; 9 is the smallest).
+    /// `bytes` deflated at `level` (0…12; 12 is the smallest), by libdeflate: a whole buffer
+    /// at once, about twice as fast as zlib for the same size on page text (the search index's
+    /// stored text is a tenth of a build's index time).
     public static func compress(_ bytes: [UInt8], format: Format = .raw, level: Int32 = 9) -> [UInt8] {
-        var stream = z_stream()
-        // deflateInit2 is a macro; its function takes the version and struct size it checks.
-        let status = deflateInit2_(&stream, level, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "deflateInit2 fails only on bad arguments or no memory")
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
-        let written = bytes.withUnsafeBufferPointer { input -> Int in
-            output.withUnsafeMutableBufferPointer { out -> Int in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                let result = deflate(&stream, Z_FINISH)
-                // deflateBound is enough for one Z_FINISH call.
-                precondition(result == Z_STREAM_END, "deflate with a deflateBound buffer ends the stream in one call")
-                return Int(stream.total_out)
+        guard let compressor = libdeflate_alloc_compressor(level) else {
+            preconditionFailure("libdeflate_alloc_compressor fails only on a bad level or no memory")
+        }
+        defer { libdeflate_free_compressor(compressor) }
+        let bound = format == .raw ? libdeflate_deflate_compress_bound(compressor, bytes.count)
+                                   : libdeflate_zlib_compress_bound(compressor, bytes.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = bytes.withUnsafeBytes { input in
+            output.withUnsafeMutableBytes { out in
+                format == .raw ? libdeflate_deflate_compress(compressor, input.baseAddress, input.count, out.baseAddress, out.count)
+                               : libdeflate_zlib_compress(compressor, input.baseAddress, input.count, out.baseAddress, out.count)
             }
         }
+        // The bound is enough for any input.
+        precondition(written > 0, "libdeflate compresses into a buffer of its bound")
         output.removeSubrange(written...)
         return output
     }

@@ -1,5 +1,5 @@
 import Foundation
-import PicoCore
+import PicoParallel
 
 /// `[search]` in pico.toml.
 public struct SearchOptions: Sendable, Equatable {
@@ -64,8 +64,8 @@ public struct SearchIndexBuilder: Sendable {
         // Numbered with the pages most words rank first at the front (DocumentOrder): the
         // runtime loads the shards that hold them with a query's term shards.
         let textChars = options.textChars
-        let (order, stored) = Parallel.both({ DocumentOrder(sorted.map(\.page)) },
-                                            { DocumentShards.stored(sorted, textChars: textChars) })
+        let (order, entries) = Parallel.both({ DocumentOrder(sorted.map(\.page)) },
+                                             { DocumentShards.entries(sorted, textChars: textChars) })
         let docs = order.order.map { sorted[$0].page }
         // The first document shard rides in search.js: what is left of a shard's size beside the
         // runtime and the index (at least half a shard).
@@ -78,7 +78,7 @@ public struct SearchIndexBuilder: Sendable {
             let files = Parallel.map(Array(shards.indices)) { number in shards[number].file(name: Self.shardName("t", number)) }
             return (terms, shards, files)
         }, {
-            DocumentShards(order.order.map { stored[$0] }, limit: limit, firstLimit: firstLimit)
+            DocumentShards(order.order.map { entries[$0] }, limit: limit, firstLimit: firstLimit)
         })
         var files: [(path: String, bytes: [UInt8])] = []
 

@@ -13,21 +13,22 @@ import Testing
     /// their C module; the modules that read bundles know PicoCore and what is below it.
     static let allowed: [String: Set<String>] = [
         "PicoFiles": [],
-        "PicoCore": ["PicoFiles", "Crypto"],
+        "PicoParallel": [],
+        "PicoCore": ["PicoFiles", "PicoParallel", "Crypto"],
         "PicoTOML": [],
         "PicoHTML": ["CLibXML2"],
         "PicoMarkdown": ["CCmarkGFM", "CSyntaxHighlighter"],
-        "PicoDeflate": ["CZlib"],
+        "PicoDeflate": ["CLibDeflate", "CZlib"],
         "PicoImage": ["PicoDeflate", "CImageResizer"],
-        "PicoSearch": ["CStemmer", "PicoDeflate", "PicoHTML", "Mustache"],
+        "PicoSearch": ["CStemmer", "PicoDeflate", "PicoHTML", "PicoParallel", "Mustache"],
         "PicoArchive": ["CLibArchive", "PicoCore", "PicoFiles"],
-        "PicoNostr": ["CSecp256k1", "PicoCore", "PicoFiles", "AsyncHTTPClient", "Crypto", "Logging", "NIOCore", "NIOHTTP1", "WSClient"],
+        "PicoNostr": ["CSecp256k1", "PicoCore", "PicoFiles", "PicoParallel", "AsyncHTTPClient", "Crypto", "Logging", "NIOCore", "NIOHTTP1", "WSClient"],
         "PicoRetry": [],
         "PicoS3": ["PicoRetry", "AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
         "PicoBlossom": ["PicoCore", "PicoNostr", "PicoRetry", "AsyncHTTPClient", "Crypto", "NIOCore", "NIOHTTP1"],
-        "PicoSilo": ["PicoCore", "PicoFiles", "PicoArchive", "PicoNostr", "PicoS3", "PicoBlossom", "PicoRetry", "PicoSearch", "Mustache", "AsyncHTTPClient", "NIOCore"],
+        "PicoSilo": ["PicoCore", "PicoFiles", "PicoParallel", "PicoArchive", "PicoNostr", "PicoS3", "PicoBlossom", "PicoRetry", "PicoSearch", "Mustache", "AsyncHTTPClient", "NIOCore"],
         "PicoServer": ["PicoCore", "PicoFiles", "PicoHTML", "PicoNostr", "Hummingbird", "Logging", "NIOCore", "NIOPosix"],
-        "PicoBuild": ["PicoCore", "PicoFiles", "PicoHTML", "PicoImage", "PicoMarkdown", "PicoSearch", "PicoTOML", "Mustache", "Yams", "CYaml"],
+        "PicoBuild": ["PicoCore", "PicoFiles", "PicoParallel", "PicoHTML", "PicoImage", "PicoMarkdown", "PicoSearch", "PicoTOML", "Mustache", "Yams", "CYaml"],
         "pico": ["PicoCore", "PicoFiles", "PicoArchive", "PicoBuild", "PicoNostr", "PicoServer", "PicoSilo", "PicoS3", "PicoBlossom", "ArgumentParser"],
     ]
 

@@ -5,6 +5,7 @@ import PicoImage
 import PicoTOML
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// `[images]` in pico.toml: the widths JPEG and PNG images are also written at, and the

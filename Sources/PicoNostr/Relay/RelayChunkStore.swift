@@ -1,5 +1,6 @@
 import Foundation
 import PicoCore
+import PicoParallel
 
 /// Where the bytes of a nostr-published bundle's files live, by SHA-256. The site manifest
 /// event names files by hash; a store holds the contents. Relays hold them as chunk events

@@ -2,6 +2,7 @@ import Foundation
 import PicoBlossom
 import PicoCore
 import PicoNostr
+import PicoParallel
 import Synchronization
 
 /// One `server` tag of a site event, read as a Blossom server: `GET /<sha256>` for each content,

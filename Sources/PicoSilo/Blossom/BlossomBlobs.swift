@@ -2,6 +2,7 @@ import Foundation
 import PicoBlossom
 import PicoCore
 import PicoNostr
+import PicoParallel
 import Synchronization
 
 /// A bundle's files as Blossom blobs, on every server given: what `pico publish --to

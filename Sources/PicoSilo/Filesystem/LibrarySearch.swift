@@ -4,6 +4,7 @@ import PicoFiles
 import PicoSearch
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// `pico-search/` at the top of a folder library (issue 17): one index over the pages of every

@@ -6,6 +6,7 @@ import PicoRetry
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// A bundle served as plain files by any web server (GitHub Pages, S3 website hosting, nginx,

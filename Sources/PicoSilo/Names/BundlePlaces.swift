@@ -7,6 +7,7 @@ import PicoRetry
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// The kinds of place a bundle's record lists, in the order `pico fetch NAME` tries them.

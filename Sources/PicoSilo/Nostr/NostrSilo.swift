@@ -6,6 +6,7 @@ import PicoNostr
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// Bundles on nostr relays, their files on Blossom servers or in pico's own chunk events.

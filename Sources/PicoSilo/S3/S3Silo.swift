@@ -5,6 +5,7 @@ import PicoRetry
 import PicoS3
 #if canImport(Glibc)
 import Glibc
+import PicoParallel
 #endif
 
 /// A bundle in an S3-compatible bucket: one object per bundle file, keyed by its path under

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
-@testable import PicoCore
+import PicoParallel
 
 @Suite struct ParallelTests {
     @Test func mapKeepsTheOrderOfItsItems() {
