@@ -18,6 +18,8 @@
 #                  with the d-*.js documents, their stored snippet text); Pagefind: pagefind/
 #                  whole and its index (index/, fragment/, filter/, pf_meta); the files, and
 #                  what they take on an exFAT drive with 128 KB clusters
+#   floor          two tiny scripts loaded one after the other from file:// in a fresh tab, no
+#                  index (search_query.py floor): the least any two-file cold query can take here
 #   query          Benchmarks/search_query.py in headless Chromium, fresh tabs: over http
 #                  for both, from file:// for both (Pagefind's failure there recorded, with
 #                  the error the page got), and how many index files a cold query loads
@@ -107,6 +109,13 @@ done
 first_page=$(cd "$library" && ls -d */ | head -1)index.html
 python3 Benchmarks/search_query.py library "$library" --mode file --page "$first_page" --queries "manifest,offline drive,signatures,portab,verify checksum" \
   > "$work/query-library-file.json"
+
+# The machine's floor from file://: two tiny scripts loaded one after the other, no index (what
+# the least cold query loads is two files: search.js and one term shard).
+mkdir -p "$work/floor"
+echo '<!doctype html><title>floor</title>' > "$work/floor/index.html"
+for name in a b c; do echo "window.loaded$name = true;" > "$work/floor/$name.js"; done
+python3 Benchmarks/search_query.py floor "$work/floor" --mode file --queries "one,two" --rounds 5 > "$work/query-floor-file.json"
 
 python3 - "$work" <<'PY'
 import html.parser, json, math, os, re, statistics, sys
@@ -298,4 +307,10 @@ ok = lib.get("cold") and lib["cold"]["median"] < 50
 print(f"target: a 10-bundle library index answers under 50 ms (cold, file://): {verdict(bool(ok))}")
 if lib.get("console_errors"):
     print(f"  {lib['console_errors']} console errors, e.g. {lib['console'][0]}")
+
+floor = load(os.path.join(work, "query-floor-file.json"))
+if floor.get("cold"):
+    print(f"\n== this machine's floor from file:// (no index): two tiny <script>s one after the other "
+          f"{floor['cold']['median']:.1f} ms (min {floor['cold']['min']:.1f}), one more {floor['next']['median']:.1f} ms "
+          f"(median of {floor['cold']['n']} fresh tabs): a cold query loads at least two files")
 PY

@@ -8,6 +8,8 @@ usage: search_query.py ENGINE ROOT --mode http|file --queries Q1,Q2,... [--page 
            pagefind  ROOT/pagefind/pagefind.js (import()), search(q) and the data of the top 10
                      results (their snippets: pico's results carry theirs)
            library   a drive library's ROOT/pico-search/ (the merged index), as pico
+           floor     no index: ROOT/a.js and b.js (tiny) loaded one after the other as "cold",
+                     c.js as "next": what any two-file cold query costs on this machine
   ROOT     the folder served (http: a server on 127.0.0.1 in this process, plain files) or
            opened (file://)
 
@@ -108,6 +110,26 @@ PAGEFIND_JS = r'''(async (queries, runtime) => {
 })'''
 
 
+# The machine's floor: two tiny scripts loaded one after the other (what the least cold query
+# does: search.js, then one term shard), and a third alone. ROOT holds index.html, a.js, b.js, c.js.
+FLOOR_JS = r'''(async (queries, runtime) => {
+  const load = (name) => new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = new URL(name, runtime).href;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(name + ' did not load'));
+    document.head.appendChild(s);
+  });
+  const t0 = performance.now();
+  await load('a.js');
+  await load('b.js');
+  const t1 = performance.now();
+  await load('c.js');
+  const t2 = performance.now();
+  return {cold: t1 - t0, next: t2 - t1, warm: 0, at: [t0, t1, t2, t2].map((t) => performance.timeOrigin + t), hits: 0, same: true, top: []};
+})'''
+
+
 def serve(folder):
     """A plain static server of folder on 127.0.0.1 (threads of this process); its base URL."""
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -126,7 +148,7 @@ def serve(folder):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('engine', choices=['pico', 'pagefind', 'library'])
+    p.add_argument('engine', choices=['pico', 'pagefind', 'library', 'floor'])
     p.add_argument('root')
     p.add_argument('--mode', choices=['http', 'file'], required=True)
     p.add_argument('--queries', required=True, help='comma-separated; each round starts at the next one')
@@ -144,8 +166,8 @@ def main():
     else:
         base = 'file://' + urllib.parse.quote(root) + '/'
     page_url = base + urllib.parse.quote(args.page)
-    runtime = base + ('pagefind/pagefind.js' if args.engine == 'pagefind' else 'pico-search/search.js')
-    script = PAGEFIND_JS if args.engine == 'pagefind' else PICO_JS
+    runtime = base + {'pagefind': 'pagefind/pagefind.js', 'floor': 'a.js'}.get(args.engine, 'pico-search/search.js')
+    script = {'pagefind': PAGEFIND_JS, 'floor': FLOOR_JS}.get(args.engine, PICO_JS)
 
     browser = Browser(patience=2)
     samples, first_result, errors = [], None, []
