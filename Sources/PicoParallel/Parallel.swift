@@ -24,7 +24,10 @@ public enum Parallel {
     public static func both<A: Sendable, B: Sendable>(_ first: @escaping @Sendable () -> A, _ second: () -> B) -> (A, B) {
         let handoff = Handoff<A>()
         let done = DispatchGroup()
-        DispatchQueue.global().async(group: done) { handoff.value.withLock { $0 = first() } }
+        DispatchQueue.global().async(group: done) {
+            let a = first()
+            handoff.value.withLock { $0 = a }
+        }
         let b = second()
         done.wait()
         guard let a = handoff.value.withLock({ $0.take() }) else { preconditionFailure("the group ends after first() has returned") }

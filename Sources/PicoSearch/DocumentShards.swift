@@ -74,8 +74,9 @@ struct DocumentShards {
         }
     }
 
-    /// libdeflate's level 6: on page text the size of zlib's 6 (its default) in about half the
-    /// time; 7 and up spent as long as zlib for 1-2 % less.
+    /// libdeflate's level 6: on English text the size of zlib's 6 (its default) in 0.55 of the
+    /// time; on the benchmark corpus's few repeated words 5 % larger in 0.6 of it, where 7 took
+    /// as long as zlib for 1 % less.
     static let level: Int32 = 6
 
     static func file(name: String, first: Int, heads: ArraySlice<[UInt8]>, texts: ArraySlice<[UInt8]>) -> [UInt8] {
